@@ -1,0 +1,31 @@
+-- The raw layer: what the load writes and dbt reads (as sources). One row per pull request,
+-- the newest `updated_at` winning; one row per sync run and repository.
+create schema if not exists raw;
+
+create table if not exists raw.pull_requests (
+    node_id     varchar primary key,   -- GitHub's global node id: stable across renames
+    repo        varchar not null,      -- owner/name as requested
+    pr_number   integer not null,
+    updated_at  timestamptz not null,
+    pr          json not null,         -- the PullRequestFields node, nested lists completed
+    page_key    varchar not null,      -- object-storage key of the page it came from
+    run_id      varchar not null,
+    loaded_at   timestamptz not null
+);
+
+create table if not exists raw.sync_runs (
+    run_id          varchar not null,
+    repo            varchar not null,
+    status          varchar not null,  -- success | failed | skipped
+    started_at      timestamptz,
+    finished_at     timestamptz,
+    pages           integer not null,
+    pull_requests   integer not null,
+    points_spent    integer not null,
+    requests        integer not null,
+    retries         json not null,     -- {"server_error": 2, "secondary_rate_limit": 1, ...}
+    page_size_final integer,
+    error           varchar,
+    loaded_at       timestamptz not null,
+    primary key (run_id, repo)
+);
