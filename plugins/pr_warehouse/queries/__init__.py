@@ -10,51 +10,67 @@ True
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 
+from graphql import FragmentDefinitionNode, FragmentSpreadNode, parse, visit
+from graphql.language import Visitor
+
 QUERY_DIR = Path(__file__).parent
-_FRAGMENT_DEF = re.compile(r"^fragment\s+(\w+)\s+on\s", re.M)
-_FRAGMENT_SPREAD = re.compile(r"\.\.\.\s*([_A-Za-z]\w*)")
+
+
+class _Spreads(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
+        self.names.append(node.name.value)
+
+
+def _spreads(text: str) -> list[str]:
+    visitor = _Spreads()
+    visit(parse(text, no_location=True), visitor)
+    return visitor.names
 
 
 @lru_cache(maxsize=1)
 def _fragments() -> dict[str, str]:
-    """Map each fragment name to the file text that defines it."""
+    """Map each fragment name to its definition's text, from every ``.graphql`` file."""
     found: dict[str, str] = {}
     for path in sorted(QUERY_DIR.glob("*.graphql")):
         text = path.read_text()
-        for name in _FRAGMENT_DEF.findall(text):
-            found[name] = path.name
+        for definition in parse(text).definitions:
+            if isinstance(definition, FragmentDefinitionNode) and definition.loc:
+                found[definition.name.value] = text[definition.loc.start : definition.loc.end]
     return found
 
 
 def query_names() -> list[str]:
     """Names of the operation files (those that define no fragment)."""
     return sorted(
-        p.stem for p in QUERY_DIR.glob("*.graphql") if not _FRAGMENT_DEF.search(p.read_text())
+        p.stem
+        for p in QUERY_DIR.glob("*.graphql")
+        if not any(isinstance(d, FragmentDefinitionNode) for d in parse(p.read_text()).definitions)
     )
 
 
 def with_fragments(text: str) -> str:
-    """Append the fragment files ``text`` spreads (transitively), each once.
+    """Append the definitions of the fragments ``text`` spreads (transitively), each once.
 
-    >>> "fragment ActorFields" in with_fragments("query { viewer { ...ActorFields } }")
+    >>> doc = with_fragments("query { viewer { ...ActorFields } }")
+    >>> "fragment ActorFields" in doc and "fragment PullRequestFields" not in doc
     True
     """
     index = _fragments()
-    files: list[str] = []
+    needed: list[str] = []
     pending = [text]
     while pending:
-        for name in _FRAGMENT_SPREAD.findall(pending.pop()):
-            if name in ("on",) or name not in index:
-                continue
-            file = index[name]
-            if file not in files:
-                files.append(file)
-                pending.append((QUERY_DIR / file).read_text())
-    return "\n".join([text, *((QUERY_DIR / f).read_text() for f in files)])
+        for name in _spreads(pending.pop()):
+            if name in index and name not in needed:
+                needed.append(name)
+                pending.append(index[name])
+    return "\n\n".join([text, *(index[name] for name in needed)])
 
 
 @lru_cache(maxsize=None)

@@ -1,0 +1,132 @@
+"""
+### GitHub pull requests → object storage → DuckDB → dbt
+
+Syncs pull requests from GitHub's GraphQL API into a DuckDB warehouse that analysts query.
+
+1. **resolve_repositories**: the union of the `repos`, `orgs` and `project` Params.
+2. **extract** (one mapped task per repository, named after it): pages
+   `repository.pullRequests` newest-update first and writes every response page, untouched,
+   to object storage (`PR_WAREHOUSE_RAW_URL`; a local folder by default). Stored pages are
+   checkpoints: a retried task resumes from its last page.
+3. **load**: writes the pages into DuckDB (`PR_WAREHOUSE_DUCKDB`), upserting by node id so
+   the newest `updatedAt` wins. Runs even when some repositories failed.
+4. **transform**: `dbt build` of the project in `dbt/` (staging views, `analytics` marts, tests).
+5. **publish**: a read-only snapshot of the warehouse for analysts.
+6. **check_extracts**: fails the run, naming them, if any repository could not be extracted.
+
+GitHub credentials come from the Airflow connection `github_default` (token in *password*,
+GraphQL URL in *host*; empty means `https://api.github.com/graphql`). Extracts run in the
+`github_api` pool, which bounds concurrent requests to GitHub.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, Param, dag, task
+
+# Patterns are GitHub's naming rules; kept in sync with pr_warehouse.repos by a test.
+OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})"
+NAME = r"(?!\.\.?$)[A-Za-z0-9._-]{1,100}"
+ISO_DATE_OR_EMPTY = r"^$|^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+
+MARTS = Asset("duckdb://pr_warehouse/analytics")
+
+
+@dag(
+    dag_id="github_pull_requests",
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["github", "duckdb", "dbt"],
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    params={
+        "repos": Param(
+            [], type="array", items={"type": "string", "pattern": f"^{OWNER}/{NAME}$"},
+            title="Repositories", description="owner/name, one per line.",
+        ),
+        "orgs": Param(
+            [], type="array", items={"type": "string", "pattern": f"^{OWNER}$"},
+            title="Organizations or users",
+            description="Every non-archived repository they own is synced.",
+        ),
+        "project": Param(
+            None, type=["null", "string"], title="Project preset",
+            description="A preset from projects.yaml (for example `antiwork`).",
+        ),
+        "since": Param(
+            "", type=["null", "string"], pattern=ISO_DATE_OR_EMPTY, title="Since",
+            description="ISO date: sync PRs updated since then. Empty: since the last sync.",
+        ),
+        "full_refresh": Param(
+            False, type="boolean", title="Full refresh",
+            description="Ignore the last sync and refetch every PR's whole history.",
+        ),
+        "use_cache": Param(
+            True, type="boolean", title="Use cached pages",
+            description="Reuse pages already stored for this run (a retry spends no points on them).",
+        ),
+        "clear": Param(
+            False, type="boolean", title="Clear before loading",
+            description="Delete the selected repositories' rows from the warehouse first.",
+        ),
+        "page_size": Param(
+            50, type="integer", minimum=1, maximum=100, title="Page size",
+            description="PRs per GraphQL page (1-100); shrunk automatically when GitHub times out.",
+        ),
+    },
+)
+def github_pull_requests() -> None:
+    @task
+    def resolve_repositories(params: dict | None = None) -> list[str]:
+        from pr_warehouse import pipeline
+
+        return pipeline.resolve_repositories(params or {})
+
+    @task(
+        map_index_template="{{ task.op_kwargs['repo'] }}",
+        pool=os.environ.get("PR_WAREHOUSE_POOL", "github_api"),
+        retries=3,
+        execution_timeout=timedelta(hours=3),
+    )
+    def extract(repo: str, params: dict | None = None, run_id: str | None = None) -> dict:
+        from pr_warehouse import pipeline
+
+        return pipeline.extract_repository(repo, params or {}, run_id or "manual")
+
+    @task(trigger_rule="all_done")
+    def load(manifests: list[dict], repos: list[str], params: dict | None = None,
+             run_id: str | None = None) -> dict:
+        from pr_warehouse import pipeline
+
+        return pipeline.load(list(manifests), repos, params or {}, run_id or "manual")
+
+    @task(outlets=[MARTS])
+    def transform(report: dict, data_interval_end=None) -> str:
+        from pr_warehouse import pipeline
+
+        return pipeline.transform(data_interval_end)
+
+    @task
+    def publish(warehouse: str) -> str:
+        from pr_warehouse import pipeline
+
+        return pipeline.publish()
+
+    @task(trigger_rule="all_done")
+    def check_extracts(repos: list[str], manifests: list[dict], run_id: str | None = None) -> dict:
+        from pr_warehouse import pipeline
+
+        return pipeline.check_extracts(repos, list(manifests), run_id or "manual")
+
+    repos = resolve_repositories()
+    manifests = extract.expand(repo=repos)
+    publish(transform(load(manifests, repos)))
+    check_extracts(repos, manifests)
+
+
+github_pull_requests()

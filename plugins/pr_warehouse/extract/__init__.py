@@ -1,0 +1,1 @@
+"""Extract: page GitHub's GraphQL API and keep every response page untouched."""

@@ -1,0 +1,250 @@
+"""Extract one repository's pull requests into raw pages, resumably.
+
+The extract pages ``repository.pullRequests`` newest-update first, writes each response
+body untouched, then completes every nested list GitHub cut short (labels, assignees,
+closing issues, reviews, review requests) with batched follow-up queries. All state lives
+in the stored pages, so a retried task resumes where the last one stopped.
+
+Example::
+
+    with GraphQLClient(url, token) as client:
+        manifest = extract_repository(client, RawStore("file:///tmp/raw"),
+                                      ExtractRequest(repo="acme/api", run_key="r1"))
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from pr_warehouse.client.errors import NotFound
+from pr_warehouse.pages import (
+    complete_nested_lists,
+    pull_request_connection,
+    pull_request_nodes,
+    truncated_connections,
+)
+from pr_warehouse.queries import load_query
+from pr_warehouse.queries.builders import FOLLOWUP_BATCH, nested_connection_query
+
+if TYPE_CHECKING:
+    from pr_warehouse.client import AdaptivePageSize, GraphQLClient, GraphQLResponse
+    from pr_warehouse.storage import RawStore
+
+log = logging.getLogger(__name__)
+
+# A PR updated while we page moves ahead of the cursor; this overlap re-reads a margin
+# below the watermark so clock skew between GitHub's shards cannot hide an update.
+WATERMARK_OVERLAP = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class ExtractRequest:
+    """What to extract for one repository in one run."""
+
+    repo: str
+    run_key: str
+    page_size: int = 50
+    since: datetime | None = None  # stop once pages are older than this (incremental)
+    use_cache: bool = True  # reuse this run's committed pages (resume)
+
+
+@dataclass
+class ExtractProgress:
+    """Counters reported in the manifest and the logs."""
+
+    pages: list[str] = field(default_factory=list)
+    followup_pages: list[str] = field(default_factory=list)
+    pages_cached: int = 0
+    pull_request_ids: set[str] = field(default_factory=set)
+    # Only PRs with a cut-short nested list are kept in memory, for the follow-ups.
+    truncated: dict[str, dict[str, Any]] = field(default_factory=dict)
+    total_count: int | None = None
+    points_spent: int = 0
+
+    def add_nodes(self, nodes: list[dict[str, Any]]) -> None:
+        for node in nodes:
+            self.pull_request_ids.add(node["id"])
+            if any(truncated_connections(node)):
+                self.truncated[node["id"]] = node
+            else:
+                # A PR seen again later (it moved while we paged) may no longer be cut short.
+                self.truncated.pop(node["id"], None)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """GitHub's ISO-8601 ``...Z`` timestamps as aware datetimes.
+
+    >>> parse_time("2026-11-01T10:00:00Z")
+    datetime.datetime(2026, 11, 1, 10, 0, tzinfo=datetime.timezone.utc)
+    """
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def page_is_older_than(nodes: list[dict[str, Any]], since: datetime | None) -> bool:
+    """True when the page's oldest update predates ``since`` minus the overlap.
+
+    Pages come newest-update first, so every later page is older still.
+    """
+    if since is None or not nodes:
+        return False
+    oldest = min(parse_time(n["updatedAt"]) for n in nodes)  # type: ignore[type-var]
+    return oldest < since - WATERMARK_OVERLAP
+
+
+def _response_meta(response: GraphQLResponse, **extra: Any) -> dict[str, Any]:
+    return {
+        "request_id": response.request_id,
+        "page_size": response.page_size,
+        "cost": response.cost,
+        "remaining": response.remaining,
+        "reset_at": response.reset_at.isoformat() if response.reset_at else None,
+        "attempts": response.attempts,
+        "fetched_at": datetime.now(timezone.utc).isoformat(),
+        **extra,
+    }
+
+
+def extract_repository(
+    client: GraphQLClient,
+    store: RawStore,
+    request: ExtractRequest,
+    page_size: AdaptivePageSize | None = None,
+) -> dict[str, Any]:
+    """Page one repository into ``store`` and return its manifest (small, JSON-able)."""
+    from pr_warehouse.client import AdaptivePageSize
+
+    started = datetime.now(timezone.utc)
+    t0 = time.monotonic()
+    repo = request.repo
+    owner, name = repo.split("/", 1)
+    if not request.use_cache:
+        store.delete_repo_run(request.run_key, repo)
+    sizes = page_size or AdaptivePageSize(request.page_size)
+    progress = ExtractProgress()
+    points_before = client.stats.points_spent
+
+    after, page, done = _resume_point(store, request, progress)
+    query = load_query("repository_pull_requests")
+    while not done:
+        page += 1
+        context = f"{repo} page {page}"
+        response = client.execute(
+            query,
+            {"owner": owner, "name": name, "pageSize": sizes.current, "after": after},
+            context=context,
+            page_size=sizes,
+        )
+        if response.data.get("repository") is None:
+            raise NotFound(f"repository {repo!r} not found", request_id=response.request_id,
+                           context=context)
+        body = json.loads(response.body)
+        connection = pull_request_connection(body, context)
+        nodes = pull_request_nodes(body, context)
+        info = connection["pageInfo"]
+        key = store.write_page(
+            request.run_key, repo, page, response.body,
+            _response_meta(response, after=after, nodes=len(nodes),
+                           end_cursor=info.get("endCursor"), has_next_page=info["hasNextPage"]),
+        )
+        progress.pages.append(key)
+        progress.add_nodes(nodes)
+        progress.total_count = connection.get("totalCount")
+        progress.points_spent = client.stats.points_spent - points_before
+        log.info(
+            "%s page %d: %d/%s PRs, page size %s, %s points (run total %d), %s remaining, "
+            "resets %s, request %s",
+            repo, page, len(progress.pull_request_ids), progress.total_count, response.page_size,
+            response.cost, progress.points_spent, response.remaining,
+            response.reset_at.isoformat() if response.reset_at else "?", response.request_id,
+        )
+        after = info.get("endCursor")
+        done = not info["hasNextPage"] or not after or page_is_older_than(nodes, request.since)
+
+    _complete_nested_lists(client, store, request, progress)
+    progress.points_spent = client.stats.points_spent - points_before
+    return {
+        "repo": repo,
+        "run_key": request.run_key,
+        "status": "success",
+        "pages": progress.pages,
+        "followup_pages": progress.followup_pages,
+        "pages_cached": progress.pages_cached,
+        "pull_requests": len(progress.pull_request_ids),
+        "total_count": progress.total_count,
+        "points_spent": progress.points_spent,
+        "requests": client.stats.requests,
+        "retries": dict(client.stats.retries),
+        "page_size_final": sizes.current,
+        "since": request.since.isoformat() if request.since else None,
+        "started_at": started.isoformat(),
+        "finished_at": datetime.now(timezone.utc).isoformat(),
+        "duration_seconds": round(time.monotonic() - t0, 3),
+    }
+
+
+def _resume_point(
+    store: RawStore, request: ExtractRequest, progress: ExtractProgress
+) -> tuple[str | None, int, bool]:
+    """Where paging resumes: ``(after_cursor, last_page_number, already_done)``."""
+    committed = store.committed_pages(request.run_key, request.repo)
+    if not committed:
+        return None, 0, False
+    for record in committed:
+        progress.pages.append(record.key)
+        body = store.read_json(record.key)
+        progress.add_nodes(pull_request_nodes(body, record.key))
+        progress.total_count = pull_request_connection(body, record.key).get("totalCount")
+    progress.pages_cached = len(committed)
+    last = committed[-1]
+    last_nodes = pull_request_nodes(store.read_json(last.key), last.key)
+    done = (
+        not last.meta.get("has_next_page")
+        or not last.meta.get("end_cursor")
+        or page_is_older_than(last_nodes, request.since)
+    )
+    log.info("%s: resuming after %d stored page(s)%s", request.repo, len(committed),
+             " (complete)" if done else "")
+    return last.meta.get("end_cursor"), last.page, done
+
+
+def _complete_nested_lists(
+    client: GraphQLClient, store: RawStore, request: ExtractRequest, progress: ExtractProgress
+) -> None:
+    """Fetch the rest of every truncated nested list, in batches, until none is left.
+
+    The to-do list is derived from what is stored (pages plus earlier follow-ups), so a
+    retried task only fetches the follow-ups it lacks.
+    """
+    repo = request.repo
+    nodes = list(progress.truncated.values())
+    stored = store.committed_pages(request.run_key, repo, kind="followup")
+    followups = [(store.read_json(r.key), r.meta) for r in stored]
+    progress.followup_pages = [r.key for r in stored]
+    number = stored[-1].page if stored else 0
+    query_label = f"{repo} follow-up"
+    while True:
+        merged = complete_nested_lists(nodes, followups)
+        todo = [(node_id, conn, cursor) for node_id, node in merged.items()
+                for conn, cursor in truncated_connections(node)]
+        if not todo:
+            return
+        batch = todo[:FOLLOWUP_BATCH]
+        number += 1
+        text, variables = nested_connection_query(batch)
+        response = client.execute(text, variables, context=f"{query_label} {number}")
+        requests = [{"alias": f"n{i}", "id": node_id, "connection": conn, "after": cursor}
+                    for i, (node_id, conn, cursor) in enumerate(batch)]
+        meta = _response_meta(response, requests=requests)
+        key = store.write_page(request.run_key, repo, number, response.body, meta,
+                               kind="followup")
+        progress.followup_pages.append(key)
+        followups.append((json.loads(response.body), {**meta, "key": key}))
+        log.info("%s follow-up %d: %d nested list page(s), %d still truncated before it",
+                 repo, number, len(batch), len(todo))

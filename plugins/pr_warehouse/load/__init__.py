@@ -1,0 +1,1 @@
+"""Load: raw pages from object storage into DuckDB, idempotently."""

@@ -1,0 +1,246 @@
+"""Write extracted pages into the DuckDB warehouse's ``raw`` schema in one transaction.
+
+DuckDB parses the pages itself (``read_text`` + JSON functions), so a million PRs never
+pass through Python objects; only PRs whose nested lists needed follow-up pages are
+merged in Python. The upsert keys on GitHub's node id and keeps the newest ``updatedAt``:
+loading the same pages twice changes nothing, ``loaded_at`` included.
+
+Example::
+
+    report = load_manifests(Path("data/warehouse.duckdb"), RawStore("file:///.../raw"),
+                            manifests, run_id="manual__2026-11-28")
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pr_warehouse.pages import complete_nested_lists
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from pr_warehouse.storage import RawStore
+
+log = logging.getLogger(__name__)
+
+DDL_PATH = Path(__file__).with_name("ddl.sql")
+
+
+@dataclass
+class LoadReport:
+    """What one load did; small enough for XCom."""
+
+    pages: int = 0
+    pull_requests_seen: int = 0
+    rows_written: int = 0
+    rows_cleared: int = 0
+    repos: list[str] = field(default_factory=list)
+    failed_repos: dict[str, str] = field(default_factory=dict)
+    corrupt_pages: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw tables when missing (the DDL is idempotent)."""
+    con.execute(DDL_PATH.read_text())
+
+
+def _local_path(store: RawStore, key: str) -> str:
+    """A path DuckDB can open: a plain file path, or a URL on a registered fsspec FS.
+
+    DuckDB's httpfs cannot be installed offline, so remote stores go through the
+    ``ObjectStoragePath``'s own fsspec filesystem, registered on the connection.
+    """
+    path = store.path(key)
+    if path.protocol in ("", "file", "local"):
+        return path.path
+    return f"{path.protocol}://{path.path}"
+
+
+def _register_store(con: duckdb.DuckDBPyConnection, store: RawStore) -> None:
+    if store.base.protocol not in ("", "file", "local"):
+        con.register_filesystem(store.base.fs)
+
+
+def _stage_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
+                 pages: list[tuple[str, str]], report: LoadReport) -> None:
+    """Parse page files into a temp table ``staged`` (one row per PR node).
+
+    ``pages`` are ``(repo, key)`` in load order; the ordinal breaks ties between
+    two copies of a PR with the same ``updatedAt`` (the later page wins).
+    """
+    con.execute("create or replace temp table page_files (path varchar, key varchar, "
+                "repo varchar, ord integer)")
+    rows = [(_local_path(store, key), key, repo, i) for i, (repo, key) in enumerate(pages)]
+    if rows:
+        con.executemany("insert into page_files values (?, ?, ?, ?)", rows)
+    paths = [r[0] for r in rows]
+    con.execute("create or replace temp table page_text (filename varchar, content varchar)")
+    if paths:
+        con.execute("insert into page_text select filename, content from read_text(?)", [paths])
+    bad = con.execute(
+        """
+        select f.key, case when not json_valid(t.content) then 'not valid JSON'
+                           else 'no data.repository.pullRequests.nodes' end
+        from page_files f join page_text t on t.filename = f.path
+        where not json_valid(t.content)
+           or json_type(t.content::json, '$.data.repository.pullRequests.nodes') is distinct from 'ARRAY'
+        """
+    ).fetchall()
+    report.corrupt_pages.update({key: why for key, why in bad})
+    con.execute(
+        """
+        create or replace temp table staged as
+        with good as (
+            select f.key, f.ord, t.content::json as body
+            from page_files f join page_text t on t.filename = f.path
+            where json_valid(t.content)
+              and json_type(t.content::json, '$.data.repository.pullRequests.nodes') = 'ARRAY'
+        ),
+        nodes as (
+            select key, ord, body ->> '$.data.repository.nameWithOwner' as repo,
+                   unnest(from_json(body -> '$.data.repository.pullRequests.nodes', '["json"]')) as pr
+            from good
+        )
+        select pr ->> 'id' as node_id, repo, (pr ->> 'number')::integer as pr_number,
+               (pr ->> 'updatedAt')::timestamptz as updated_at, pr, key as page_key, ord
+        from nodes
+        where pr is not null
+        """
+    )
+    con.execute("drop table page_text")
+
+
+def _merge_followups(con: duckdb.DuckDBPyConnection, store: RawStore,
+                     manifests: list[dict[str, Any]]) -> None:
+    """Replace the staged JSON of PRs whose nested lists were completed by follow-ups."""
+    followups: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for manifest in manifests:
+        for key in manifest.get("followup_pages") or []:
+            meta = store.read_json(key[: -len(".json")] + ".meta.json")
+            followups.append((store.read_json(key), meta))
+    ids = sorted({r["id"] for _, meta in followups for r in meta.get("requests", [])})
+    if not ids:
+        return
+    rows = con.execute(
+        "select node_id, ord, pr from staged where node_id in (select unnest(?))", [ids]
+    ).fetchall()
+    updates = []
+    for node_id, ord_, pr in rows:
+        merged = complete_nested_lists([json.loads(pr)], followups)[node_id]
+        updates.append((json.dumps(merged, ensure_ascii=False), node_id, ord_))
+    con.executemany("update staged set pr = ?::json where node_id = ? and ord = ?", updates)
+
+
+def load_manifests(
+    duckdb_path: Path,
+    store: RawStore,
+    manifests: list[dict[str, Any]],
+    *,
+    run_id: str,
+    clear_repos: list[str] | None = None,
+    loaded_at: datetime | None = None,
+) -> LoadReport:
+    """Load every page the manifests list, record the sync runs, all in one transaction."""
+    import duckdb
+
+    loaded_at = loaded_at or datetime.now(timezone.utc)
+    report = LoadReport()
+    ok = [m for m in manifests if m.get("status") == "success"]
+    report.failed_repos = {m["repo"]: m.get("error") or "failed" for m in manifests
+                           if m.get("status") == "failed"}
+    report.repos = [m["repo"] for m in ok]
+    pages = [(m["repo"], key) for m in ok for key in m.get("pages") or []]
+    report.pages = len(pages)
+
+    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(duckdb_path))
+    try:
+        _register_store(con, store)
+        ensure_schema(con)
+        con.execute("begin transaction")
+        _stage_pages(con, store, pages, report)
+        _merge_followups(con, store, ok)
+        if clear_repos:
+            report.rows_cleared = _clear(con, clear_repos)
+        report.pull_requests_seen = con.execute("select count(*) from staged").fetchall()[0][0]
+        con.execute(
+            """
+            insert into raw.pull_requests as t
+                (node_id, repo, pr_number, updated_at, pr, page_key, run_id, loaded_at)
+            select node_id, repo, pr_number, updated_at, pr, page_key, ?, ?
+            from staged
+            qualify row_number() over (partition by node_id order by updated_at desc, ord desc) = 1
+            on conflict (node_id) do update set
+                repo = excluded.repo, pr_number = excluded.pr_number,
+                updated_at = excluded.updated_at, pr = excluded.pr,
+                page_key = excluded.page_key, run_id = excluded.run_id,
+                loaded_at = excluded.loaded_at
+            where excluded.updated_at > t.updated_at
+               or (excluded.updated_at = t.updated_at and excluded.pr::varchar <> t.pr::varchar)
+            """,
+            [run_id, loaded_at],
+        )
+        # loaded_at is this load's own timestamp, so it marks exactly the rows written.
+        report.rows_written = con.execute(
+            "select count(*) from raw.pull_requests where run_id = ? and loaded_at = ?",
+            [run_id, loaded_at],
+        ).fetchall()[0][0]
+        _record_sync_runs(con, manifests, run_id, loaded_at)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.close()
+    log.info("loaded %d pages: %d PR nodes seen, %d rows written, %d cleared; failed repos: %s; "
+             "corrupt pages: %s", report.pages, report.pull_requests_seen, report.rows_written,
+             report.rows_cleared, report.failed_repos or "none", report.corrupt_pages or "none")
+    return report
+
+
+def _clear(con: duckdb.DuckDBPyConnection, repos: list[str]) -> int:
+    """Delete the selected repos' rows (``clear``: a clean reseed)."""
+    lowered = [r.lower() for r in repos]
+    count = con.execute("select count(*) from raw.pull_requests where lower(repo) in "
+                        "(select unnest(?))", [lowered]).fetchall()[0][0]
+    con.execute("delete from raw.pull_requests where lower(repo) in (select unnest(?))", [lowered])
+    return count
+
+
+def _record_sync_runs(con: duckdb.DuckDBPyConnection, manifests: list[dict[str, Any]],
+                      run_id: str, loaded_at: datetime) -> None:
+    rows = [
+        (
+            run_id, m["repo"], m.get("status", "success"), m.get("started_at"),
+            m.get("finished_at"), len(m.get("pages") or []), int(m.get("pull_requests") or 0),
+            int(m.get("points_spent") or 0), int(m.get("requests") or 0),
+            json.dumps(m.get("retries") or {}, sort_keys=True), m.get("page_size_final"),
+            m.get("error"), loaded_at,
+        )
+        for m in manifests
+    ]
+    if rows:
+        con.executemany(
+            """
+            insert into raw.sync_runs as t
+                (run_id, repo, status, started_at, finished_at, pages, pull_requests,
+                 points_spent, requests, retries, page_size_final, error, loaded_at)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::json, ?, ?, ?)
+            on conflict (run_id, repo) do update set
+                status = excluded.status, started_at = excluded.started_at,
+                finished_at = excluded.finished_at, pages = excluded.pages,
+                pull_requests = excluded.pull_requests, points_spent = excluded.points_spent,
+                requests = excluded.requests, retries = excluded.retries,
+                page_size_final = excluded.page_size_final, error = excluded.error
+            """,
+            rows,
+        )

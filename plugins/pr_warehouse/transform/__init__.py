@@ -1,0 +1,1 @@
+"""Transform: run the dbt project, then publish a read-only snapshot for analysts."""

@@ -1,0 +1,89 @@
+"""Run dbt as a subprocess and publish the warehouse snapshot.
+
+dbt runs in its own process so DuckDB's single-writer lock is held only while dbt works
+(an in-process ``dbtRunner`` keeps the file locked for the rest of the Airflow task).
+
+Example::
+
+    run_dbt(Settings.from_env(), ["build"], variables={"as_of": "2026-11-28T00:00:00+00:00"})
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from pr_warehouse.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class DbtFailed(RuntimeError):
+    """``dbt`` exited non-zero; the message ends with its last output lines."""
+
+
+def dbt_executable() -> str:
+    """The ``dbt`` next to this interpreter (the project's venv), else the one on PATH."""
+    local = Path(sys.executable).with_name("dbt")
+    return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
+
+
+def dbt_command(settings: Settings, args: list[str], variables: dict[str, Any]) -> list[str]:
+    """The full command line.
+
+    >>> s = Settings.from_env({"PR_WAREHOUSE_HOME": "/p"})
+    >>> dbt_command(s, ["build"], {"as_of": "x"})[1:5]
+    ['build', '--project-dir', '/p/dbt', '--profiles-dir']
+    """
+    return [
+        dbt_executable(), *args,
+        "--project-dir", str(settings.dbt_dir),
+        "--profiles-dir", str(settings.dbt_dir),
+        "--vars", json.dumps(variables, sort_keys=True),
+    ]
+
+
+def run_dbt(settings: Settings, args: list[str], variables: dict[str, Any] | None = None) -> None:
+    """Run dbt against the warehouse file, streaming its output into our log."""
+    command = dbt_command(settings, args, variables or {})
+    env = {
+        **os.environ,
+        "PR_WAREHOUSE_DUCKDB": str(settings.duckdb_path),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # Keep dbt's own logs and artifacts beside the warehouse, not in the source tree.
+        "DBT_LOG_PATH": str(settings.duckdb_path.parent / "dbt_logs"),
+        "DBT_TARGET_PATH": str(settings.duckdb_path.parent / "dbt_target"),
+    }
+    log.info("running %s", " ".join(command[1:]))
+    tail: deque[str] = deque(maxlen=30)
+    with subprocess.Popen(command, cwd=settings.dbt_dir, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            line = line.rstrip()
+            tail.append(line)
+            log.info("dbt: %s", line)
+    if proc.returncode != 0:
+        raise DbtFailed(f"dbt {' '.join(args)} exited {proc.returncode}:\n" + "\n".join(tail))
+
+
+def publish_snapshot(source: Path, target: Path) -> Path:
+    """Copy the warehouse to ``target`` atomically, for readers.
+
+    DuckDB allows one writer per file: analysts open the snapshot (read-only) and never
+    block the pipeline, nor see a half-written state; the rename is atomic on one volume.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+    log.info("published snapshot %s", target)
+    return target

@@ -1,0 +1,40 @@
+"""Test-wide set-up: a private Airflow home (before Airflow is imported) and shared helpers.
+
+Airflow reads its configuration when first imported, so the environment is fixed here at
+collection time; the metadata database is migrated once per session, only by tests that
+ask for the ``airflow_db`` fixture.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="prw-airflow-"))
+
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+os.environ.pop("AIRFLOW_CONN_GITHUB_DEFAULT", None)
+os.environ.pop("GITHUB_TOKEN", None)
+for var in ("PR_WAREHOUSE_RAW_URL", "PR_WAREHOUSE_DUCKDB", "PR_WAREHOUSE_SNAPSHOT"):
+    os.environ.pop(var, None)
+if str(ROOT / "plugins") not in sys.path:
+    sys.path.insert(0, str(ROOT / "plugins"))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated SQLite metadata DB in the session's private AIRFLOW_HOME."""
+    from airflow.utils import db
+
+    db.resetdb()
+    return _AIRFLOW_HOME
