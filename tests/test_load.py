@@ -1,0 +1,126 @@
+"""The load step against real DuckDB files and a real local object store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pr_warehouse.load.duckdb_loader import load_manifests
+from pr_warehouse.storage import RawStore
+
+
+def pr_node(number: int, updated: str, *, title: str = "t", labels: list[str] | None = None,
+            labels_next: str | None = None) -> dict:
+    names = labels or []
+    return {
+        "id": f"PR_{number}", "number": number, "title": title, "updatedAt": updated,
+        "labels": {"totalCount": len(names) + (1 if labels_next else 0),
+                   "pageInfo": {"hasNextPage": bool(labels_next), "endCursor": labels_next},
+                   "nodes": [{"id": f"L_{n}", "name": n, "color": "fff"} for n in names]},
+    }
+
+
+def page(nodes: list[dict | None], repo: str = "acme/api") -> bytes:
+    return json.dumps({"data": {
+        "rateLimit": {"cost": 1, "remaining": 4999},
+        "repository": {"nameWithOwner": repo, "pullRequests": {
+            "totalCount": len(nodes), "pageInfo": {"hasNextPage": False, "endCursor": None},
+            "nodes": nodes}}}}).encode()
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> RawStore:
+    return RawStore((tmp_path / "raw").as_uri())
+
+
+def manifest(store: RawStore, run: str, bodies: list[bytes], repo: str = "acme/api",
+             followups: list[tuple[bytes, dict]] = ()) -> dict:
+    keys = [store.write_page(run, repo, i + 1, b, {}) for i, b in enumerate(bodies)]
+    fkeys = [store.write_page(run, repo, i + 1, b, m, kind="followup")
+             for i, (b, m) in enumerate(followups)]
+    return {"repo": repo, "status": "success", "pages": keys, "followup_pages": fkeys,
+            "pull_requests": 0, "points_spent": 3, "requests": 2, "retries": {"server_error": 1}}
+
+
+def rows(db: Path) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("select node_id, repo, pr_number, updated_at, pr::varchar, loaded_at "
+                           "from raw.pull_requests order by node_id").fetchall()
+    finally:
+        con.close()
+
+
+def test_newest_update_wins_and_reload_changes_nothing(store: RawStore, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    # PR 1 moved while paging: seen on page 1 (new) and page 2 (old copy); null node kept out.
+    m = manifest(store, "r1", [
+        page([pr_node(1, "2026-11-02T00:00:00Z", title="new"), None, pr_node(2, "2026-11-01T00:00:00Z")]),
+        page([pr_node(1, "2026-10-01T00:00:00Z", title="old"), pr_node(3, "2026-09-01T00:00:00Z")]),
+    ])
+    report = load_manifests(db, store, [m], run_id="r1")
+    assert report.pull_requests_seen == 4 and report.rows_written == 3
+    first = rows(db)
+    assert [r[0] for r in first] == ["PR_1", "PR_2", "PR_3"]
+    assert json.loads(first[0][4])["title"] == "new"
+    again = load_manifests(db, store, [m], run_id="r1")
+    assert again.rows_written == 0
+    assert rows(db) == first  # loaded_at included: nothing changed
+
+    # A later run with an older copy of PR 1 must not overwrite the newer one.
+    older = manifest(store, "r2", [page([pr_node(1, "2026-10-15T00:00:00Z", title="stale")])])
+    load_manifests(db, store, [older], run_id="r2")
+    assert json.loads(rows(db)[0][4])["title"] == "new"
+
+
+def test_followup_pages_complete_truncated_lists(store: RawStore, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    truncated = pr_node(7, "2026-11-02T00:00:00Z", labels=["a", "b"], labels_next="c2")
+    followup = json.dumps({"data": {"n0": {"id": "PR_7", "labels": {
+        "totalCount": 3, "pageInfo": {"hasNextPage": False, "endCursor": "c3"},
+        "nodes": [{"id": "L_c", "name": "c", "color": "000"}]}}}}).encode()
+    meta = {"requests": [{"alias": "n0", "id": "PR_7", "connection": "labels", "after": "c2"}]}
+    m = manifest(store, "r1", [page([truncated, pr_node(8, "2026-11-01T00:00:00Z")])],
+                 followups=[(followup, meta)])
+    load_manifests(db, store, [m], run_id="r1")
+    pr = json.loads(rows(db)[0][4])
+    assert [n["name"] for n in pr["labels"]["nodes"]] == ["a", "b", "c"]
+    assert pr["labels"]["pageInfo"]["hasNextPage"] is False
+
+
+def test_corrupt_page_is_named_and_good_pages_still_load(store: RawStore, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    m = manifest(store, "r1", [page([pr_node(1, "2026-11-02T00:00:00Z")]), b"<html>oops</html>",
+                               b'{"data": {"repository": null}}'])
+    report = load_manifests(db, store, [m], run_id="r1")
+    assert report.corrupt_pages == {
+        "runs/r1/acme/api/pages/000002.json": "not valid JSON",
+        "runs/r1/acme/api/pages/000003.json": "no data.repository.pullRequests.nodes",
+    }
+    assert [r[0] for r in rows(db)] == ["PR_1"]
+
+
+def test_clear_and_sync_runs(store: RawStore, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    a = manifest(store, "r1", [page([pr_node(1, "2026-11-02T00:00:00Z")])])
+    b = manifest(store, "r1", [page([pr_node(2, "2026-11-02T00:00:00Z")], repo="acme/web")],
+                 repo="acme/web")
+    failed = {"repo": "acme/gone", "status": "failed", "error": "NOT_FOUND", "pages": []}
+    report = load_manifests(db, store, [a, b, failed], run_id="r1")
+    assert report.failed_repos == {"acme/gone": "NOT_FOUND"}
+    assert len(rows(db)) == 2
+    # clear deletes the selected repo's rows before loading what this run brought (nothing).
+    report = load_manifests(db, store, [], run_id="r2", clear_repos=["ACME/web"])
+    assert report.rows_cleared == 1 and [r[1] for r in rows(db)] == ["acme/api"]
+    con = duckdb.connect(str(db), read_only=True)
+    runs = con.execute("select repo, status, pages, points_spent, retries::varchar, error "
+                       "from raw.sync_runs order by repo").fetchall()
+    con.close()
+    assert [(*r[:4], json.loads(r[4]), r[5]) for r in runs] == [
+        ("acme/api", "success", 1, 3, {"server_error": 1}, None),
+        ("acme/gone", "failed", 0, 0, {}, "NOT_FOUND"),
+        ("acme/web", "success", 1, 3, {"server_error": 1}, None),
+    ]
