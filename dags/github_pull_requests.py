@@ -4,15 +4,17 @@
 Syncs pull requests from GitHub's GraphQL API into a DuckDB warehouse that analysts query.
 
 1. **resolve_repositories**: the union of the `repos`, `orgs` and `project` Params.
-2. **extract** (one mapped task per repository, named after it): pages
+2. **plan**: each repository's watermark (its newest `updatedAt` already stored) and one cheap
+   batched probe; repositories with nothing new spawn no extract.
+3. **extract** (one mapped task per repository, named after it): pages
    `repository.pullRequests` newest-update first and writes every response page, untouched,
    to object storage (`PR_WAREHOUSE_RAW_URL`; a local folder by default). Stored pages are
    checkpoints: a retried task resumes from its last page.
-3. **load**: writes the pages into DuckDB (`PR_WAREHOUSE_DUCKDB`), upserting by node id so
+4. **load**: writes the pages into DuckDB (`PR_WAREHOUSE_DUCKDB`), upserting by node id so
    the newest `updatedAt` wins. Runs even when some repositories failed.
-4. **transform**: `dbt build` of the project in `dbt/` (staging views, `analytics` marts, tests).
-5. **publish**: a read-only snapshot of the warehouse for analysts.
-6. **check_extracts**: fails the run, naming them, if any repository could not be extracted.
+5. **transform**: `dbt build` of the project in `dbt/` (staging views, `analytics` marts, tests).
+6. **publish**: a read-only snapshot of the warehouse for analysts.
+7. **check_extracts**: fails the run, naming them, if any repository could not be extracted.
 
 GitHub credentials come from the Airflow connection `github_default` (token in *password*,
 GraphQL URL in *host*; empty means `https://api.github.com/graphql`). Extracts run in the
@@ -87,23 +89,30 @@ def github_pull_requests() -> None:
 
         return pipeline.resolve_repositories(params or {})
 
+    @task
+    def plan(repos: list[str], params: dict | None = None, run_id: str | None = None) -> list[dict]:
+        from pr_warehouse import pipeline
+
+        return pipeline.plan(repos, params or {}, run_id or "manual")
+
     @task(
         map_index_template="{{ task.op_kwargs['repo'] }}",
         pool=os.environ.get("PR_WAREHOUSE_POOL", "github_api"),
         retries=3,
         execution_timeout=timedelta(hours=3),
     )
-    def extract(repo: str, params: dict | None = None, run_id: str | None = None) -> dict:
+    def extract(repo: str, since: str | None, params: dict | None = None,
+                run_id: str | None = None) -> dict:
         from pr_warehouse import pipeline
 
-        return pipeline.extract_repository(repo, params or {}, run_id or "manual")
+        return pipeline.extract_repository(repo, since, params or {}, run_id or "manual")
 
     @task(trigger_rule="all_done")
-    def load(manifests: list[dict], repos: list[str], params: dict | None = None,
+    def load(manifests: list[dict], jobs: list[dict], params: dict | None = None,
              run_id: str | None = None) -> dict:
         from pr_warehouse import pipeline
 
-        return pipeline.load(list(manifests), repos, params or {}, run_id or "manual")
+        return pipeline.load(list(manifests), jobs, params or {}, run_id or "manual")
 
     @task(outlets=[MARTS])
     def transform(report: dict, data_interval_end=None) -> str:
@@ -118,15 +127,15 @@ def github_pull_requests() -> None:
         return pipeline.publish()
 
     @task(trigger_rule="all_done")
-    def check_extracts(repos: list[str], manifests: list[dict], run_id: str | None = None) -> dict:
+    def check_extracts(jobs: list[dict], manifests: list[dict], run_id: str | None = None) -> dict:
         from pr_warehouse import pipeline
 
-        return pipeline.check_extracts(repos, list(manifests), run_id or "manual")
+        return pipeline.check_extracts(jobs, list(manifests), run_id or "manual")
 
-    repos = resolve_repositories()
-    manifests = extract.expand(repo=repos)
-    publish(transform(load(manifests, repos)))
-    check_extracts(repos, manifests)
+    jobs = plan(resolve_repositories())  # [{"repo": ..., "since": ...}] needing an extract
+    manifests = extract.expand_kwargs(jobs)
+    publish(transform(load(manifests, jobs)))
+    check_extracts(jobs, manifests)
 
 
 github_pull_requests()

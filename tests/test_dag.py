@@ -26,7 +26,7 @@ def test_dag_imports_without_errors(dagbag) -> None:
     assert dag is not None
     assert dag.max_active_runs == 1 and dag.catchup is False
     assert dag.doc_md and "object storage" in dag.doc_md
-    assert set(dag.task_ids) == {"resolve_repositories", "extract", "load", "transform",
+    assert set(dag.task_ids) == {"resolve_repositories", "plan", "extract", "load", "transform",
                                  "publish", "check_extracts"}
 
 

@@ -70,9 +70,35 @@ def parse_since(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def extract_repository(repo: str, params: Mapping[str, Any], run_id: str,
+def plan(repos: list[str], params: Mapping[str, Any], run_id: str,
+         settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Watermarks and the probe: which repositories need an extract, and from when.
+
+    Returns the extract jobs (``[{"repo", "since"}]``, what ``.expand_kwargs`` maps over);
+    the whole plan, skipped repositories and probe cost included, is stored beside the
+    run's pages for the load.
+    """
+    from pr_warehouse.extract.plan import plan_sync, read_watermarks
+    from pr_warehouse.storage import RawStore, run_key_for
+
+    settings = settings or Settings.from_env()
+    # `clear` reseeds from scratch, so like a full refresh it ignores what is stored.
+    reseed = bool(params.get("full_refresh") or params.get("clear"))
+    watermarks = {} if reseed else read_watermarks(settings.duckdb_path, repos)
+    with _client(settings) as client:
+        sync_plan = plan_sync(client, repos, watermarks=watermarks,
+                              since=parse_since(params.get("since")), full_refresh=reseed)
+    summary = sync_plan.as_xcom()
+    RawStore(settings.raw_url).write_plan(run_key_for(run_id), summary)
+    return [{"repo": repo, "since": summary["since"][repo]} for repo in summary["repos"]]
+
+
+def extract_repository(repo: str, since: str | None, params: Mapping[str, Any], run_id: str,
                        settings: Settings | None = None) -> dict[str, Any]:
-    """Extract one repository; on failure leave a failed manifest and re-raise."""
+    """Extract one repository from ``since`` (None: its whole history).
+
+    On failure it leaves a failed manifest (the load records it) and re-raises.
+    """
     from pr_warehouse.client.errors import GitHubError, RateLimitWait
     from pr_warehouse.extract.pull_requests import ExtractRequest, extract_repository as run
     from pr_warehouse.storage import RawStore, run_key_for
@@ -84,7 +110,7 @@ def extract_repository(repo: str, params: Mapping[str, Any], run_id: str,
         repo=repo,
         run_key=run_key,
         page_size=int(params.get("page_size") or 50),
-        since=None if params.get("full_refresh") else parse_since(params.get("since")),
+        since=parse_since(since),
         use_cache=bool(params.get("use_cache", True)) and not params.get("full_refresh"),
     )
     started = datetime.now(timezone.utc)
@@ -109,24 +135,29 @@ def extract_repository(repo: str, params: Mapping[str, Any], run_id: str,
     return manifest
 
 
-def load(manifests: list[dict[str, Any]] | None, repos: list[str], params: Mapping[str, Any],
-         run_id: str, settings: Settings | None = None) -> dict[str, Any]:
-    """Load the run's pages; repos whose extract failed are recorded, not loaded."""
+def load(manifests: list[dict[str, Any]] | None, jobs: list[dict[str, Any]],
+         params: Mapping[str, Any], run_id: str,
+         settings: Settings | None = None) -> dict[str, Any]:
+    """Load the run's pages; failed and skipped repositories are recorded, not loaded."""
     from pr_warehouse.load.duckdb_loader import load_manifests
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
     store = RawStore(settings.raw_url)
     run_key = run_key_for(run_id)
+    repos = [job["repo"] for job in jobs]
+    sync_plan = store.read_plan(run_key) or {"repos": repos, "skipped": []}
     got = {m["repo"]: m for m in manifests or [] if m}
     for stored in store.manifests(run_key):
         got.setdefault(stored["repo"], stored)
     for repo in repos:
         got.setdefault(repo, {"repo": repo, "status": "failed", "pages": [],
                               "error": "the extract left no manifest (it never finished)"})
+    skipped = [{"repo": r, "status": "skipped", "pages": []} for r in sync_plan["skipped"]]
     report = load_manifests(
-        settings.duckdb_path, store, [got[r] for r in repos if r in got],
-        run_id=run_id, clear_repos=repos if params.get("clear") else None,
+        settings.duckdb_path, store, [got[r] for r in repos] + skipped, run_id=run_id,
+        clear_repos=repos + list(sync_plan["skipped"]) if params.get("clear") else None,
+        plan=sync_plan,
     )
     return report.as_dict()
 
@@ -153,12 +184,13 @@ class ExtractsFailed(RuntimeError):
     """Some repositories' extracts failed; the others were loaded."""
 
 
-def check_extracts(repos: list[str], manifests: list[dict[str, Any]] | None, run_id: str,
-                   settings: Settings | None = None) -> dict[str, Any]:
+def check_extracts(jobs: list[dict[str, Any]], manifests: list[dict[str, Any]] | None,
+                   run_id: str, settings: Settings | None = None) -> dict[str, Any]:
     """Fail the run, naming each repository whose extract failed and why."""
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
+    repos = [job["repo"] for job in jobs]
     done = {m["repo"] for m in manifests or [] if m and m.get("status") == "success"}
     missing = [r for r in repos if r not in done]
     if not missing:

@@ -29,3 +29,13 @@ create table if not exists raw.sync_runs (
     loaded_at       timestamptz not null,
     primary key (run_id, repo)
 );
+
+create table if not exists raw.sync_plans (
+    run_id           varchar primary key,
+    repos_total      integer not null,
+    repos_extracted  integer not null,
+    repos_skipped    integer not null,   -- unchanged since their watermark: no extract ran
+    probe_points     integer not null,
+    probe_requests   integer not null,
+    loaded_at        timestamptz not null
+);

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -148,6 +149,7 @@ def load_manifests(
     run_id: str,
     clear_repos: list[str] | None = None,
     loaded_at: datetime | None = None,
+    plan: Mapping[str, Any] | None = None,
 ) -> LoadReport:
     """Load every page the manifests list, record the sync runs, all in one transaction."""
     import duckdb
@@ -195,6 +197,8 @@ def load_manifests(
             [run_id, loaded_at],
         ).fetchall()[0][0]
         _record_sync_runs(con, manifests, run_id, loaded_at)
+        if plan is not None:
+            _record_plan(con, plan, run_id, loaded_at)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -244,3 +248,18 @@ def _record_sync_runs(con: duckdb.DuckDBPyConnection, manifests: list[dict[str, 
             """,
             rows,
         )
+
+
+def _record_plan(con: duckdb.DuckDBPyConnection, plan: Mapping[str, Any], run_id: str,
+                 loaded_at: datetime) -> None:
+    extracted, skipped = len(plan.get("repos") or []), len(plan.get("skipped") or [])
+    con.execute(
+        """
+        insert into raw.sync_plans as t values (?, ?, ?, ?, ?, ?, ?)
+        on conflict (run_id) do update set repos_total = excluded.repos_total,
+            repos_extracted = excluded.repos_extracted, repos_skipped = excluded.repos_skipped,
+            probe_points = excluded.probe_points, probe_requests = excluded.probe_requests
+        """,
+        [run_id, extracted + skipped, extracted, skipped, int(plan.get("probe_points") or 0),
+         int(plan.get("probe_requests") or 0), loaded_at],
+    )

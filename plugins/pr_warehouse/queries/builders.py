@@ -59,3 +59,37 @@ def nested_connection_query(
         [f"query NestedConnectionPages({', '.join(params)}) {{", f"  {RATE_LIMIT}", *fields, "}"]
     )
     return with_fragments(text), variables
+
+
+# 50 aliases per probe: each is one pullRequests(first: 1) request, so a probe costs 1 point.
+PROBE_BATCH = 50
+
+
+def newest_update_query(repos: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """One query asking many repositories for their most recently updated PR.
+
+    Alias ``r<i>`` answers ``repos[i]`` (``owner/name``).
+
+    >>> text, variables = newest_update_query(["acme/api"])
+    >>> variables, "r0: repository(owner: $owner0, name: $name0)" in text
+    ({'owner0': 'acme', 'name0': 'api'}, True)
+    """
+    if not repos:
+        raise ValueError("newest_update_query needs at least one repository")
+    params: list[str] = []
+    fields: list[str] = []
+    variables: dict[str, Any] = {}
+    for i, repo in enumerate(repos):
+        owner, name = repo.split("/", 1)
+        params += [f"$owner{i}: String!", f"$name{i}: String!"]
+        variables[f"owner{i}"] = owner
+        variables[f"name{i}"] = name
+        fields.append(
+            f"  r{i}: repository(owner: $owner{i}, name: $name{i}) {{ nameWithOwner "
+            "pullRequests(first: 1, orderBy: {field: UPDATED_AT, direction: DESC}) "
+            "{ totalCount nodes { updatedAt } } }"
+        )
+    text = "\n".join(
+        [f"query NewestPullRequestUpdates({', '.join(params)}) {{", f"  {RATE_LIMIT}", *fields, "}"]
+    )
+    return text, variables

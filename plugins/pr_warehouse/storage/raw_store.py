@@ -5,6 +5,7 @@ Layout under the base URL (``file:///.../data/raw`` or ``s3://conn_id@bucket/pre
     runs/<run_key>/<owner>/<name>/pages/000001.json        # the HTTP body, as received
     runs/<run_key>/<owner>/<name>/pages/000001.meta.json   # cursor, page size, request id
     runs/<run_key>/<owner>/<name>/manifest.json            # what the extract reports
+    runs/<run_key>/plan.json                               # watermarks, probe, skipped repos
 
 A page is committed when its ``.meta.json`` exists: the body is written first and the
 meta last, each atomically, so a task killed mid-write leaves no page that looks complete.
@@ -112,7 +113,16 @@ class RawStore:
         self.write_atomic(key, json.dumps(manifest, sort_keys=True, default=str).encode())
         return key
 
+    def write_plan(self, run_key: str, plan: dict[str, Any]) -> str:
+        key = f"runs/{run_key}/plan.json"
+        self.write_atomic(key, json.dumps(plan, sort_keys=True, default=str).encode())
+        return key
+
     # --- reading ----------------------------------------------------------------------
+
+    def read_plan(self, run_key: str) -> dict[str, Any] | None:
+        path = self.path(f"runs/{run_key}/plan.json")
+        return json.loads(path.read_bytes()) if path.exists() else None
 
     def read_bytes(self, key: str) -> bytes:
         return self.path(key).read_bytes()

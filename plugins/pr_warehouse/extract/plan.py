@@ -1,0 +1,138 @@
+"""Plan a sync: each repository's watermark, and a cheap probe that skips unchanged ones.
+
+The watermark is the newest ``updatedAt`` already in the warehouse for a repository. One
+aliased probe query asks up to 50 repositories at once for their newest PR update (1 point);
+a repository whose newest update is not past its watermark spawns no extract at all.
+
+Example::
+
+    plan = plan_sync(client, ["acme/api", "acme/web"], watermarks={"acme/api": ...})
+    plan.extract      # {"acme/web": None, ...}: repo -> since (None: full history)
+    plan.skipped      # ["acme/api"]
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pr_warehouse.client.errors import NotFound
+from pr_warehouse.queries.builders import PROBE_BATCH, newest_update_query
+
+if TYPE_CHECKING:
+    from pr_warehouse.client import GraphQLClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncPlan:
+    """Which repositories to extract (with their ``since``) and which to skip."""
+
+    extract: dict[str, datetime | None] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    probe_points: int = 0
+    probe_requests: int = 0
+
+    def as_xcom(self) -> dict[str, Any]:
+        return {
+            "repos": list(self.extract),
+            "since": {r: s.isoformat() if s else None for r, s in self.extract.items()},
+            "skipped": self.skipped,
+            "probe_points": self.probe_points,
+            "probe_requests": self.probe_requests,
+        }
+
+
+def read_watermarks(duckdb_path: Path, repos: list[str]) -> dict[str, datetime]:
+    """Newest ``updated_at`` per repository in the warehouse (read-only; missing file: none)."""
+    if not duckdb_path.exists():
+        return {}
+    import duckdb
+
+    con = duckdb.connect(str(duckdb_path), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = 'pull_requests'"
+        ).fetchall()[0][0]
+        if not exists:
+            return {}
+        rows = con.execute(
+            "select lower(repo), max(updated_at) from raw.pull_requests "
+            "where lower(repo) in (select unnest(?)) group by 1",
+            [[r.lower() for r in repos]],
+        ).fetchall()
+    finally:
+        con.close()
+    by_lower = {r.lower(): r for r in repos}
+    return {by_lower[lower]: newest for lower, newest in rows}
+
+
+def probe_newest_updates(client: GraphQLClient, repos: list[str]) -> dict[str, datetime | None]:
+    """Newest PR ``updatedAt`` per repository (None: no PRs, or unknown to the probe).
+
+    A batch that names a missing repository is answered as "unknown" for all its repos, so
+    their extracts run and fail or succeed on their own with a clear error.
+    """
+    from pr_warehouse.extract.pull_requests import parse_time
+
+    newest: dict[str, datetime | None] = {}
+    for start in range(0, len(repos), PROBE_BATCH):
+        batch = repos[start : start + PROBE_BATCH]
+        text, variables = newest_update_query(batch)
+        try:
+            response = client.execute(text, variables,
+                                      context=f"probe {start // PROBE_BATCH + 1} ({len(batch)} repos)")
+        except NotFound as exc:
+            log.warning("probe batch names a missing repository (%s); extracting all %d", exc,
+                        len(batch))
+            newest.update({repo: None for repo in batch})
+            continue
+        for i, repo in enumerate(batch):
+            answer = response.data.get(f"r{i}") or {}
+            nodes = [n for n in (answer.get("pullRequests") or {}).get("nodes") or [] if n]
+            newest[repo] = parse_time(nodes[0]["updatedAt"]) if nodes else None
+    return newest
+
+
+def plan_sync(
+    client: GraphQLClient | None,
+    repos: list[str],
+    *,
+    watermarks: dict[str, datetime],
+    since: datetime | None = None,
+    full_refresh: bool = False,
+) -> SyncPlan:
+    """Decide each repository's ``since`` and whether it needs an extract at all.
+
+    - ``full_refresh``: every repository, whole history, no probe.
+    - ``since`` given: every repository from ``since``; skipped only if nothing is newer.
+    - otherwise: from its watermark; skipped if GitHub's newest update is not past it.
+    """
+    plan = SyncPlan()
+    if full_refresh or client is None:
+        plan.extract = {repo: None for repo in repos}
+        return plan
+    floors = {repo: since or watermarks.get(repo) for repo in repos}
+    probed = [repo for repo in repos if floors[repo] is not None]
+    before_points, before_requests = client.stats.points_spent, client.stats.requests
+    newest = probe_newest_updates(client, probed) if probed else {}
+    plan.probe_points = client.stats.points_spent - before_points
+    plan.probe_requests = client.stats.requests - before_requests
+    for repo in repos:
+        floor = floors[repo]
+        latest = newest.get(repo)
+        if floor is not None and latest is not None and latest <= floor and since is None:
+            plan.skipped.append(repo)
+        elif floor is not None and latest is not None and since is not None and latest < since:
+            plan.skipped.append(repo)
+        else:
+            plan.extract[repo] = floor
+    log.info("plan: %d to extract, %d unchanged and skipped; the probe cost %d point(s) in %d "
+             "request(s)", len(plan.extract), len(plan.skipped), plan.probe_points,
+             plan.probe_requests)
+    return plan
