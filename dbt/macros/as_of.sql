@@ -1,0 +1,22 @@
+{#
+    as_of(): the SQL expression (timestamptz) used as "now" for every age and every
+    "last N days" window in the marts.
+
+    - var `as_of` given (the Airflow run passes its data interval end, an ISO-8601
+      timestamp): that instant, cast to timestamptz. Wall-clock time is never used then.
+    - var unset/null/empty: the newest `loaded_at` in raw.pull_requests (the moment the
+      data was last loaded), or current_timestamp when that table is empty.
+
+    The fallback reads the raw table by name rather than through source(), so that it
+    adds no edge to the DAG (and unit tests, which set the var, need no raw input).
+#}
+{% macro as_of() -%}
+    {%- set value = var('as_of', none) -%}
+    {%- if value is not none and (value | string | trim) != '' -%}
+        cast('{{ value | string | trim }}' as timestamptz)
+    {%- else -%}
+        {%- set raw_prs = api.Relation.create(
+                database=target.database, schema='raw', identifier='pull_requests') -%}
+        (select coalesce(max(loaded_at), current_timestamp) from {{ raw_prs }})
+    {%- endif -%}
+{%- endmacro %}

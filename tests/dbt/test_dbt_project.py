@@ -1,0 +1,480 @@
+"""End-to-end tests of the dbt project in dbt/: hand-made GitHub PullRequest nodes go into
+the raw tables (created with the load step's own DDL), `dbt build` runs once for the
+module (models, data tests and unit tests), then the marts are checked value by value.
+
+dbt is run as a subprocess with its own target/log folders under tmp, so the tests never
+touch dbt/target or another developer's DuckDB file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DBT_DIR = ROOT / "dbt"
+DDL = ROOT / "plugins" / "pr_warehouse" / "load" / "ddl.sql"
+DBT_BIN = Path(sys.executable).with_name("dbt")
+if not DBT_BIN.exists():  # pytest run from outside the venv
+    DBT_BIN = Path(shutil.which("dbt") or "dbt")
+
+AS_OF = "2024-05-01T00:00:00+00:00"  # a Wednesday; its ISO week starts Monday 2024-04-29
+LOADED_AT = datetime(2024, 5, 1, 1, 0, tzinfo=timezone.utc)
+W, G = "acme/widgets", "acme/gadgets"
+
+pytestmark = pytest.mark.timeout(300)
+
+
+# --- GitHub-shaped nodes ---------------------------------------------------------------
+
+
+def ts(value: str | None, plus_hours: float = 0) -> str | None:
+    """ISO-8601 'Z' string as GitHub sends it, optionally shifted."""
+    if value is None:
+        return None
+    t = datetime.fromisoformat(value.replace("Z", "+00:00")) + timedelta(hours=plus_hours)
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def actor(login: str | None, kind: str = "User") -> dict | None:
+    return None if login is None else {"__typename": kind, "login": login}
+
+
+def connection(nodes: list | None) -> dict | None:
+    """A GraphQL connection as the load leaves it: every page merged into `nodes`."""
+    if nodes is None:
+        return None
+    return {
+        "totalCount": len(nodes),
+        "pageInfo": {"hasNextPage": False, "endCursor": None},
+        "nodes": nodes,
+    }
+
+
+def label(name: str, color: str = "ededed") -> dict:
+    return {"id": f"LA_{name}", "name": name, "color": color}
+
+
+def user(login: str) -> dict:
+    return {"id": f"U_{login}", "login": login}
+
+
+def review(rid: str, state: str, at: str | None, author: dict | None) -> dict:
+    return {"id": rid, "state": state, "submittedAt": at, "author": author}
+
+
+def issue(number: int, state: str, repo: str, title: str = "an issue") -> dict:
+    return {
+        "id": f"I_{repo}_{number}",
+        "number": number,
+        "title": title,
+        "state": state,
+        "repository": {"nameWithOwner": repo},
+    }
+
+
+def requested(kind: str | None, name: str | None = None) -> dict:
+    if kind is None:
+        return {"requestedReviewer": None}
+    key = "slug" if kind == "Team" else "login"
+    return {"requestedReviewer": {"__typename": kind, key: name}}
+
+
+def milestone(repo: str, number: int, title: str, state: str, due: str | None) -> dict:
+    return {"id": f"MI_{repo}_{number}", "number": number, "title": title, "state": state, "dueOn": due}
+
+
+def pr_node(
+    repo: str,
+    number: int,
+    *,
+    title: str,
+    created: str,
+    state: str = "OPEN",
+    draft: bool = False,
+    author: dict | None = None,
+    merged_by: dict | None = None,
+    merged_after_h: float | None = None,
+    closed_after_h: float | None = None,
+    milestone_: dict | None = None,
+    labels: list | None = None,
+    assignees: list | None = None,
+    issues: list | None = None,
+    reviews: list | None = None,
+    review_requests: list | None = None,
+) -> dict:
+    """One `PullRequestFields` node, camelCase, exactly the shape GitHub returns."""
+    merged_at = ts(created, merged_after_h) if merged_after_h is not None else None
+    closed_at = merged_at or (ts(created, closed_after_h) if closed_after_h is not None else None)
+    return {
+        "id": f"PR_{repo}_{number}",
+        "number": number,
+        "title": title,
+        "body": "body of " + title,
+        "url": f"https://github.com/{repo}/pull/{number}",
+        "state": state,
+        "isDraft": draft,
+        "createdAt": ts(created),
+        "updatedAt": closed_at or ts(created, 1),
+        "closedAt": closed_at,
+        "mergedAt": merged_at,
+        "additions": 10 * number,
+        "deletions": number,
+        "changedFiles": 1,
+        "baseRefName": "main",
+        "headRefName": f"feature-{number}",
+        "reviewDecision": None,
+        "author": author,
+        "mergedBy": merged_by,
+        "milestone": milestone_,
+        "labels": connection(labels),
+        "assignees": connection(assignees),
+        "closingIssuesReferences": connection(issues),
+        "reviews": connection(reviews),
+        "reviewRequests": connection(review_requests),
+    }
+
+
+M_V1 = milestone(W, 1, "v1.0", "OPEN", "2024-04-20T00:00:00Z")  # past due, open PRs remain
+M_V2 = milestone(W, 2, "v2.0", "OPEN", "2024-06-01T00:00:00Z")  # due after as_of
+M_Q1 = milestone(G, 1, "Q1", "CLOSED", "2024-03-31T00:00:00Z")  # past due, nothing open
+
+PR1_CREATED = "2024-04-29T08:00:00Z"
+
+NODES = [
+    # 1. merged; first non-author review exactly 3 h after opening, merged after 10 h
+    pr_node(
+        W, 1, title="Add widget API", created=PR1_CREATED, state="MERGED",
+        author=actor("alice"), merged_by=actor("carol"), merged_after_h=10, milestone_=M_V1,
+        labels=[label("bug"), label("enhancement"), label("docs")],
+        assignees=[user("erin")],
+        issues=[issue(100, "CLOSED", W), issue(7, "OPEN", "acme/other")],
+        reviews=[
+            review("R1", "COMMENTED", ts(PR1_CREATED, 1), actor("alice")),  # the author
+            review("R2", "PENDING", None, actor("bob")),  # not submitted
+            review("R3", "APPROVED", ts(PR1_CREATED, 3), actor("carol")),  # first review
+            review("R4", "COMMENTED", ts(PR1_CREATED, 5), actor("dave")),
+            None,
+        ],
+        review_requests=[],
+    ),
+    # 2. open draft, no labels (empty list), assigned to erin
+    pr_node(
+        W, 2, title="WIP: refactor", created="2024-04-20T00:00:00Z", draft=True,
+        author=actor("bob"), milestone_=M_V1, labels=[], assignees=[user("erin")],
+        issues=[], reviews=[], review_requests=[requested("User", "carol")],
+    ),
+    # 3. open, deleted author, NUL byte + emoji title, every connection null but assignees
+    pr_node(
+        W, 3, title="Fix \u0000crash 🚀 naïve", created="2024-04-25T00:00:00Z",
+        author=None, milestone_=M_V1, assignees=[user("erin")],
+    ),
+    # 4. bot author, closed unmerged, null milestone, null items, team + deleted reviewers
+    pr_node(
+        W, 4, title="Bump lodash from 4.17.20 to 4.17.21", created="2024-04-01T00:00:00Z",
+        state="CLOSED", closed_after_h=24, author=actor("dependabot", "Bot"),
+        labels=[label("dependencies"), None], assignees=[None], issues=[None],
+        reviews=[review("R5", "COMMENTED", "2024-04-01T02:00:00Z", actor("github-actions", "Bot"))],
+        review_requests=[requested("Team", "core-team"), requested("User", "frank"), requested(None), None],
+    ),
+    # 5. other repo, mannequin author, merged by a since-deleted account, deleted reviewer
+    pr_node(
+        G, 5, title="Import legacy gadget", created="2024-03-01T00:00:00Z", state="MERGED",
+        author=actor("old-import", "Mannequin"), merged_by=None, merged_after_h=24,
+        milestone_=M_Q1, labels=[label("bug", "d73a4a")], assignees=[user("frank")],
+        issues=[], reviews=[review("R6", "COMMENTED", "2024-03-01T02:00:00Z", None)],
+    ),
+    # 6. merged the same week as #1 after 20 h, never reviewed
+    pr_node(
+        W, 6, title="Widget docs", created="2024-04-30T00:00:00Z", state="MERGED",
+        author=actor("alice"), merged_by=actor("alice"), merged_after_h=20, milestone_=M_V2,
+        labels=[label("bug")], assignees=[user("frank")], issues=[], reviews=[],
+    ),
+]
+
+
+def build_raw_db(path: Path) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(DDL.read_text())
+        for node in NODES:
+            con.execute(
+                "insert into raw.pull_requests values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    node["id"], node["id"].split("_")[1], node["number"],
+                    datetime.fromisoformat(node["updatedAt"].replace("Z", "+00:00")),
+                    json.dumps(node, ensure_ascii=False),
+                    f"pages/{node['id']}.json", "run-1", LOADED_AT,
+                ],
+            )
+        con.execute(
+            """
+            insert into raw.sync_runs values
+            ('run-1', 'acme/widgets', 'success', '2024-05-01 00:10:00+00', '2024-05-01 00:12:30+00',
+             3, 5, 7, 8, '{"server_error": 2, "secondary_rate_limit": 1, "request_timeout": 1}', 50, null, ?),
+            ('run-1', 'acme/gadgets', 'failed', '2024-05-01 00:10:00+00', null,
+             0, 0, 1, 1, '{}', 100, 'boom', ?)
+            """,
+            [LOADED_AT, LOADED_AT],
+        )
+    finally:
+        con.close()
+
+
+# --- running dbt -----------------------------------------------------------------------
+
+
+def run_dbt(args: list[str], db: Path, tmp: Path) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "PR_WAREHOUSE_DUCKDB": str(db),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    cmd = [
+        str(DBT_BIN), "--no-use-colors", *args,
+        "--profiles-dir", str(DBT_DIR),
+        "--project-dir", str(DBT_DIR),
+        "--target-path", str(tmp / "target"),
+        "--log-path", str(tmp / "logs"),
+    ]
+    return subprocess.run(cmd, cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=240)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("dbt")
+    db = tmp / "warehouse.duckdb"
+    build_raw_db(db)
+    build = run_dbt(["build", "--vars", json.dumps({"as_of": AS_OF})], db, tmp)
+    assert build.returncode == 0, build.stdout[-6000:] + build.stderr[-3000:]
+    results = json.loads((tmp / "target" / "run_results.json").read_text())["results"]
+    # Run before any test opens the file: DuckDB lets one process write at a time. Without
+    # the var, so the compiled SQL shows the as_of fallback.
+    docs = run_dbt(["docs", "generate"], db, tmp)
+    return {"db": db, "tmp": tmp, "build": build, "results": results, "docs": docs}
+
+
+@pytest.fixture(scope="module")
+def con(warehouse: dict[str, Any]):
+    c = duckdb.connect(str(warehouse["db"]), read_only=True)
+    yield c
+    c.close()
+
+
+def rows(con, sql: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def one(con, sql: str) -> dict[str, Any]:
+    result = rows(con, sql)
+    assert len(result) == 1, result
+    return result[0]
+
+
+# --- tests -----------------------------------------------------------------------------
+
+
+def test_build_ran_models_data_tests_and_unit_tests(warehouse):
+    out = warehouse["build"].stdout
+    assert "ERROR=0" in out and "WARN=0" in out, out[-3000:]
+    ids = [r["unique_id"] for r in warehouse["results"]]
+    assert all(r["status"] in ("success", "pass") for r in warehouse["results"])
+    unit_tests = {i.split(".")[-1] for i in ids if i.startswith("unit_test.")}
+    assert {
+        "fct_pull_requests_first_review_skips_author_pending_and_null_items",
+        "mart_assignee_workload_counts_against_as_of",
+        "mart_pr_cycle_time_weekly_median_and_p90",
+    } <= unit_tests, unit_tests
+    assert sum(i.startswith("test.") for i in ids) >= 80
+
+
+def test_schemas_are_exactly_staging_and_analytics(con):
+    found = {
+        (r["table_schema"], r["table_type"])
+        for r in rows(con, "select table_schema, table_type from information_schema.tables")
+    }
+    assert ("staging", "VIEW") in found and ("analytics", "BASE TABLE") in found
+    assert not {s for s, _ in found if s.startswith("main_")}
+
+
+def test_no_pull_request_dropped(con):
+    got = [r["pr_number"] for r in rows(con, "select pr_number from analytics.fct_pull_requests order by 1")]
+    assert got == [1, 2, 3, 4, 5, 6]
+    assert one(con, "select count(*) as n from staging.stg_github__pull_requests")["n"] == 6
+
+
+def test_first_review_and_merge_hours(con):
+    pr1 = one(con, "select * from analytics.fct_pull_requests where repo = 'acme/widgets' and pr_number = 1")
+    assert pr1["hours_to_first_review"] == 3
+    assert pr1["hours_to_merge"] == 10
+    assert pr1["first_review_at"] == datetime(2024, 4, 29, 11, tzinfo=timezone.utc)
+    assert pr1["hours_open"] is None
+    assert pr1["review_count"] == 3  # the PENDING review and the null item are not counted
+    assert (pr1["label_count"], pr1["assignee_count"], pr1["linked_issue_count"]) == (3, 1, 2)
+    assert pr1["merged_by_login"] == "carol" and pr1["is_merged"]
+
+    pr6 = one(con, "select * from analytics.fct_pull_requests where pr_number = 6")
+    assert pr6["first_review_at"] is None and pr6["hours_to_first_review"] is None
+    assert pr6["hours_to_merge"] == 20
+
+    # a deleted reviewer still counts as someone other than the (known) author
+    pr5 = one(con, "select * from analytics.fct_pull_requests where pr_number = 5")
+    assert pr5["hours_to_first_review"] == 2
+
+
+def test_actors_ghost_bot_mannequin(con):
+    by_number = {
+        r["pr_number"]: r
+        for r in rows(con, "select pr_number, author_login, author_kind, merged_by_login, merged_by_kind "
+                           "from analytics.fct_pull_requests")
+    }
+    assert (by_number[3]["author_login"], by_number[3]["author_kind"]) == ("ghost", "ghost")
+    assert (by_number[4]["author_login"], by_number[4]["author_kind"]) == ("dependabot", "Bot")
+    assert (by_number[5]["author_login"], by_number[5]["author_kind"]) == ("old-import", "Mannequin")
+    assert (by_number[5]["merged_by_login"], by_number[5]["merged_by_kind"]) == ("ghost", "ghost")
+    assert by_number[2]["merged_by_login"] is None  # open: nobody merged it
+
+    users = {r["login"]: r for r in rows(con, "select * from analytics.dim_github_users")}
+    assert {login: u["kind"] for login, u in users.items()} == {
+        "alice": "User", "bob": "User", "carol": "User", "dave": "User", "erin": "User",
+        "frank": "User", "dependabot": "Bot", "github-actions": "Bot",
+        "old-import": "Mannequin", "ghost": "ghost",
+    }
+    assert "core-team" not in users
+    assert users["ghost"]["is_author"] and users["ghost"]["is_merger"] and users["ghost"]["is_reviewer"]
+    assert users["erin"]["is_assignee"] and not users["erin"]["is_author"]
+    assert users["frank"]["is_requested_reviewer"] and users["frank"]["is_assignee"]
+
+
+def test_open_ages_against_as_of(con):
+    pr2 = one(con, "select * from analytics.fct_pull_requests where pr_number = 2")
+    assert pr2["hours_open"] == 11 * 24
+    assert pr2["is_draft"] and pr2["label_count"] == 0
+    assert pr2["as_of"] == datetime(2024, 5, 1, tzinfo=timezone.utc)
+
+
+def test_title_with_nul_and_emoji(con):
+    pr3 = one(con, "select * from analytics.fct_pull_requests where pr_number = 3")
+    assert pr3["title"] == "Fix crash 🚀 naïve"
+    assert (pr3["label_count"], pr3["review_count"], pr3["linked_issue_count"]) == (0, 0, 0)
+    assert pr3["first_review_at"] is None
+
+
+def test_bridges(con):
+    counts = {
+        t: one(con, f"select count(*) as n from analytics.{t}")["n"]
+        for t in ("bridge_pull_request_labels", "bridge_pull_request_assignees",
+                  "bridge_pull_request_linked_issues")
+    }
+    assert counts == {
+        "bridge_pull_request_labels": 6,
+        "bridge_pull_request_assignees": 5,
+        "bridge_pull_request_linked_issues": 2,
+    }
+    issues = rows(con, "select pr_number, issue_repo, issue_number, issue_state "
+                       "from analytics.bridge_pull_request_linked_issues order by issue_number")
+    assert issues == [
+        {"pr_number": 1, "issue_repo": "acme/other", "issue_number": 7, "issue_state": "OPEN"},
+        {"pr_number": 1, "issue_repo": "acme/widgets", "issue_number": 100, "issue_state": "CLOSED"},
+    ]
+    labels = rows(con, "select repo, label_name, pull_request_count from analytics.dim_labels order by 1, 2")
+    assert labels == [
+        {"repo": G, "label_name": "bug", "pull_request_count": 1},
+        {"repo": W, "label_name": "bug", "pull_request_count": 2},
+        {"repo": W, "label_name": "dependencies", "pull_request_count": 1},
+        {"repo": W, "label_name": "docs", "pull_request_count": 1},
+        {"repo": W, "label_name": "enhancement", "pull_request_count": 1},
+    ]
+    requests = rows(con, "select pr_number, requested_reviewer_kind, requested_reviewer_name "
+                         "from staging.stg_github__pull_request_review_requests order by 1, 3")
+    assert requests == [
+        {"pr_number": 2, "requested_reviewer_kind": "User", "requested_reviewer_name": "carol"},
+        {"pr_number": 4, "requested_reviewer_kind": "Team", "requested_reviewer_name": "core-team"},
+        {"pr_number": 4, "requested_reviewer_kind": "User", "requested_reviewer_name": "frank"},
+    ]
+
+
+def test_assignee_workload(con):
+    got = {r["assignee_login"]: r for r in rows(con, "select * from analytics.mart_assignee_workload")}
+    assert set(got) == {"erin", "frank"}
+    erin, frank = got["erin"], got["frank"]
+    assert (erin["assigned_prs"], erin["open_prs"], erin["open_draft_prs"]) == (3, 2, 1)
+    assert erin["oldest_open_pr_hours"] == 11 * 24  # PR 2, opened 2024-04-20
+    assert (erin["merged_last_7_days"], erin["merged_last_30_days"]) == (1, 1)
+    assert (frank["open_prs"], frank["open_draft_prs"], frank["oldest_open_pr_hours"]) == (0, 0, None)
+    assert (frank["merged_last_7_days"], frank["merged_last_30_days"]) == (1, 1)  # PR 5 is older
+    assert frank["repo_count"] == 2
+
+
+def test_milestone_progress(con):
+    got = {
+        (r["repo"], r["milestone_number"]): r
+        for r in rows(con, "select * from analytics.mart_milestone_progress")
+    }
+    assert set(got) == {(W, 1), (W, 2), (G, 1)}
+    v1 = got[(W, 1)]
+    assert (v1["prs_total"], v1["prs_open"], v1["prs_merged"], v1["prs_closed_unmerged"]) == (3, 2, 1, 0)
+    assert v1["is_overdue"] is True
+    assert (v1["linked_issues"], v1["linked_issues_closed_by_merged_prs"]) == (2, 1)
+    assert v1["milestone_due_on"] == datetime(2024, 4, 20, tzinfo=timezone.utc)
+    assert got[(W, 2)]["is_overdue"] is False  # due after as_of
+    assert got[(G, 1)]["is_overdue"] is False  # past due but nothing open
+    assert got[(G, 1)]["milestone_state"] == "CLOSED"
+
+
+def test_cycle_time_weekly(con):
+    got = rows(con, "select * from analytics.mart_pr_cycle_time_weekly order by repo, week_start")
+    assert [(r["repo"], str(r["week_start"]), r["iso_week"]) for r in got] == [
+        (G, "2024-02-26", "2024-W09"),
+        (W, "2024-04-29", "2024-W18"),
+    ]
+    w = got[1]
+    assert (w["prs_merged"], w["prs_merged_with_review"]) == (2, 1)
+    assert w["median_hours_to_merge"] == 15  # PRs 1 (10 h) and 6 (20 h)
+    assert w["p90_hours_to_merge"] == pytest.approx(19)
+    assert w["median_hours_to_first_review"] == 3 and w["p90_hours_to_first_review"] == 3
+
+
+def test_label_activity(con):
+    got = rows(con, "select * from analytics.mart_label_activity where repo = 'acme/widgets' "
+                    "and label_name = 'bug'")
+    assert len(got) == 1
+    assert (got[0]["prs_opened"], got[0]["prs_merged"], got[0]["median_hours_to_merge"]) == (2, 2, 15)
+    dependencies = one(con, "select * from analytics.mart_label_activity where label_name = 'dependencies'")
+    assert (dependencies["prs_opened"], dependencies["prs_merged"]) == (1, 0)
+    assert dependencies["median_hours_to_merge"] is None
+
+
+def test_sync_runs(con):
+    got = {r["repo"]: r for r in rows(con, "select * from analytics.fct_sync_runs")}
+    ok, failed = got[W], got[G]
+    assert ok["status"] == "success" and ok["duration_seconds"] == 150
+    assert (ok["retries_total"], ok["retries_server_error"], ok["retries_secondary_rate_limit"],
+            ok["retries_request_timeout"], ok["retries_partial_data"]) == (4, 2, 1, 1, 0)
+    assert (ok["page_count"], ok["pull_request_count"], ok["points_spent"], ok["request_count"]) == (3, 5, 7, 8)
+    assert failed["duration_seconds"] is None and failed["retries_total"] == 0 and failed["error"] == "boom"
+
+
+def test_docs_generate_and_as_of_default(warehouse):
+    """`dbt docs generate` works; run without the var, the compiled SQL falls back to the
+    newest load time instead of wall-clock now (the build's compiled SQL used the var)."""
+    result = warehouse["docs"]
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    target = warehouse["tmp"] / "target"
+    catalog = json.loads((target / "catalog.json").read_text())
+    assert "model.pr_warehouse.fct_pull_requests" in catalog["nodes"]
+    compiled = next(target.glob("compiled/pr_warehouse/models/marts/fct_pull_requests.sql")).read_text()
+    assert "max(loaded_at)" in compiled and "raw" in compiled
+    ran = next(target.glob("run/pr_warehouse/models/marts/fct_pull_requests.sql")).read_text()
+    assert "cast('2024-05-01" in ran and "max(loaded_at)" not in ran
