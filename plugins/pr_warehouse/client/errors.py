@@ -15,6 +15,7 @@ class GitHubError(Exception):
     retriable: bool = False
 
     def __init__(self, message: str, *, request_id: str | None = None, context: str = "") -> None:
+        self.message = message
         self.request_id = request_id
         self.context = context
         parts = [p for p in (context, message) if p]
@@ -48,12 +49,21 @@ class PartialDataError(GitHubError):
 
 class SecondaryRateLimited(GitHubError):
     """403/429 (or 200) with the secondary-limit message: GitHub asks us to slow down;
-    wait ``retry_after`` seconds (or >= 60 s, backing off), then retry."""
+    wait ``retry_after`` seconds (or until ``reset_at`` when ``x-ratelimit-remaining`` is 0,
+    else >= 60 s, backing off), then retry."""
 
     retriable = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        reset_at: datetime | None = None,
+        **kw: object,
+    ) -> None:
         self.retry_after = retry_after
+        self.reset_at = reset_at
         super().__init__(message, **kw)  # type: ignore[arg-type]
 
 
@@ -89,6 +99,15 @@ class BadCredentials(GitHubError):
 
 class NotFound(GitHubError):
     """``NOT_FOUND``: the repository or owner does not exist or the token cannot see it."""
+
+
+class Forbidden(GitHubError):
+    """403 without a rate-limit sign, or ``FORBIDDEN``/``INSUFFICIENT_SCOPES``: the token
+    lacks a scope or the organization blocks it (SAML, IP allow list); retrying cannot help."""
+
+
+class MissingToken(GitHubError):
+    """No GitHub token configured (no Airflow connection, or one without a password)."""
 
 
 class MaxNodeLimitExceeded(GitHubError):

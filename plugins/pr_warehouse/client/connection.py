@@ -1,0 +1,70 @@
+"""Build a client from the Airflow connection that holds the GitHub token.
+
+The connection (default ``github_default``) keeps the token in ``password`` and the full
+GraphQL URL in ``host`` (empty: GitHub's public API). Airflow is imported inside the function
+only: this module is imported at DAG parse time.
+
+Example (in a task)::
+
+    with client_from_connection() as client:
+        client.execute("query { viewer { login } }", context="smoke")
+
+Set the connection with ``AIRFLOW_CONN_GITHUB_DEFAULT='{"conn_type": "http",
+"password": "<token>"}'`` (``make run`` builds it from ``GITHUB_TOKEN``).
+"""
+
+from __future__ import annotations
+
+from pr_warehouse.client.errors import MissingToken
+from pr_warehouse.client.graphql import GraphQLClient
+from pr_warehouse.client.models import ClientSettings
+
+DEFAULT_GRAPHQL_URL = "https://api.github.com/graphql"
+DEFAULT_CONN_ID = "github_default"
+
+
+def graphql_url(host: str | None) -> str:
+    """The GraphQL URL for a connection's ``host``: empty -> GitHub; no scheme -> https.
+
+    >>> graphql_url(None)
+    'https://api.github.com/graphql'
+    >>> graphql_url("ghe.example.com/api/graphql")
+    'https://ghe.example.com/api/graphql'
+    >>> graphql_url("http://127.0.0.1:8080/graphql")
+    'http://127.0.0.1:8080/graphql'
+    """
+    host = (host or "").strip()
+    if not host:
+        return DEFAULT_GRAPHQL_URL
+    if "://" not in host:
+        return f"https://{host}"
+    return host
+
+
+def missing_token_message(conn_id: str, problem: str) -> str:
+    """How to fix a missing token, naming the connection and both ways to set it."""
+    env = f"AIRFLOW_CONN_{conn_id.upper()}"
+    return (
+        f"no GitHub token: Airflow connection {conn_id!r} {problem}. Set it, e.g. "
+        f"{env}='{{\"conn_type\": \"http\", \"host\": \"{DEFAULT_GRAPHQL_URL}\", "
+        f"\"password\": \"<token>\"}}', or export GITHUB_TOKEN before `make run`"
+    )
+
+
+def client_from_connection(
+    conn_id: str = DEFAULT_CONN_ID, settings: ClientSettings | None = None
+) -> GraphQLClient:
+    """A ``GraphQLClient`` for the URL and token of Airflow connection ``conn_id``.
+
+    Raises ``MissingToken`` when the connection does not exist or has no password.
+    """
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        raise MissingToken(missing_token_message(conn_id, "is not defined")) from None
+    if not conn.password:
+        raise MissingToken(missing_token_message(conn_id, "has no password"))
+    return GraphQLClient(graphql_url(conn.host), conn.password, settings or ClientSettings())

@@ -1,0 +1,461 @@
+"""The GitHub GraphQL client: one POST per attempt, tenacity around it, typed failures out.
+
+What it survives, and how (the decisions themselves live in ``classify``):
+
+- 502/503/504, non-JSON bodies, "Something went wrong", read timeouts, dropped connections,
+  partial data: exponential backoff with jitter, and the page shrinks *before* the retry,
+  so the retried request itself asks for fewer nodes;
+- secondary limits: ``retry-after``, else the reset time, else >= 60 s doubling;
+- the primary limit: wait until ``x-ratelimit-reset`` when that is short, else raise
+  ``RateLimitWait`` so the caller frees its worker slot; never spend below ``points_reserve``;
+- fatal answers (401, NOT_FOUND, MAX_NODE_LIMIT_EXCEEDED, validation, other 4xx) raise after
+  one request; retriable ones that persist raise ``RetriesExhausted`` (Airflow retries next).
+
+The token lives only in the session's ``Authorization`` header: never logged, never in an
+exception, a repr or a returned object.
+
+Example::
+
+    with GraphQLClient("https://api.github.com/graphql", token) as client:
+        sizes = AdaptivePageSize(50)
+        answer = client.execute(QUERY, {"owner": "acme", "name": "api", "after": None},
+                                context="acme/api page 1", page_size=sizes)
+        answer.data["repository"], answer.page_size, answer.remaining
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, NoReturn
+
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception, stop_after_attempt
+from tenacity.stop import stop_any
+
+from pr_warehouse.client.classify import (
+    SHRINKING_FAILURES,
+    Answer,
+    classify_answer,
+    failure_name,
+    header_int,
+    lower_headers,
+    parse_iso_utc,
+    parse_json_object,
+    reset_from_headers,
+    retry_wait,
+    waits_for_reset,
+)
+from pr_warehouse.client.errors import (
+    GitHubError,
+    MissingToken,
+    RateLimitWait,
+    RequestTimeout,
+    RetriesExhausted,
+)
+from pr_warehouse.client.models import ClientSettings, ClientStats, GraphQLResponse, utc_now
+from pr_warehouse.client.paging import AdaptivePageSize
+from pr_warehouse.client.redaction import install_redaction, redact
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], None]
+
+
+def is_retriable(error: BaseException) -> bool:
+    """Whether the client retries ``error`` itself (tenacity's ``retry`` predicate)."""
+    return (
+        isinstance(error, GitHubError)
+        and error.retriable
+        and not isinstance(error, (RetriesExhausted, RateLimitWait))
+    )
+
+
+def stop_after_total_wait(limit: float) -> Callable[[RetryCallState], bool]:
+    """Tenacity stop: give up when the waits so far plus the next one would pass ``limit``.
+
+    Counts computed waits (what the injected sleep receives), not wall time, so tests with
+    a fake sleep see the same decisions as production.
+    """
+
+    def stop(state: RetryCallState) -> bool:
+        return state.idle_for + state.upcoming_sleep > limit
+
+    return stop
+
+
+def transport_error(
+    exc: requests.RequestException, read_timeout: float, context: str
+) -> RequestTimeout:
+    """Our side of a failed exchange (timeout, reset, truncated stream) as a retriable error."""
+    if isinstance(exc, requests.ConnectTimeout):
+        what = "could not connect within the connect timeout"
+    elif isinstance(exc, requests.Timeout):
+        what = f"no answer within the read timeout of {read_timeout:g}s"
+    elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        what = "the answer was cut off mid-body"
+    else:
+        what = "the connection failed or was reset"
+    return RequestTimeout(f"{what} ({type(exc).__name__}: {redact(str(exc))})", context=context)
+
+
+def rate_info(
+    headers: Mapping[str, str], payload: Mapping[str, Any] | None
+) -> tuple[int | None, int | None, datetime | None]:
+    """``(cost, remaining, reset_at)`` of an answer (lower-cased headers, parsed body).
+
+    ``cost`` only from ``data.rateLimit.cost``; ``remaining`` and ``reset_at`` from the
+    ``x-ratelimit-*`` headers, else from ``data.rateLimit``.
+
+    >>> rate_info({"x-ratelimit-remaining": "4990", "x-ratelimit-reset": "1767225600"},
+    ...           {"data": {"rateLimit": {"cost": 2, "remaining": 4991}}})[:2]
+    (2, 4990)
+    """
+    data = (payload or {}).get("data")
+    block = data.get("rateLimit") if isinstance(data, dict) else None
+    block = block if isinstance(block, dict) else {}
+    cost = block.get("cost") if isinstance(block.get("cost"), int) else None
+    remaining = header_int(headers, "x-ratelimit-remaining")
+    if remaining is None and isinstance(block.get("remaining"), int):
+        remaining = block["remaining"]
+    reset_at = reset_from_headers(headers) or parse_iso_utc(block.get("resetAt"))
+    return cost, remaining, reset_at
+
+
+@dataclass
+class _Call:
+    """State of one ``execute`` call across its attempts."""
+
+    context: str
+    page_size: AdaptivePageSize | None
+    failures: Counter[str] = field(default_factory=Counter)
+    next_wait: float = 0.0
+    resized: tuple[int, int] | None = None
+
+
+class GraphQLClient:
+    """POSTs GraphQL documents to GitHub and survives its limits and faults.
+
+    ``sleep`` and ``clock`` (tz-aware UTC ``now``) are injectable so tests assert computed
+    waits without waiting; ``rand`` is the jitter source. Not thread-safe: one client per
+    worker.
+
+    >>> client = GraphQLClient("http://127.0.0.1:9/graphql", "ghp_not_a_real_token")
+    >>> client
+    GraphQLClient(url='http://127.0.0.1:9/graphql', requests=0)
+    >>> client.close()
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        settings: ClientSettings = ClientSettings(),
+        *,
+        sleep: Sleep = time.sleep,
+        clock: Clock = utc_now,
+        session: requests.Session | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        if not token:
+            raise MissingToken("no GitHub token given to GraphQLClient")
+        self.url = url
+        self.settings = settings
+        self.stats = ClientStats()
+        self._sleep = sleep
+        self._clock = clock
+        self._rand = rand
+        self._owns_session = session is None
+        self._session = session if session is not None else self._new_session()
+        install_redaction(token)
+        self._session.headers.update(
+            {
+                "Authorization": f"bearer {token}",
+                "User-Agent": settings.user_agent,
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            }
+        )
+        #: (remaining points, reset time) after the last answer that told us both
+        self._budget: tuple[int, datetime] | None = None
+        #: (x-ratelimit-used, x-ratelimit-reset) of the last answer, for cost deltas
+        self._last_used: tuple[int, int | None] | None = None
+
+    @staticmethod
+    def _new_session() -> requests.Session:
+        session = requests.Session()
+        adapter = HTTPAdapter(max_retries=0)  # tenacity does all the retrying, visibly
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    def __repr__(self) -> str:
+        return f"GraphQLClient(url={self.url!r}, requests={self.stats.requests})"
+
+    def __enter__(self) -> GraphQLClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close our session (or take the token off a session the caller lent us)."""
+        if self._owns_session:
+            self._session.close()
+        else:
+            self._session.headers.pop("Authorization", None)
+
+    # --- the call -------------------------------------------------------------------------
+
+    def execute(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        context: str = "",
+        page_size: AdaptivePageSize | None = None,
+        page_size_var: str = "pageSize",
+    ) -> GraphQLResponse:
+        """Send ``query`` until GitHub answers cleanly, a fatal error, or the bounds run out.
+
+        With ``page_size``, ``variables[page_size_var]`` is set to ``page_size.current`` on
+        every attempt (shrunk before retries after server errors, timeouts, partial data).
+
+        Raises the fatal ``GitHubError`` subclasses after one request, ``RateLimitWait`` when
+        the primary limit needs a wait longer than ``max_inline_wait`` (or the points left
+        are under ``points_reserve``), ``RetriesExhausted`` when retriable failures persist.
+
+        Example: ``client.execute("query { viewer { login } }", context="smoke").data``
+        gives ``{"viewer": {"login": "octocat"}}``.
+        """
+        self._check_budget(context)
+        call = _Call(context=context, page_size=page_size)
+        s = self.settings
+        retrying = Retrying(
+            sleep=self._sleep,
+            stop=stop_any(
+                stop_after_attempt(s.max_attempts), stop_after_total_wait(s.max_total_wait)
+            ),
+            wait=lambda _state: call.next_wait,
+            retry=retry_if_exception(is_retriable),
+            before_sleep=lambda state: self._before_sleep(call, state),
+            reraise=False,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._attempt(
+                        call, query, variables, page_size_var, attempt.retry_state.attempt_number
+                    )
+        except RetryError as exhausted:
+            raise self._exhausted(call, exhausted) from exhausted.last_attempt.exception()
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    def _attempt(
+        self,
+        call: _Call,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        page_size_var: str,
+        attempt: int,
+    ) -> GraphQLResponse:
+        sent_size = call.page_size.current if call.page_size is not None else None
+        sent = dict(variables or {})
+        if sent_size is not None:
+            sent[page_size_var] = sent_size
+        payload = json.dumps({"query": query, "variables": sent}).encode()
+        self.stats.requests += 1
+        started = time.monotonic()
+        reply, lost = self._post(payload, call.context)
+        if reply is None:
+            assert lost is not None
+            log.debug(
+                "%s: attempt %d, page size %s: %s", call.context, attempt, sent_size, lost.message
+            )
+            self._fail(call, lost, attempt)  # outside the except block: no requests objects chained
+        body = reply.content
+        headers = lower_headers(reply.headers)
+        parsed = parse_json_object(body)
+        answer = Answer(reply.status_code, headers, parsed, len(body), call.context)
+        classified = classify_answer(answer)
+        cost, remaining, reset_at = rate_info(headers, parsed if classified is None else None)
+        self._account(headers, cost, success=classified is None)
+        if remaining is not None and reset_at is not None:
+            self._budget = (remaining, reset_at)
+        log.debug(
+            "%s: attempt %d, page size %s: HTTP %d in %.2fs, %d bytes, X-GitHub-Request-Id %s, "
+            "cost %s, remaining %s",
+            call.context, attempt, sent_size, reply.status_code, time.monotonic() - started,
+            len(body), answer.request_id, cost, remaining,
+        )
+        if classified is not None:
+            self._fail(call, classified, attempt)
+        if call.page_size is not None:
+            call.page_size.success()
+        if attempt > 1:
+            log.info(
+                "%s: answered on attempt %d (page size %s, X-GitHub-Request-Id %s)",
+                call.context, attempt, sent_size, answer.request_id,
+            )
+        assert parsed is not None  # a clean success is a JSON object with data
+        return GraphQLResponse(
+            body=body,
+            data=parsed["data"],
+            request_id=answer.request_id,
+            page_size=sent_size,
+            cost=cost,
+            remaining=remaining,
+            reset_at=reset_at,
+            attempts=attempt,
+        )
+
+    def _post(
+        self, payload: bytes, context: str
+    ) -> tuple[requests.Response, None] | tuple[None, RequestTimeout]:
+        """One POST: the response, or the transport failure as a ``RequestTimeout``."""
+        s = self.settings
+        try:
+            reply = self._session.post(
+                self.url, data=payload, timeout=(s.connect_timeout, s.read_timeout)
+            )
+        except (
+            requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError
+        ) as exc:
+            return None, transport_error(exc, s.read_timeout, context)
+        return reply, None
+
+    def _fail(self, call: _Call, error: GitHubError, attempt: int) -> NoReturn:
+        """Decide what follows ``error``: raise it (tenacity retries or not) or RateLimitWait.
+
+        Retriable errors get their wait computed here (tenacity's ``wait`` reads it back)
+        and shrink the page here, so the very next attempt sends the smaller size.
+        """
+        name = failure_name(error)
+        error.message = redact(error.message)
+        error.args = tuple(redact(a) if isinstance(a, str) else a for a in error.args)
+        if not is_retriable(error):
+            log.warning(
+                "%s: %s on attempt %d, not retried (X-GitHub-Request-Id %s): %s",
+                call.context, name, attempt, error.request_id, error.message,
+            )
+            raise error
+        call.failures[name] += 1
+        wait = retry_wait(
+            error, nth=call.failures[name], settings=self.settings, now=self._clock(),
+            rand=self._rand(),
+        )
+        if waits_for_reset(error) and wait > self.settings.max_inline_wait:
+            reset_at: datetime = error.reset_at  # type: ignore[attr-defined]
+            log.warning(
+                "%s: %s on attempt %d (X-GitHub-Request-Id %s): the wait of %.0fs until "
+                "%s is longer than max_inline_wait=%gs; raising RateLimitWait",
+                call.context, name, attempt, error.request_id, wait, reset_at.isoformat(),
+                self.settings.max_inline_wait,
+            )
+            raise RateLimitWait(
+                f"{name}: waiting {wait:.0f}s until {reset_at.isoformat()} is longer than "
+                f"max_inline_wait={self.settings.max_inline_wait:g}s",
+                reset_at=reset_at, request_id=error.request_id, context=call.context,
+            ) from error
+        call.resized = None
+        if isinstance(error, SHRINKING_FAILURES) and call.page_size is not None:
+            before = call.page_size.current
+            call.resized = (before, call.page_size.shrink())
+        call.next_wait = wait
+        raise error
+
+    def _before_sleep(self, call: _Call, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        name = failure_name(error) if error else "unknown"
+        wait = state.upcoming_sleep
+        self.stats.retries[name] += 1
+        self.stats.waited_seconds += wait
+        resized = ""
+        if call.resized is not None:
+            before, after = call.resized
+            resized = (
+                f"; page size {before} -> {after}" if after != before
+                else f"; page size stays {after} (the floor)"
+            )
+        log.warning(
+            "%s: %s on attempt %d of %d (X-GitHub-Request-Id %s), retrying in %.1fs%s: %s",
+            call.context, name, state.attempt_number, self.settings.max_attempts,
+            getattr(error, "request_id", None), wait, resized,
+            getattr(error, "message", str(error)),
+        )
+
+    def _exhausted(self, call: _Call, exhausted: RetryError) -> RetriesExhausted:
+        state = exhausted.last_attempt
+        last = state.exception()
+        attempts = state.attempt_number
+        name = failure_name(last) if last else "unknown"
+        if attempts >= self.settings.max_attempts:
+            why = f"{attempts} attempts (max_attempts={self.settings.max_attempts})"
+        else:
+            why = (
+                f"{attempts} attempts: the next wait would take the total past "
+                f"max_total_wait={self.settings.max_total_wait:g}s"
+            )
+        request_id = getattr(last, "request_id", None)
+        message = f"gave up after {why}; last failure {name}: {getattr(last, 'message', last)}"
+        log.error("%s: %s (X-GitHub-Request-Id %s)", call.context, message, request_id)
+        return RetriesExhausted(message, request_id=request_id, context=call.context)
+
+    # --- the points budget ----------------------------------------------------------------
+
+    def _check_budget(self, context: str) -> None:
+        """Raise ``RateLimitWait`` before sending when the last answer left too few points."""
+        if self._budget is None:
+            return
+        remaining, reset_at = self._budget
+        if self._clock() >= reset_at:
+            self._budget = None  # a new hour, a new budget
+            return
+        reserve = self.settings.points_reserve
+        if remaining > 0 and remaining >= reserve:
+            return
+        why = (
+            "no points left" if remaining <= 0
+            else f"{remaining} points left, under the reserve of {reserve}"
+        )
+        log.warning(
+            "%s: %s; not sending before the reset at %s", context, why, reset_at.isoformat()
+        )
+        raise RateLimitWait(
+            f"{why}; the budget resets at {reset_at.isoformat()}", reset_at=reset_at,
+            context=context,
+        )
+
+    def _account(self, headers: Mapping[str, str], cost: int | None, *, success: bool) -> None:
+        """Add what this answer cost to ``stats.points_spent``.
+
+        ``rateLimit.cost`` when the query asked for it; else the rise of ``x-ratelimit-used``
+        within the same reset window; else 1 for a success (failures count only when the
+        headers show they cost something: timeouts do since 2025-07).
+        """
+        used = header_int(headers, "x-ratelimit-used")
+        window = header_int(headers, "x-ratelimit-reset")
+        spent = cost
+        if spent is None and used is not None and self._last_used is not None:
+            last_used, last_window = self._last_used
+            if last_window == window and used > last_used:
+                spent = used - last_used
+        if spent is None:
+            spent = 1 if success else 0
+        if used is not None:
+            self._last_used = (used, window)
+        self.stats.points_spent += spent
