@@ -1,0 +1,505 @@
+"""Deterministic synthetic worlds: the demo org ``acme`` and cheap large orgs for benchmarks.
+
+Every repository is generated from its own ``random.Random`` seeded by
+``(seed, owner/name)``, and only when first read, so a world with thousands of
+repositories builds in milliseconds and any two builds with the same seed and spec are
+identical, whatever order the repositories are read in.
+
+>>> world = build_world()
+>>> sorted(r.name for r in world.owners["acme"].repositories)
+['api', 'docs', 'infra', 'legacy', 'web']
+>>> big = build_world(1, spec=WorldSpec.uniform("big", repo_count=3000, prs_per_repo=2))
+>>> len(big.owners["big"].repositories)
+3000
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from .world import (
+    DEFAULT_NOW,
+    Actor,
+    ActorKind,
+    Issue,
+    Label,
+    Milestone,
+    Owner,
+    PullRequest,
+    Repository,
+    Review,
+    ReviewRequest,
+    Team,
+    World,
+)
+
+BOT_LOGINS = ("dependabot", "renovate", "github-actions")
+MANNEQUIN_LOGIN = "svn-import-jsmith"
+USER_LOGINS = (
+    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
+    "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter",
+    "xena", "yusuf", "zoe", "amir", "beatriz", "chen", "dmitri", "eun-ji", "fatima",
+    "giorgos", "hana", "ines", "jonas", "kofi", "lena", "mateo", "nadia", "oskar", "priya",
+    "quentin", "rosa", "sven", "tomasz", "uma", "vera", "wen", "ximena", "yara", "zdenek",
+)  # fmt: skip
+TEAM_SLUGS = ("backend", "frontend", "platform", "docs-team")
+STANDARD_LABELS = (
+    ("bug", "d73a4a"), ("enhancement", "a2eeef"), ("documentation", "0075ca"),
+    ("dependencies", "0366d6"), ("good first issue", "7057ff"), ("help wanted", "008672"),
+    ("question", "d876e3"), ("wontfix", "ffffff"), ("duplicate", "cfd3d7"),
+    ("invalid", "e4e669"), ("security", "b60205"), ("performance", "fbca04"),
+    ("breaking-change", "e11d21"), ("needs-review", "c5def5"), ("ci", "1d76db"),
+    ("refactor", "bfdadc"), ("tests", "0e8a16"), ("ux", "f9d0c4"), ("backport", "5319e7"),
+    ("do-not-merge", "000000"),
+)  # fmt: skip
+_VERBS = ("Fix", "Add", "Refactor", "Remove", "Update", "Improve", "Document", "Speed up")
+_NOUNS = (
+    "login flow", "rate limiter", "cache invalidation", "CSV export", "retry logic",
+    "dark mode", "search index", "billing webhook", "API pagination", "error messages",
+    "database migrations", "CLI flags", "metrics endpoint", "onboarding docs", "S3 uploads",
+)  # fmt: skip
+_PACKAGES = ("requests", "urllib3", "pydantic", "boto3", "react", "lodash", "terraform")
+
+# Text that has broken real pipelines: NUL, RTL override, zero-width, combining marks,
+# astral-plane emoji with ZWJ and skin tone, CRLF, backslashes and quotes.
+ODD_TITLE = (
+    "Fix naïve café ☕ — 日本語 / العربية 🚀🧑🏽‍💻 z\u200bw \u202eevil\u202c NUL\x00here"
+)
+ODD_BODY = (
+    'Body with "quotes", back\\slashes, a tab\there,\r\nCRLF lines,\r\n'
+    "a NUL byte:\x00 <- there, combining e\u0301 vs é, 𝔘𝔫𝔦𝔠𝔬𝔡𝔢, "
+    "flags 🇺🇦🇯🇵, "
+    "and SQL-ish '); DROP TABLE pull_requests; --"
+)
+
+
+@dataclass(frozen=True)
+class RepoSpec:
+    """One repository to generate: ``pull_requests`` random PRs (numbers 1..N)."""
+
+    name: str
+    pull_requests: int
+    archived: bool = False
+    issues: int | None = None  # default: a quarter of the PRs, at least 2
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class WorldSpec:
+    """What :func:`build_world` generates.
+
+    ``repos`` lists repositories explicitly; ``repo_sizes`` is the benchmark shorthand
+    (repositories ``repo-00000``, ``repo-00001``, ... with those PR counts). Both may be
+    given. ``demo_cases`` plants the documented special cases (only in a repo named
+    ``api``, which must have at least 20 PRs).
+
+    >>> WorldSpec(org="big", repo_sizes=(10, 5000)).all_repos()[1]
+    RepoSpec(name='repo-00001', pull_requests=5000, archived=False, issues=None, private=False)
+    """
+
+    org: str = "acme"
+    repos: tuple[RepoSpec, ...] = ()
+    repo_sizes: Sequence[int] = ()
+    users: int = 48
+    history_days: int = 730
+    now: datetime = DEFAULT_NOW
+    demo_cases: bool = False
+    user_owned: tuple[tuple[str, tuple[RepoSpec, ...]], ...] = ()
+    archived_every: int = 0  # with repo_sizes: archive every Nth generated repo (0: none)
+    extra_labels: dict[str, int] = field(default_factory=dict)  # repo name -> extra labels
+
+    def all_repos(self) -> list[RepoSpec]:
+        every = self.archived_every
+        generated = [
+            RepoSpec(f"repo-{i:05d}", size, archived=bool(every) and i % every == every - 1)
+            for i, size in enumerate(self.repo_sizes)
+        ]
+        return [*self.repos, *generated]
+
+    @classmethod
+    def uniform(cls, org: str, *, repo_count: int, prs_per_repo: int, **kw: object) -> WorldSpec:
+        """``repo_count`` repositories of ``prs_per_repo`` PRs each."""
+        return cls(org=org, repo_sizes=(prs_per_repo,) * repo_count, **kw)  # type: ignore[arg-type]
+
+
+DEMO_SPEC = WorldSpec(
+    org="acme",
+    repos=(
+        RepoSpec("api", 300),
+        RepoSpec("web", 120),
+        RepoSpec("infra", 45),
+        RepoSpec("docs", 6),
+        RepoSpec("legacy", 15, archived=True),
+    ),
+    demo_cases=True,
+    user_owned=(("mona", (RepoSpec("dotfiles", 3),)),),
+    extra_labels={"api": 150},
+)
+"""The default demo world (see :data:`DEMO_CASES` for the planted special cases)."""
+
+DEMO_CASES: dict[str, int] = {
+    "reviewed_3h_after_open": 1,  # opened 2026-10-05T09:00Z, first review 12:00Z, merged
+    "many_labels": 2,  # 150 labels (> labels(first: 50))
+    "many_assignees": 3,  # 30 assignees (> assignees(first: 25))
+    "many_reviews": 4,  # 120 reviews (> reviews(first: 50))
+    "ghost_author": 5,  # author null (deleted account), also a review by a ghost
+    "bot_author": 6,  # author Bot "dependabot"
+    "mannequin_author": 7,  # author Mannequin
+    "draft": 8,  # open draft, no reviews
+    "linked_issues": 9,  # closes an issue in acme/api and one in acme/web
+    "review_requests": 10,  # requested: 2 teams, a user, a bot, a mannequin, a deleted user
+    "odd_unicode": 11,  # title/body with NUL, RTL override, ZWJ emoji, CRLF
+    "milestone_past_due": 12,
+    "milestone_future_due": 13,
+    "milestone_no_due": 14,  # milestone whose dueOn is null
+    "closed_unmerged": 15,
+    "merged_by_bot": 16,  # mergedBy Bot "github-actions"
+    "no_labels": 17,  # no labels, no milestone, no assignees, no reviews
+    "huge_body": 18,  # 70,000-character body
+    "many_closing_issues": 19,  # closes 30 issues (> closingIssuesReferences(first: 25))
+    "changes_requested": 20,  # open, reviewDecision CHANGES_REQUESTED
+}
+"""acme/api pull-request numbers of the demo special cases (``world.special`` too)."""
+
+
+def build_world(seed: int = 0, *, spec: WorldSpec | None = None) -> World:
+    """Build a deterministic world. ``build_world()`` is the demo org ``acme``.
+
+    >>> w = build_world()
+    >>> w.repo("acme/api").pull_request(2).labels.__len__()
+    150
+    """
+    spec = spec or DEMO_SPEC
+    world = World(now=spec.now)
+    _add_actors(world, spec)
+    org = world.add_owner(spec.org, ActorKind.ORGANIZATION)
+    for slug in TEAM_SLUGS:
+        world.add_team(org, slug)
+    for repo_spec in spec.all_repos():
+        _add_repo(world, org, repo_spec, seed, spec)
+    for login, repo_specs in spec.user_owned:
+        user_owner = world.add_owner(login, ActorKind.USER)
+        for repo_spec in repo_specs:
+            _add_repo(world, user_owner, repo_spec, seed, spec)
+    if spec.demo_cases:
+        world.special = {name: (f"{spec.org}/api", number) for name, number in DEMO_CASES.items()}
+    return world
+
+
+def _add_actors(world: World, spec: WorldSpec) -> None:
+    for i in range(spec.users):
+        base = USER_LOGINS[i % len(USER_LOGINS)]
+        login = base if i < len(USER_LOGINS) else f"{base}-{i // len(USER_LOGINS)}"
+        world.add_actor(login, ActorKind.USER, name=login.replace("-", " ").title())
+    for login in BOT_LOGINS:
+        world.add_actor(login, ActorKind.BOT)
+    world.add_actor(MANNEQUIN_LOGIN, ActorKind.MANNEQUIN)
+    world.add_actor(world.viewer_login, ActorKind.USER, name="Emulator Viewer")
+
+
+def _add_repo(world: World, owner: Owner, rs: RepoSpec, seed: int, spec: WorldSpec) -> None:
+    def populate(repo: Repository) -> None:
+        _populate(world, repo, rs, seed, spec)
+
+    created = spec.now - timedelta(days=spec.history_days + 30)
+    world.add_repository(
+        owner,
+        rs.name,
+        archived=rs.archived,
+        private=rs.private,
+        description=f"The {rs.name} repository",
+        created_at=created,
+        populate=populate,
+    )
+
+
+class _Pool:
+    """The actors a generator may pick from, fixed at build time so lazy generation
+    never creates actors (their ids would then depend on read order)."""
+
+    def __init__(self, world: World, owner: Owner) -> None:
+        actors = list(world.actors.values())
+        self.users = [
+            a for a in actors if a.kind is ActorKind.USER and not isinstance(a, Owner)
+            and a.login != world.viewer_login
+        ]
+        self.bots = {a.login: a for a in actors if a.kind is ActorKind.BOT}
+        self.mannequin = next(a for a in actors if a.kind is ActorKind.MANNEQUIN)
+        self.teams: list[Team] = list(owner.teams.values())
+        self.maintainers = self.users[: max(1, len(self.users) // 6)]
+
+
+def _populate(world: World, repo: Repository, rs: RepoSpec, seed: int, spec: WorldSpec) -> None:
+    rng = random.Random(f"{seed}:{repo.name_with_owner}")
+    pool = _Pool(world, repo.owner)
+    now = spec.now
+    start = now - timedelta(days=spec.history_days)
+
+    for name, color in STANDARD_LABELS:
+        default = name in ("bug", "documentation")
+        repo.new_label(name, color, created_at=repo.created_at, is_default=default)
+    for i in range(spec.extra_labels.get(rs.name, 0)):
+        color = f"{(i * 2654435761) % 0xFFFFFF:06x}"
+        created = repo.created_at + timedelta(minutes=i + 1)
+        repo.new_label(f"area/component-{i + 1:03d}", color, created_at=created)
+    labels = repo.labels[: len(STANDARD_LABELS)]  # random PRs only use the standard ones
+    # Past due (closed), past due (still open), future due, and no due date at all.
+    for number, (title, state, due) in enumerate(
+        (
+            ("v1.0", "CLOSED", datetime(2025, 6, 1, tzinfo=UTC)),
+            ("v2.0", "OPEN", datetime(2026, 9, 15, tzinfo=UTC)),
+            ("v3.0", "OPEN", datetime(2027, 3, 1, tzinfo=UTC)),
+            ("Backlog", "OPEN", None),
+        ),
+        start=1,
+    ):
+        repo._milestones.append(Milestone(repo, number, title, state, due, created_at=start))
+
+    span = int((now - start).total_seconds())
+    offsets = sorted(rng.randrange(span) for _ in range(rs.pull_requests))
+    for number, offset in enumerate(offsets, start=1):
+        repo.add_pull_request_object(
+            _random_pr(rng, repo, number, start + timedelta(seconds=offset), now, pool, labels)
+        )
+
+    issue_count = rs.issues if rs.issues is not None else max(2, rs.pull_requests // 4)
+    for _ in range(issue_count):
+        created = start + timedelta(seconds=rng.randrange(span))
+        closed = rng.random() < 0.6
+        closed_at = min(now, created + timedelta(days=rng.uniform(0.1, 60))) if closed else None
+        repo.add_issue_object(
+            Issue(
+                repo,
+                repo.take_number(),
+                f"{rng.choice(_NOUNS).capitalize()} is broken",
+                "CLOSED" if closed else "OPEN",
+                author=rng.choice(pool.users),
+                created_at=created,
+                updated_at=closed_at or created,
+                closed_at=closed_at,
+            )
+        )
+    issues = repo.issues
+    for pr in repo.pull_requests:  # link after issues exist
+        if issues and rng.random() < 0.15:
+            pr.closing_issues.append(rng.choice(issues))
+
+    if spec.demo_cases and rs.name == "api":
+        _plant_demo_cases(world, repo, pool)
+
+
+def _random_pr(
+    rng: random.Random,
+    repo: Repository,
+    number: int,
+    created: datetime,
+    now: datetime,
+    pool: _Pool,
+    labels: list[Label],
+) -> PullRequest:
+    roll = rng.random()
+    author: Actor | None
+    if roll < 0.12:
+        author = pool.bots["dependabot"] if rng.random() < 0.7 else pool.bots["renovate"]
+    elif roll < 0.13:
+        author = pool.mannequin
+    elif roll < 0.15:
+        author = None  # deleted account
+    else:
+        author = rng.choice(pool.users)
+    is_bot = author is not None and author.kind is ActorKind.BOT
+
+    age_days = (now - created).total_seconds() / 86400
+    state = rng.choices(PR_STATE_CHOICES, weights=(60, 30, 10) if age_days < 14 else (8, 72, 20))[0]
+    closed_at = merged_at = None
+    if state != "OPEN":
+        closed_at = created + timedelta(seconds=rng.randrange(600, 20 * 86400))
+        if closed_at >= now:
+            state, closed_at = "OPEN", None
+    if state == "MERGED":
+        merged_at = closed_at
+    end = closed_at or now
+    if closed_at:
+        updated = closed_at + timedelta(seconds=rng.randrange(0, 3 * 86400))
+    else:
+        age = max(1, int((now - created).total_seconds()))
+        updated = created + timedelta(seconds=rng.randrange(0, age))
+    if updated >= now:  # keep clear of "now" so a fresh touch() is always the newest
+        recently = now - timedelta(seconds=rng.randrange(60, 6 * 3600))
+        updated = max(end if closed_at else created, recently)
+    is_draft = state == "OPEN" and not is_bot and rng.random() < 0.3
+
+    if is_bot:
+        pkg = rng.choice(_PACKAGES)
+        old = f"{rng.randint(1, 5)}.{rng.randint(0, 30)}.0"
+        new = f"{rng.randint(6, 9)}.{rng.randint(0, 30)}.1"
+        title, body = f"Bump {pkg} from {old} to {new}", f"Bumps {pkg} from {old} to {new}."
+        head = f"{author.login}/pip/{pkg}-{new}"  # type: ignore[union-attr]
+    else:
+        noun = rng.choice(_NOUNS)
+        title = f"{rng.choice(_VERBS)} {noun}"
+        body = "" if rng.random() < 0.2 else f"This changes the {noun}.\n\nCloses nothing yet."
+        head = f"{author.login if author else 'ghost'}/{noun.replace(' ', '-').lower()}-{number}"
+
+    pr = PullRequest(
+        repo,
+        number,
+        title,
+        body,
+        state=state,
+        is_draft=is_draft,
+        created_at=created,
+        updated_at=updated,
+        closed_at=closed_at,
+        merged_at=merged_at,
+        additions=int(rng.lognormvariate(3.5, 1.4)),
+        deletions=int(rng.lognormvariate(2.5, 1.4)),
+        changed_files=rng.randint(1, 40),
+        base_ref_name="main" if rng.random() < 0.9 else "release/2.x",
+        head_ref_name=head,
+        author=author,
+        merged_by=rng.choice(pool.maintainers) if state == "MERGED" else None,
+        milestone=rng.choice(repo._milestones) if rng.random() < 0.25 else None,
+        labels=[] if rng.random() < 0.4 else rng.sample(labels, rng.randint(1, 4)),
+        assignees=rng.sample(pool.users, rng.choice((0, 0, 1, 1, 2))),
+    )
+    reviews_wanted = rng.choice((0, 1, 1, 2, 3)) if not is_draft else 0
+    last_state = None
+    for i in range(reviews_wanted):
+        at = created + timedelta(hours=rng.choice((1, 2, 3, 5, 8, 24)) * (i + 1))
+        if at > end:
+            break
+        last_state = rng.choices(("APPROVED", "CHANGES_REQUESTED", "COMMENTED"), (6, 2, 2))[0]
+        reviewer = None if rng.random() < 0.03 else rng.choice(pool.users)
+        pr.reviews.append(Review(pr, i + 1, reviewer, last_state, at))
+    if state == "OPEN" and not is_draft:
+        for j in range(rng.choice((0, 0, 1, 2))):
+            target: Actor | Team = (
+                rng.choice(pool.teams) if rng.random() < 0.3 else rng.choice(pool.users)
+            )
+            pr.review_requests.append(ReviewRequest(pr, 100 + j, target))
+        pr.review_decision = (
+            last_state if last_state in ("APPROVED", "CHANGES_REQUESTED") else "REVIEW_REQUIRED"
+        )
+    elif state == "MERGED":
+        pr.review_decision = "APPROVED" if last_state == "APPROVED" else None
+    return pr
+
+
+PR_STATE_CHOICES = ("OPEN", "MERGED", "CLOSED")
+
+
+def _at(day: int, hour: int = 9, minute: int = 0) -> datetime:
+    return datetime(2026, 10, day, hour, minute, tzinfo=UTC)
+
+
+def _plant_demo_cases(world: World, repo: Repository, pool: _Pool) -> None:
+    """Overwrite PRs 1..20 of the ``api`` repository with the documented special cases.
+
+    Their timestamps fall in October 2026, so they sit on the first pages of an
+    UPDATED_AT DESC scan (so, unlike the random PRs, their creation dates do not grow
+    with their numbers; GitHub does not promise that either)."""
+    prs = {n: repo.pull_request(n) for n in DEMO_CASES.values()}
+    for n, pr in prs.items():
+        assert pr is not None
+        pr.labels, pr.assignees, pr.reviews = [], [], []
+        pr.review_requests, pr.closing_issues = [], []
+        pr.milestone, pr.is_draft, pr.author = None, False, pool.users[n % len(pool.users)]
+        pr.title = f"Demo case #{n}"
+        created = _at(1 + n, 9)
+        pr.created_at, pr.state = created, "OPEN"
+        pr.closed_at = pr.merged_at = pr.merged_by = None
+        pr.updated_at = created + timedelta(days=3, hours=n)
+        pr.review_decision = "REVIEW_REQUIRED"
+    users, alice, bob = pool.users, pool.users[0], pool.users[1]
+
+    def merged(pr: PullRequest, at: datetime, by: Actor | None) -> None:
+        pr.state, pr.merged_at, pr.closed_at, pr.merged_by = "MERGED", at, at, by
+        pr.updated_at = at
+        pr.review_decision = "APPROVED"
+
+    # 1: reviewed exactly 3 h after opening, merged 6 h after opening.
+    pr = prs[1]
+    pr.title, pr.created_at = "Add request tracing", datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+    pr.reviews = [
+        Review(pr, 1, bob, "APPROVED", datetime(2026, 10, 5, 12, 0, tzinfo=UTC), "LGTM"),
+        Review(pr, 2, users[2], "COMMENTED", datetime(2026, 10, 5, 13, 30, tzinfo=UTC)),
+    ]
+    merged(pr, datetime(2026, 10, 5, 15, 0, tzinfo=UTC), bob)
+    # 2: 150 labels.
+    prs[2].title = "Tag every component"
+    area = [lb for lb in repo.labels if lb.name.startswith("area/")]
+    for i in range(len(area), 150):  # DEMO_SPEC creates them; other specs may not
+        area.append(repo.new_label(f"area/component-{i + 1:03d}", created_at=repo.created_at))
+    prs[2].labels = area[:150]
+    # 3: 30 assignees.
+    prs[3].title = "Everyone please look"
+    prs[3].assignees = users[:30]
+    # 4: 120 reviews, one every 30 minutes from 1 h after opening.
+    pr = prs[4]
+    pr.title = "Long-running review marathon"
+    pr.reviews = [
+        Review(
+            pr,
+            i + 1,
+            users[i % len(users)],
+            ("COMMENTED", "CHANGES_REQUESTED", "APPROVED")[i % 3],
+            pr.created_at + timedelta(hours=1, minutes=30 * i),
+        )
+        for i in range(120)
+    ]
+    pr.updated_at = pr.reviews[-1].submitted_at + timedelta(minutes=5)  # type: ignore[operator]
+    pr.review_decision = "APPROVED"
+    # 5: deleted author; a review by a deleted account too.
+    pr = prs[5]
+    pr.title, pr.author = "Orphaned change", None
+    pr.reviews = [Review(pr, 1, None, "COMMENTED", pr.created_at + timedelta(hours=2))]
+    # 6: bot author.
+    prs[6].title, prs[6].author = "Bump requests from 2.31.0 to 2.32.3", pool.bots["dependabot"]
+    prs[6].head_ref_name = "dependabot/pip/requests-2.32.3"
+    # 7: mannequin author (imported from another system).
+    prs[7].title, prs[7].author = "Imported from SVN r1234", pool.mannequin
+    # 8: draft.
+    prs[8].title, prs[8].is_draft, prs[8].review_decision = "WIP: new storage engine", True, None
+    # 9: closes one issue here and one in acme/web.
+    web = world.find_repository(repo.owner.login, "web") or repo
+    prs[9].title = "Fix login redirect (closes api and web issues)"
+    prs[9].closing_issues = [repo.issues[0], web.issues[-1]]
+    merged(prs[9], prs[9].created_at + timedelta(days=1), alice)
+    # 10: review requests of every reviewer kind, including a deleted account.
+    pr = prs[10]
+    pr.title = "Needs eyes from teams"
+    reviewers: list[Actor | Team | None] = [
+        pool.teams[0], pool.teams[2], users[5], pool.bots["github-actions"], pool.mannequin, None,
+    ]
+    pr.review_requests = [ReviewRequest(pr, i + 1, r) for i, r in enumerate(reviewers)]
+    # 11: odd Unicode and a NUL byte.
+    prs[11].title, prs[11].body = ODD_TITLE, ODD_BODY
+    # 12-14: milestones past due / future due / no due date.
+    for n, milestone_number in ((12, 2), (13, 3), (14, 4)):
+        milestone = repo.milestone(milestone_number)
+        assert milestone is not None
+        prs[n].milestone, prs[n].title = milestone, f"Milestone case {milestone.title}"
+    # 15: closed without merge.
+    pr = prs[15]
+    pr.title, pr.state = "Abandoned experiment", "CLOSED"
+    pr.closed_at = pr.updated_at = pr.created_at + timedelta(days=2)
+    pr.review_decision = None
+    # 16: merged by a bot (merge queue).
+    prs[16].title = "Merged by the queue"
+    merged(prs[16], prs[16].created_at + timedelta(hours=20), pool.bots["github-actions"])
+    # 17: bare PR.
+    prs[17].title, prs[17].body, prs[17].review_decision = "Bare pull request", "", None
+    # 18: a very large body.
+    prs[18].title, prs[18].body = "Paste of a log", ("0123456789abcdef" * 4375)
+    # 19: closes 30 issues.
+    prs[19].title = "Close a pile of issues"
+    prs[19].closing_issues = repo.issues[:30]
+    # 20: changes requested.
+    pr = prs[20]
+    pr.title = "Risky refactor"
+    pr.reviews = [Review(pr, 1, alice, "CHANGES_REQUESTED", pr.created_at + timedelta(hours=4))]
+    pr.review_decision = "CHANGES_REQUESTED"

@@ -1,0 +1,755 @@
+"""Render world objects for graphql-core, and run a prepared query against a world.
+
+Each world object becomes a dict keyed by the schema's field names; a value that is
+callable is called with ``(info, **args)`` (connections, fields with arguments, lazy
+parents). ``__typename`` picks the concrete type of ``Actor``, ``Node`` and the
+``requestedReviewer`` union. Fields the world does not model resolve to ``null`` when
+the schema allows it, else to a neutral value of the right type (``""``, ``0``,
+``false``, the clock, an empty connection), so any schema-valid query gets an answer.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+    execute,
+    get_named_type,
+    is_abstract_type,
+    is_enum_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+
+from .cost import is_connection_field
+from .errors import GitHubFieldError, pagination_error
+from .ids import decode_cursor, encode_cursor
+from .world import (
+    Actor,
+    ActorKind,
+    Issue,
+    Label,
+    Milestone,
+    Owner,
+    PullRequest,
+    Repository,
+    Review,
+    ReviewRequest,
+    Team,
+    World,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Obj = dict[str, Any]
+
+
+@dataclass
+class ExecContext:
+    """Per-request context handed to resolvers."""
+
+    world: World
+    rate_limit: Obj  # what ``rateLimit { ... }`` returns for this request
+    max_page_size: int = 100
+
+
+def iso(value: datetime | None) -> str | None:
+    """GitHub's DateTime format: ``2026-10-05T09:00:00Z``."""
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _epoch(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+# --- connections --------------------------------------------------------------------
+
+
+class _Desc:
+    """Inverts comparisons so bisect works on a descending list."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Desc) -> bool:
+        return other.key < self.key
+
+
+def _selects_items(info: GraphQLResolveInfo) -> bool:
+    """Does the query read ``nodes``/``edges`` of this connection (through fragments)?"""
+
+    def walk(selection_set: SelectionSetNode | None) -> bool:
+        for sel in selection_set.selections if selection_set else ():
+            if isinstance(sel, FieldNode) and sel.name.value in ("nodes", "edges"):
+                return True
+            if isinstance(sel, InlineFragmentNode) and walk(sel.selection_set):
+                return True
+            if isinstance(sel, FragmentSpreadNode):
+                fragment = info.fragments.get(sel.name.value)
+                if fragment is not None and walk(fragment.selection_set):
+                    return True
+        return False
+
+    return any(walk(node.selection_set) for node in info.field_nodes)
+
+
+def check_pagination(info: GraphQLResolveInfo, first: int | None, last: int | None) -> None:
+    """Raise GitHub's pagination error for this connection field, if any."""
+    if first is None and last is None and not _selects_items(info):
+        return  # GitHub accepts e.g. ``issues { totalCount }`` without a boundary.
+    context: ExecContext = info.context
+    error = pagination_error(info.field_name, first, last, context.max_page_size)
+    if error is not None:
+        raise error
+
+
+def connection(
+    info: GraphQLResolveInfo,
+    items: Sequence[T],
+    key: Callable[[T], tuple[Any, ...]],
+    render: Callable[[T], Any],
+    *,
+    descending: bool = False,
+    first: int | None = None,
+    last: int | None = None,
+    after: str | None = None,
+    before: str | None = None,
+) -> Obj:
+    """A Relay connection over ``items`` (already in ``key`` order, or reverse order when
+    ``descending``), with keyset cursors, ``totalCount`` and full ``pageInfo``."""
+    check_pagination(info, first, last)
+    start = 0 if after is None else _position(items, key, after, descending, past=True)
+    end = len(items) if before is None else _position(items, key, before, descending, past=False)
+    end = max(start, end)
+    lo, hi = start, end
+    if first is not None:
+        hi = min(hi, lo + first)
+    if last is not None:
+        lo = max(lo, hi - last)
+    page = items[lo:hi]
+    cursors = [encode_cursor(key(item)) for item in page]
+
+    def nodes(_info: GraphQLResolveInfo, **_: Any) -> list[Any]:
+        return [render(item) for item in page]
+
+    def edges(_info: GraphQLResolveInfo, **_: Any) -> list[Obj]:
+        return [{"cursor": c, "node": render(item)} for c, item in zip(cursors, page, strict=True)]
+
+    return {
+        "totalCount": len(items),
+        "pageInfo": {
+            "hasNextPage": hi < len(items),
+            "hasPreviousPage": lo > 0,
+            "startCursor": cursors[0] if cursors else None,
+            "endCursor": cursors[-1] if cursors else None,
+        },
+        "nodes": nodes,
+        "edges": edges,
+    }
+
+
+def _position(
+    items: Sequence[T],
+    key: Callable[[T], tuple[Any, ...]],
+    cursor: str,
+    descending: bool,
+    *,
+    past: bool,
+) -> int:
+    """Index of the first item after (``past``) or at the cursor's key, by bisection."""
+    wrap: Callable[[tuple[Any, ...]], Any] = _Desc if descending else (lambda k: k)
+    cursor_key = decode_cursor(cursor)
+    try:
+        if cursor_key is None:
+            raise TypeError
+        find = bisect.bisect_right if past else bisect.bisect_left
+        return find(items, wrap(cursor_key), key=lambda item: wrap(key(item)))
+    except TypeError:  # undecodable, or a key of another shape (a cursor from elsewhere)
+        message = f"`{cursor}` does not appear to be a valid cursor."
+        raise GitHubFieldError("INVALID_CURSOR_ARGUMENTS", message) from None
+
+
+def _empty_connection(info: GraphQLResolveInfo, **args: Any) -> Obj:
+    return connection(info, [], lambda _: (), lambda x: x, first=args.get("first"),
+                      last=args.get("last"), after=None, before=None)
+
+
+def _page_args(args: dict[str, Any]) -> dict[str, Any]:
+    return {k: args.get(k) for k in ("first", "last", "after", "before")}
+
+
+def _order(args: dict[str, Any], default_field: str) -> tuple[str, bool]:
+    """``(field, descending)`` from an ``orderBy`` argument (ascending by default)."""
+    order = args.get("orderBy") or {}
+    return order.get("field", default_field), order.get("direction", "ASC") == "DESC"
+
+
+# --- renderers ------------------------------------------------------------------------
+
+
+def render_actor(actor: Actor | None) -> Obj | None:
+    """``None`` or a deleted account render as ``null`` (GitHub's ghost)."""
+    if actor is None or actor.deleted:
+        return None
+    if isinstance(actor, Owner):
+        return render_owner(actor)
+    return _actor_fields(actor)
+
+
+def _actor_fields(actor: Actor) -> Obj:
+    path = actor.url.removeprefix("https://github.com")
+    avatar = f"https://avatars.githubusercontent.com/u/{actor.database_id}?v=4"
+    return {
+        "__typename": actor.kind.value,
+        "id": actor.id,
+        "login": actor.login,
+        "name": actor.name,
+        "url": actor.url,
+        "resourcePath": path,
+        "avatarUrl": lambda _info, size=None, **_: avatar + (f"&s={size}" if size else ""),
+        "createdAt": iso(actor.created_at),
+        "updatedAt": iso(actor.created_at),
+        "databaseId": actor.database_id,
+        "email": "",
+        "isViewer": False,
+    }
+
+
+def render_owner(owner: Owner) -> Obj:
+    out = _actor_fields(owner)
+
+    def repositories(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        repos = list(owner.repositories)
+        if args.get("isArchived") is not None:
+            repos = [r for r in repos if r.is_archived == args["isArchived"]]
+        if args.get("isFork"):
+            repos = []  # the world has no forks
+        privacy = args.get("privacy")
+        if privacy is not None:
+            repos = [r for r in repos if r.is_private == (privacy == "PRIVATE")]
+        affiliations = args.get("ownerAffiliations")
+        if affiliations is not None and "OWNER" not in affiliations:
+            repos = []  # every repository in the world is reached through its owner
+        field, desc = _order(args, "CREATED_AT")
+        key: Callable[[Repository], tuple[Any, ...]]
+        if field == "NAME":
+            key = lambda r: (r.name.lower(), r.database_id)  # noqa: E731
+        else:
+            key = lambda r: (_epoch(r.created_at), r.database_id)  # noqa: E731
+        repos.sort(key=key, reverse=desc)
+        return connection(info, repos, key, render_repository, descending=desc, **_page_args(args))
+
+    def repository(_info: GraphQLResolveInfo, name: str, **_: Any) -> Obj | None:
+        lowered = name.lower()
+        found = next((r for r in owner.repositories if r.name.lower() == lowered), None)
+        return None if found is None else render_repository(found)
+
+    out["repositories"] = repositories
+    out["repository"] = repository
+    if owner.kind is ActorKind.ORGANIZATION:
+        out["team"] = lambda _info, slug, **_: (
+            render_team(owner.teams[slug.lower()]) if slug.lower() in owner.teams else None
+        )
+        out["teams"] = lambda info, **args: connection(
+            info, sorted(owner.teams.values(), key=lambda t: t.slug), lambda t: (t.slug,),
+            render_team, **_page_args(args),
+        )
+    return out
+
+
+def render_team(team: Team) -> Obj:
+    return {
+        "__typename": "Team",
+        "id": team.id,
+        "slug": team.slug,
+        "name": team.name,
+        "combinedSlug": f"{team.organization.login}/{team.slug}",
+        "url": team.url,
+        "resourcePath": team.url.removeprefix("https://github.com"),
+        "organization": lambda _info, **_: render_owner(team.organization),
+    }
+
+
+def render_repository(repo: Repository) -> Obj:
+    def pull_requests(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        field, desc = _order(args, "CREATED_AT")
+        attr = "updated_at" if field == "UPDATED_AT" else "created_at"
+        prs: Sequence[PullRequest] = repo.sorted_prs(attr, desc)
+        states = args.get("states")
+        labels = args.get("labels")
+        base, head = args.get("baseRefName"), args.get("headRefName")
+        if states or labels or base or head:
+            wanted = {x.lower() for x in labels or ()}
+            prs = [
+                pr for pr in prs
+                if (not states or pr.state in states)
+                and (not wanted or any(lb.name.lower() in wanted for lb in pr.labels))
+                and (base is None or pr.base_ref_name == base)
+                and (head is None or pr.head_ref_name == head)
+            ]
+        return connection(
+            info, prs, lambda pr: (_epoch(getattr(pr, attr)), pr.number), render_pull_request,
+            descending=desc, **_page_args(args),
+        )
+
+    def issues(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        field, desc = _order(args, "CREATED_AT")
+        attr = "updated_at" if field == "UPDATED_AT" else "created_at"
+        found = [i for i in repo.issues if not args.get("states") or i.state in args["states"]]
+        key = lambda i: (_epoch(getattr(i, attr)), i.number)  # noqa: E731
+        found.sort(key=key, reverse=desc)
+        return connection(info, found, key, render_issue, descending=desc, **_page_args(args))
+
+    def labels(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        return _labels_connection(info, repo.labels, args)
+
+    def milestones(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        found = [m for m in repo.milestones if not args.get("states") or m.state in args["states"]]
+        return connection(info, found, lambda m: (m.number,), render_milestone, **_page_args(args))
+
+    def one_pr(_info: GraphQLResolveInfo, number: int, **_: Any) -> Obj | None:
+        pr = repo.pull_request(number)
+        return None if pr is None else render_pull_request(pr)
+
+    def one_label(_info: GraphQLResolveInfo, name: str, **_: Any) -> Obj | None:
+        label = repo.label(name)
+        return None if label is None else render_label(label)
+
+    def one_issue(_info: GraphQLResolveInfo, number: int, **_: Any) -> Obj | None:
+        issue = repo.issue(number)
+        return None if issue is None else render_issue(issue)
+
+    return {
+        "__typename": "Repository",
+        "id": repo.id,
+        "databaseId": repo.database_id,
+        "name": repo.name,
+        "nameWithOwner": repo.name_with_owner,
+        "owner": lambda _info, **_: render_owner(repo.owner),
+        "isArchived": repo.is_archived,
+        "isPrivate": repo.is_private,
+        "visibility": "PRIVATE" if repo.is_private else "PUBLIC",
+        "isFork": False,
+        "isInOrganization": repo.owner.kind is ActorKind.ORGANIZATION,
+        "description": repo.description,
+        "url": repo.url,
+        "resourcePath": f"/{repo.name_with_owner}",
+        "sshUrl": f"git@github.com:{repo.name_with_owner}.git",
+        "createdAt": iso(repo.created_at),
+        "updatedAt": iso(repo.created_at),
+        "pushedAt": iso(repo.created_at),
+        "pullRequests": pull_requests,
+        "pullRequest": one_pr,
+        "issues": issues,
+        "issue": one_issue,
+        "issueOrPullRequest": lambda info, number, **_: (
+            one_pr(info, number) or one_issue(info, number)
+        ),
+        "labels": labels,
+        "label": one_label,
+        "milestones": milestones,
+        "milestone": lambda _info, number, **_: render_milestone(repo.milestone(number)),
+    }
+
+
+def _labels_connection(
+    info: GraphQLResolveInfo, labels: Sequence[Label], args: dict[str, Any]
+) -> Obj:
+    # Label ordering defaults to CREATED_AT ASC in the schema (LabelOrder).
+    field, desc = _order(args, "CREATED_AT")
+    key: Callable[[Label], tuple[Any, ...]]
+    if field == "NAME":
+        key = lambda lb: (lb.name.lower(), lb.local_id)  # noqa: E731
+    else:
+        key = lambda lb: (_epoch(lb.created_at), lb.local_id)  # noqa: E731
+    ordered = sorted(labels, key=key, reverse=desc)
+    return connection(info, ordered, key, render_label, descending=desc, **_page_args(args))
+
+
+def render_label(label: Label) -> Obj:
+    repo = label.repository
+    return {
+        "__typename": "Label",
+        "id": label.id,
+        "name": label.name,
+        "color": label.color,
+        "description": label.description,
+        "isDefault": label.is_default,
+        "createdAt": iso(label.created_at),
+        "updatedAt": iso(label.created_at),
+        "url": f"{repo.url}/labels/{label.name}",
+        "resourcePath": f"/{repo.name_with_owner}/labels/{label.name}",
+        "repository": lambda _info, **_: render_repository(repo),
+    }
+
+
+def render_milestone(m: Milestone | None) -> Obj | None:
+    if m is None:
+        return None
+    repo = m.repository
+    return {
+        "__typename": "Milestone",
+        "id": m.id,
+        "number": m.number,
+        "title": m.title,
+        "state": m.state,
+        "closed": m.state == "CLOSED",
+        "dueOn": iso(m.due_on),
+        "description": m.description,
+        "createdAt": iso(m.created_at),
+        "updatedAt": iso(m.created_at),
+        "url": f"{repo.url}/milestone/{m.number}",
+        "resourcePath": f"/{repo.name_with_owner}/milestone/{m.number}",
+        "repository": lambda _info, **_: render_repository(repo),
+    }
+
+
+def render_issue(issue: Issue) -> Obj:
+    repo = issue.repository
+    return {
+        "__typename": "Issue",
+        "id": issue.id,
+        "number": issue.number,
+        "title": issue.title,
+        "state": issue.state,
+        "closed": issue.state == "CLOSED",
+        "body": issue.body,
+        "bodyText": issue.body,
+        "author": render_actor(issue.author),
+        "createdAt": iso(issue.created_at),
+        "updatedAt": iso(issue.updated_at),
+        "closedAt": iso(issue.closed_at),
+        "url": issue.url,
+        "resourcePath": issue.url.removeprefix("https://github.com"),
+        "repository": lambda _info, **_: render_repository(repo),
+    }
+
+
+def render_review(review: Review) -> Obj:
+    pr = review.pull_request
+    return {
+        "__typename": "PullRequestReview",
+        "id": review.id,
+        "databaseId": review.local_id,
+        "state": review.state,
+        "body": review.body,
+        "bodyText": review.body,
+        "submittedAt": iso(review.submitted_at),
+        "createdAt": iso(review.submitted_at or pr.created_at),
+        "updatedAt": iso(review.submitted_at or pr.created_at),
+        "publishedAt": iso(review.submitted_at),
+        "author": render_actor(review.author),
+        "url": f"{pr.url}#pullrequestreview-{review.local_id}",
+        "pullRequest": lambda _info, **_: render_pull_request(pr),
+        "repository": lambda _info, **_: render_repository(pr.repository),
+    }
+
+
+def render_review_request(request: ReviewRequest) -> Obj:
+    target = request.requested_reviewer
+    reviewer = render_team(target) if isinstance(target, Team) else render_actor(target)
+    return {
+        "__typename": "ReviewRequest",
+        "id": request.id,
+        "asCodeOwner": False,
+        "requestedReviewer": reviewer,
+        "pullRequest": lambda _info, **_: render_pull_request(request.pull_request),
+    }
+
+
+def render_pull_request(pr: PullRequest) -> Obj:
+    repo = pr.repository
+    url = pr.url
+
+    def labels(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        return _labels_connection(info, pr.labels, args)
+
+    def assignees(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        people = sorted((a for a in pr.assignees if not a.deleted), key=lambda a: a.database_id)
+        return connection(
+            info, people, lambda a: (a.database_id,), render_actor, **_page_args(args)
+        )
+
+    def closing_issues(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        found = sorted(pr.closing_issues, key=lambda i: (i.repository.database_id, i.number))
+        return connection(info, found, lambda i: (i.repository.database_id, i.number), render_issue,
+                          **_page_args(args))
+
+    def reviews(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        found = pr.reviews
+        if args.get("states"):
+            found = [r for r in found if r.state in args["states"]]
+        if args.get("author"):
+            login = args["author"].lower()
+            found = [r for r in found if r.author is not None and r.author.login.lower() == login]
+        found = sorted(found, key=lambda r: r.local_id)
+        return connection(info, found, lambda r: (r.local_id,), render_review, **_page_args(args))
+
+    def review_requests(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        found = sorted(pr.review_requests, key=lambda r: r.local_id)
+        return connection(
+            info, found, lambda r: (r.local_id,), render_review_request, **_page_args(args)
+        )
+
+    full_id = pr.full_database_id
+    return {
+        "__typename": "PullRequest",
+        "id": pr.id,
+        "number": pr.number,
+        "title": pr.title,
+        "body": pr.body,
+        "bodyText": pr.body,
+        "url": url,
+        "permalink": url,
+        "resourcePath": url.removeprefix("https://github.com"),
+        "state": pr.state,
+        "isDraft": pr.is_draft,
+        "closed": pr.state != "OPEN",
+        "merged": pr.state == "MERGED",
+        "locked": False,
+        "createdAt": iso(pr.created_at),
+        "updatedAt": iso(pr.updated_at),
+        "publishedAt": iso(pr.created_at),
+        "closedAt": iso(pr.closed_at),
+        "mergedAt": iso(pr.merged_at),
+        "additions": pr.additions,
+        "deletions": pr.deletions,
+        "changedFiles": pr.changed_files,
+        "baseRefName": pr.base_ref_name,
+        "headRefName": pr.head_ref_name,
+        "isCrossRepository": False,
+        "reviewDecision": pr.review_decision,
+        "author": render_actor(pr.author),
+        "mergedBy": render_actor(pr.merged_by),
+        "milestone": render_milestone(pr.milestone),
+        "labels": labels,
+        "assignees": assignees,
+        "closingIssuesReferences": closing_issues,
+        "reviews": reviews,
+        "reviewRequests": review_requests,
+        "repository": lambda _info, **_: render_repository(repo),
+        "baseRepository": lambda _info, **_: render_repository(repo),
+        "headRepository": lambda _info, **_: render_repository(repo),
+        "fullDatabaseId": str(full_id),
+        "databaseId": full_id if full_id < 2**31 else None,
+        "mergeable": "MERGEABLE" if pr.state == "OPEN" else "UNKNOWN",
+    }
+
+
+def render_node(obj: Any) -> Obj | None:
+    """Render any world object reachable through ``node(id:)``."""
+    match obj:
+        case PullRequest():
+            return render_pull_request(obj)
+        case Repository():
+            return render_repository(obj)
+        case Owner():
+            return render_owner(obj)
+        case Actor():
+            return render_actor(obj)
+        case Team():
+            return render_team(obj)
+        case Label():
+            return render_label(obj)
+        case Milestone():
+            return render_milestone(obj)
+        case Issue():
+            return render_issue(obj)
+        case Review():
+            return render_review(obj)
+        case ReviewRequest():
+            return render_review_request(obj)
+    return None
+
+
+# --- the root -------------------------------------------------------------------------
+
+
+def root_value(world: World) -> Obj:
+    """The ``Query`` root for one request."""
+
+    def repository(_info: GraphQLResolveInfo, owner: str, name: str, **_: Any) -> Obj:
+        repo = world.find_repository(owner, name)
+        if repo is None:
+            raise GitHubFieldError(
+                "NOT_FOUND", f"Could not resolve to a Repository with the name '{owner}/{name}'."
+            )
+        return render_repository(repo)
+
+    def repository_owner(_info: GraphQLResolveInfo, login: str, **_: Any) -> Obj | None:
+        # GitHub answers an unknown owner with null and no error.
+        owner = world.owners.get(login.lower())
+        return None if owner is None else render_owner(owner)
+
+    def organization(_info: GraphQLResolveInfo, login: str, **_: Any) -> Obj:
+        owner = world.owners.get(login.lower())
+        if owner is None or owner.kind is not ActorKind.ORGANIZATION:
+            raise GitHubFieldError(
+                "NOT_FOUND", f"Could not resolve to an Organization with the login of '{login}'."
+            )
+        return render_owner(owner)
+
+    def user(_info: GraphQLResolveInfo, login: str, **_: Any) -> Obj:
+        actor = world.actors.get(login.lower())
+        if actor is None or actor.kind is not ActorKind.USER or actor.deleted:
+            message = f"Could not resolve to a User with the login of '{login}'."
+            raise GitHubFieldError("NOT_FOUND", message)
+        return render_actor(actor)  # type: ignore[return-value]
+
+    def lookup(node_id: str) -> Obj | GitHubFieldError:
+        rendered = render_node(world.find_node(node_id))
+        if rendered is None:
+            message = f"Could not resolve to a node with the global id of '{node_id}'"
+            return GitHubFieldError("NOT_FOUND", message)
+        return rendered
+
+    def node(_info: GraphQLResolveInfo, id: str, **_: Any) -> Obj:  # noqa: A002 (schema name)
+        found = lookup(id)
+        if isinstance(found, GitHubFieldError):
+            raise found
+        return found
+
+    def nodes(_info: GraphQLResolveInfo, ids: list[str], **_: Any) -> list[Any]:
+        # An Exception as a list item becomes an error at ["nodes", i] with a null item.
+        return [lookup(i) for i in ids]
+
+    def viewer(_info: GraphQLResolveInfo, **_: Any) -> Obj | None:
+        return render_actor(world.actors.get(world.viewer_login.lower()))
+
+    return {
+        "repository": repository,
+        "repositoryOwner": repository_owner,
+        "organization": organization,
+        "user": user,
+        "node": node,
+        "nodes": nodes,
+        "viewer": viewer,
+        "rateLimit": lambda info, **_: info.context.rate_limit,
+    }
+
+
+# --- fallback for unmodeled fields -----------------------------------------------------
+
+_SCALAR_DEFAULTS: dict[str, Any] = {
+    "String": "", "ID": "", "Int": 0, "Float": 0.0, "Boolean": False, "URI": "https://github.com/",
+    "HTML": "", "GitObjectID": "0" * 40, "GitSSHRemote": "", "BigInt": "0", "Base64String": "",
+    "X509Certificate": "", "GitRefname": "refs/heads/main", "CustomPropertyValue": "",
+}  # fmt: skip
+_CLOCK_SCALARS = frozenset({"DateTime", "GitTimestamp", "PreciseDateTime"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _fallback_plan(parent: GraphQLObjectType, field_name: str) -> tuple[str, Any]:
+    """How to answer an unmodeled field: ``(kind, payload)`` with kind one of null, value,
+    clock, date, connection, object, abstract. Cached: it depends on the schema only."""
+    field = parent.fields[field_name]
+    if is_connection_field(field):
+        return "connection", None
+    if not is_non_null_type(field.type):
+        return "null", None
+    inner = field.type.of_type
+    if is_list_type(inner):
+        return "value", ()
+    named = get_named_type(inner)
+    if named.name in _CLOCK_SCALARS:
+        return "clock", None
+    if named.name == "Date":
+        return "date", None
+    if is_enum_type(named):
+        assert isinstance(named, GraphQLEnumType)
+        return "value", next(iter(named.values))
+    if is_object_type(named):
+        return "object", named.name
+    if is_abstract_type(named):
+        return "abstract", named
+    return "value", _SCALAR_DEFAULTS.get(named.name, "")
+
+
+def resolve_field(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+    """graphql-core field resolver: dict key (calling callables), else the fallback."""
+    if isinstance(source, dict):
+        value = source.get(info.field_name, _MISSING)
+        if value is not _MISSING:
+            return value(info, **args) if callable(value) else value
+    kind, payload = _fallback_plan(info.parent_type, info.field_name)
+    if kind == "null":
+        return None
+    if kind == "value":
+        return [] if payload == () else payload
+    if kind == "clock":
+        return iso(info.context.world.now)
+    if kind == "date":
+        return info.context.world.now.date().isoformat()
+    if kind == "connection":
+        return _empty_connection(info, **args)
+    if kind == "object":
+        return {"__typename": payload}
+    possible = info.schema.get_possible_types(payload)
+    return {"__typename": possible[0].name} if possible else None
+
+
+_MISSING = object()
+
+
+def resolve_type(value: Any, _info: GraphQLResolveInfo, _abstract: Any) -> str | None:
+    return value.get("__typename") if isinstance(value, dict) else None
+
+
+def _never_awaitable(_value: Any) -> bool:
+    # Nothing here is async; skipping graphql-core's inspect-based check is a big speedup.
+    return False
+
+
+def run_query(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    context: ExecContext,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+) -> ExecutionResult:
+    """Execute a validated document against the world (caller holds ``world.lock``)."""
+    result = execute(
+        schema,
+        document,
+        root_value=root_value(context.world),
+        context_value=context,
+        variable_values=variables,
+        operation_name=operation_name,
+        field_resolver=resolve_field,
+        type_resolver=resolve_type,
+        is_awaitable=_never_awaitable,
+    )
+    assert isinstance(result, ExecutionResult)
+    for error in result.errors or ():
+        if not isinstance(error.original_error, (GitHubFieldError, type(None))):
+            log.error("resolver failed at %s", error.path, exc_info=error.original_error)
+    return result
+
+
+__all__ = [
+    "ExecContext",
+    "connection",
+    "iso",
+    "render_pull_request",
+    "root_value",
+    "run_query",
+]
