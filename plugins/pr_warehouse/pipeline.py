@@ -130,6 +130,13 @@ def extract_repository(repo: str, since: str | None, params: Mapping[str, Any], 
             "error_class": type(exc).__name__, "started_at": started.isoformat(),
             "finished_at": datetime.now(timezone.utc).isoformat(), "pages": [],
         })
+        if isinstance(exc, GitHubError) and not exc.retriable:
+            # A missing repo or a bad token fails the same way on every try: skip
+            # Airflow's retries. Retriable classes that outlasted the client's own
+            # retries (RetriesExhausted) do get them, resuming from the stored pages.
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
         raise
     store.write_manifest(run_key, repo, manifest)
     return manifest

@@ -10,10 +10,13 @@ Example (in a task)::
         client.execute("query { viewer { login } }", context="smoke")
 
 Set the connection with ``AIRFLOW_CONN_GITHUB_DEFAULT='{"conn_type": "http",
-"password": "<token>"}'`` (``make run`` builds it from ``GITHUB_TOKEN``).
+"password": "<token>"}'`` (``make run`` builds it from ``GITHUB_TOKEN``). Its *extra* JSON may
+override any ``ClientSettings`` field (``{"read_timeout": 120, "points_reserve": 500}``).
 """
 
 from __future__ import annotations
+
+from dataclasses import fields, replace
 
 from pr_warehouse.client.errors import MissingToken
 from pr_warehouse.client.graphql import GraphQLClient
@@ -51,6 +54,25 @@ def missing_token_message(conn_id: str, problem: str) -> str:
     )
 
 
+def settings_from_extra(extra: dict[str, object], base: ClientSettings | None = None
+                        ) -> ClientSettings:
+    """Client settings overridden by the connection's *extra* JSON (unknown keys ignored).
+
+    Operators tune timeouts and waits per deployment without code, e.g. a GitHub Enterprise
+    Server with a slower proxy: ``{"read_timeout": 120, "points_reserve": 500}``.
+
+    >>> settings_from_extra({"read_timeout": "5", "page": 1}).read_timeout
+    5.0
+    """
+    base = base or ClientSettings()
+    overrides = {}
+    for item in fields(ClientSettings):
+        if item.name in extra:
+            kind = type(getattr(base, item.name))
+            overrides[item.name] = kind(extra[item.name])
+    return replace(base, **overrides)
+
+
 def client_from_connection(
     conn_id: str = DEFAULT_CONN_ID, settings: ClientSettings | None = None
 ) -> GraphQLClient:
@@ -67,4 +89,5 @@ def client_from_connection(
         raise MissingToken(missing_token_message(conn_id, "is not defined")) from None
     if not conn.password:
         raise MissingToken(missing_token_message(conn_id, "has no password"))
-    return GraphQLClient(graphql_url(conn.host), conn.password, settings or ClientSettings())
+    return GraphQLClient(graphql_url(conn.host), conn.password,
+                         settings_from_extra(conn.extra_dejson or {}, settings))

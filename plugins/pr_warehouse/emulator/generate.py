@@ -424,6 +424,8 @@ def _plant_demo_cases(world: World, repo: Repository, pool: _Pool) -> None:
     # 1: reviewed exactly 3 h after opening, merged 6 h after opening.
     pr = prs[1]
     pr.title, pr.created_at = "Add request tracing", datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+    # The author must not be the 3-h reviewer: a self-review is not a first review.
+    pr.author = alice
     pr.reviews = [
         Review(pr, 1, bob, "APPROVED", datetime(2026, 10, 5, 12, 0, tzinfo=UTC), "LGTM"),
         Review(pr, 2, users[2], "COMMENTED", datetime(2026, 10, 5, 13, 30, tzinfo=UTC)),

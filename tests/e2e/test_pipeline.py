@@ -1,0 +1,72 @@
+"""The whole DAG against the emulator: the marts hold exactly what GitHub (the emulator) served."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import task_states
+from .truth import assert_warehouse_matches, pull_requests, repositories
+
+pytestmark = pytest.mark.e2e
+
+
+def test_marts_match_ground_truth_and_a_rerun_changes_nothing(make_pipeline) -> None:
+    pipeline = make_pipeline()
+    run = pipeline.run({"orgs": ["acme"], "page_size": 100})
+    states = task_states(run)
+    assert str(run.state) == "success", states
+    # One mapped extract per non-archived repo, each named after its repository.
+    repos = repositories(pipeline.world)
+    assert {k for k in states if k.startswith("extract[")} == {
+        f"extract[{r.name_with_owner}]" for r in repos}
+    assert "acme/legacy" not in {r.name_with_owner for r in repos}  # archived: not synced
+    assert_warehouse_matches(pipeline, repos)
+
+    special = pipeline.world.special
+    prs = pull_requests(repos)
+    by_key = {(r, n): row for r, n, *row in pipeline.query(
+        "select repo, pr_number, hours_to_first_review, label_count, assignee_count, "
+        "review_count, linked_issue_count, author_login, author_kind from analytics.fct_pull_requests")}
+    api = "acme/api"
+    # Nested lists longer than the query's first page are complete (no silent truncation).
+    assert by_key[(api, 2)][1] == len(prs[(api, 2)].labels) == 150
+    assert by_key[(api, 3)][2] == 30
+    assert by_key[(api, 4)][3] == 120
+    assert by_key[(api, 19)][4] == 30
+    assert by_key[(api, 1)][0] == 3.0  # reviewed exactly 3 h after opening
+    assert by_key[(api, 5)][5:] == ["ghost", "ghost"]  # deleted author kept, as ghost
+    assert by_key[(api, 6)][6] == "Bot"
+    assert by_key[(api, 17)][1:4] == [0, 0, 0]  # a bare PR is not dropped
+    assert special  # the world documents its special cases
+
+    before = pipeline.query("select * from raw.pull_requests order by node_id")
+    marts_before = pipeline.query("select * exclude (as_of, hours_open, loaded_at) "
+                                  "from analytics.fct_pull_requests order by pull_request_id")
+    # A full refresh refetches everything; loading the same data again changes nothing.
+    again = pipeline.run({"orgs": ["acme"], "page_size": 100, "full_refresh": True})
+    assert str(again.state) == "success", task_states(again)
+    assert pipeline.query("select * from raw.pull_requests order by node_id") == before
+    assert pipeline.query("select * exclude (as_of, hours_open, loaded_at) from "
+                          "analytics.fct_pull_requests order by pull_request_id") == marts_before
+
+
+def test_a_missing_repository_fails_alone_and_the_rest_is_loaded(make_pipeline) -> None:
+    pipeline = make_pipeline()
+    run = pipeline.run({"repos": ["acme/docs", "acme/does-not-exist"]})
+    states = task_states(run)
+    assert str(run.state) == "failed"
+    assert states["extract[acme/does-not-exist]"] == "failed"
+    assert states["extract[acme/docs]"] == "success"
+    assert states["load"] == states["transform"] == states["publish"] == "success"
+    assert states["check_extracts"] == "failed"
+    docs = pipeline.world.repo("acme/docs")
+    assert pipeline.query("select count(*) from analytics.fct_pull_requests") == [
+        (len(docs.pull_requests),)]
+    (status, error), = pipeline.query(
+        "select status, error from raw.sync_runs where repo = 'acme/does-not-exist'")
+    assert status == "failed"
+    assert "Could not resolve to a Repository with the name 'acme/does-not-exist'" in error
+    # NOT_FOUND is fatal: exactly one request for that repo, no Airflow retries.
+    missing = [e for e in pipeline.emulator.ledger.entries
+               if (e.variables or {}).get("name") == "does-not-exist"]
+    assert len(missing) == 1
