@@ -166,6 +166,15 @@ def load(manifests: list[dict[str, Any]] | None, jobs: list[dict[str, Any]],
         clear_repos=repos + list(sync_plan["skipped"]) if params.get("clear") else None,
         plan=sync_plan,
     )
+    if report.corrupt_pages:
+        # The good pages are committed; these need a fresh fetch, which retrying this
+        # load cannot give, so fail without Airflow's retries.
+        from airflow.sdk.exceptions import AirflowFailException
+
+        listed = "\n".join(f"{key}: {why}" for key, why in sorted(report.corrupt_pages.items()))
+        raise AirflowFailException(
+            f"{len(report.corrupt_pages)} corrupt raw page(s) were not loaded (every other page "
+            f"was); rerun the affected repositories with use_cache=false:\n{listed}")
     return report.as_dict()
 
 

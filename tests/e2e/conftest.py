@@ -72,7 +72,8 @@ def make_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag: A
 
     servers: list[Any] = []
 
-    def factory(world: Any = None, *, token: str = TOKEN, **server_kwargs: Any) -> Pipeline:
+    def factory(world: Any = None, *, token: str = TOKEN,
+                conn_extra: dict[str, Any] | None = None, **server_kwargs: Any) -> Pipeline:
         world = world or build_world()
         server = EmulatorServer(world, tokens={TOKEN}, **server_kwargs)
         server.start()
@@ -84,7 +85,8 @@ def make_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag: A
         monkeypatch.setenv("PR_WAREHOUSE_DUCKDB", str(db))
         monkeypatch.setenv("PR_WAREHOUSE_SNAPSHOT", str(snapshot))
         monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(
-            {"conn_type": "http", "host": server.url, "password": token}))
+            {"conn_type": "http", "host": server.url, "password": token,
+             "extra": conn_extra or {}}))
 
         def run(conf: dict[str, Any] | None = None, logical_date: datetime | None = None) -> Any:
             return github_dag.test(run_conf={**default_conf, **(conf or {})},

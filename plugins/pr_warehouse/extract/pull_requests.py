@@ -66,10 +66,14 @@ class ExtractProgress:
     total_count: int | None = None
     points_spent: int = 0
 
-    def add_nodes(self, nodes: list[dict[str, Any]]) -> None:
+    def add_nodes(self, nodes: list[dict[str, Any]], since: datetime | None = None) -> None:
+        floor = since - WATERMARK_OVERLAP if since else None
         for node in nodes:
             self.pull_request_ids.add(node["id"])
-            if any(truncated_connections(node)):
+            # A PR older than the window is unchanged and already complete in the
+            # warehouse: its lists need no follow-up (the load never stores it truncated).
+            in_window = floor is None or parse_time(node["updatedAt"]) >= floor  # type: ignore[operator]
+            if in_window and any(truncated_connections(node)):
                 self.truncated[node["id"]] = node
             else:
                 # A PR seen again later (it moved while we paged) may no longer be cut short.
@@ -154,7 +158,7 @@ def extract_repository(
                            end_cursor=info.get("endCursor"), has_next_page=info["hasNextPage"]),
         )
         progress.pages.append(key)
-        progress.add_nodes(nodes)
+        progress.add_nodes(nodes, request.since)
         progress.total_count = connection.get("totalCount")
         progress.points_spent = client.stats.points_spent - points_before
         log.info(
@@ -199,7 +203,7 @@ def _resume_point(
     for record in committed:
         progress.pages.append(record.key)
         body = store.read_json(record.key)
-        progress.add_nodes(pull_request_nodes(body, record.key))
+        progress.add_nodes(pull_request_nodes(body, record.key), request.since)
         progress.total_count = pull_request_connection(body, record.key).get("totalCount")
     progress.pages_cached = len(committed)
     last = committed[-1]

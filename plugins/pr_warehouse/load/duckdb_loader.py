@@ -41,6 +41,8 @@ class LoadReport:
     pull_requests_seen: int = 0
     rows_written: int = 0
     rows_cleared: int = 0
+    # PRs outside the sync window whose nested lists were not completed: never stored.
+    incomplete_skipped: int = 0
     repos: list[str] = field(default_factory=list)
     failed_repos: dict[str, str] = field(default_factory=dict)
     corrupt_pages: dict[str, str] = field(default_factory=dict)
@@ -174,6 +176,7 @@ def load_manifests(
         if clear_repos:
             report.rows_cleared = _clear(con, clear_repos)
         report.pull_requests_seen = con.execute("select count(*) from staged").fetchall()[0][0]
+        report.incomplete_skipped = _drop_incomplete(con)
         con.execute(
             """
             insert into raw.pull_requests as t
@@ -186,6 +189,8 @@ def load_manifests(
                 updated_at = excluded.updated_at, pr = excluded.pr,
                 page_key = excluded.page_key, run_id = excluded.run_id,
                 loaded_at = excluded.loaded_at
+            -- Newer wins; at the same updatedAt a (complete) copy that differs replaces the
+            -- stored one, so a full refresh picks up fields a newer query asks for.
             where excluded.updated_at > t.updated_at
                or (excluded.updated_at = t.updated_at and excluded.pr::varchar <> t.pr::varchar)
             """,
@@ -205,10 +210,30 @@ def load_manifests(
         raise
     finally:
         con.close()
-    log.info("loaded %d pages: %d PR nodes seen, %d rows written, %d cleared; failed repos: %s; "
-             "corrupt pages: %s", report.pages, report.pull_requests_seen, report.rows_written,
-             report.rows_cleared, report.failed_repos or "none", report.corrupt_pages or "none")
+    log.info("loaded %d pages: %d PR nodes seen, %d rows written, %d cleared, %d incomplete "
+             "(outside the window) skipped; failed repos: %s; corrupt pages: %s", report.pages,
+             report.pull_requests_seen, report.rows_written, report.rows_cleared,
+             report.incomplete_skipped, report.failed_repos or "none",
+             report.corrupt_pages or "none")
     return report
+
+
+NESTED = ("labels", "assignees", "closingIssuesReferences", "reviews", "reviewRequests")
+
+
+def _drop_incomplete(con: duckdb.DuckDBPyConnection) -> int:
+    """Remove staged PRs whose nested lists are still cut short (``hasNextPage``).
+
+    The extract completes every list of the PRs in its window; a PR it saw only on the
+    boundary page, older than the window, may be left truncated and is not stored.
+    """
+    truncated = " or ".join(
+        f"coalesce(pr ->> '$.{c}.pageInfo.hasNextPage', 'false') = 'true'" for c in NESTED
+    )
+    count = con.execute(f"select count(*) from staged where {truncated}").fetchall()[0][0]
+    if count:
+        con.execute(f"delete from staged where {truncated}")
+    return count
 
 
 def _clear(con: duckdb.DuckDBPyConnection, repos: list[str]) -> int:

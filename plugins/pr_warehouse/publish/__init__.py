@@ -1,0 +1,1 @@
+"""Publishing the marts beyond the DuckDB snapshot: Postgres for BI tools (``postgres``)."""

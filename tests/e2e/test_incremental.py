@@ -1,0 +1,135 @@
+"""Daily sync: watermarks, the probe, caching and resuming, against the emulator's clock."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT
+from .conftest import task_states
+from .truth import assert_warehouse_matches, repositories
+
+pytestmark = pytest.mark.e2e
+
+PAGE_OP = "RepositoryPullRequests"
+
+
+def ledger_since(pipeline, start: int) -> list:
+    return pipeline.emulator.ledger.entries[start:]
+
+
+def test_daily_run_fetches_only_what_changed(make_pipeline) -> None:
+    pipeline = make_pipeline()
+    world = pipeline.world
+    first = pipeline.run({"orgs": ["acme"], "page_size": 50})
+    assert str(first.state) == "success", task_states(first)
+    first_points = pipeline.emulator.ledger.total_points
+
+    # A day passes: an old PR is commented on, one is closed, an old one merged, one opened.
+    world.advance(hours=24)
+    world.touch("acme/api", 250)
+    api_open = next(pr for pr in world.repo("acme/api").pull_requests
+                    if pr.state == "OPEN" and pr.number > 100)
+    world.close("acme/api", api_open.number)
+    web_open = next(pr for pr in world.repo("acme/web").pull_requests if pr.state == "OPEN")
+    world.merge("acme/web", web_open.number)
+    world.add_pull_request("acme/infra", title="Brand new", author="alice", labels=["bug"])
+    start = len(pipeline.emulator.ledger.entries)
+
+    second = pipeline.run({"orgs": ["acme"], "page_size": 50})
+    states = task_states(second)
+    assert str(second.state) == "success", states
+    # acme/docs did not change: the probe skipped it, so no extract task was even mapped.
+    assert "extract[acme/docs]" not in states
+    assert {k for k in states if k.startswith("extract[")} == {
+        "extract[acme/api]", "extract[acme/web]", "extract[acme/infra]"}
+    entries = ledger_since(pipeline, start)
+    ops = [e.operation_name for e in entries]
+    assert ops.count(PAGE_OP) == 3  # one page per changed repository
+    assert ops.count("NewestPullRequestUpdates") == 1  # one probe for all four repos
+    second_points = sum(e.points for e in entries)
+    # Probe (1) + 3 repos x one 50-PR page (3 points each) + the org listing (1).
+    assert second_points == 1 + 3 * 3 + 1, [(e.operation_name, e.points) for e in entries]
+    assert ops.count("NestedConnectionPages") == 0  # unchanged long lists are not refetched
+    assert second_points < first_points / 3
+    (skipped, probe_points), = pipeline.query(
+        "select repos_skipped, probe_points from raw.sync_plans where run_id = ?",
+        [second.run_id])
+    assert (skipped, probe_points) == (1, 1)
+    assert_warehouse_matches(pipeline, repositories(world))
+    states_now = dict(pipeline.query(
+        "select pr_number, state from analytics.fct_pull_requests where repo = 'acme/api'"))
+    assert states_now[api_open.number] == "CLOSED"
+
+
+def test_nothing_changed_costs_one_probe(make_pipeline) -> None:
+    pipeline = make_pipeline()
+    assert str(pipeline.run({"repos": ["acme/web", "acme/docs"]}).state) == "success"
+    start = len(pipeline.emulator.ledger.entries)
+    run = pipeline.run({"repos": ["acme/web", "acme/docs"]})
+    assert str(run.state) == "success"
+    entries = ledger_since(pipeline, start)
+    assert [e.operation_name for e in entries] == ["NewestPullRequestUpdates"]
+    assert sum(e.points for e in entries) == 1
+    assert pipeline.query("select status, count(*) from raw.sync_runs where run_id = ? "
+                          "group by 1", [run.run_id]) == [("skipped", 2)]
+
+
+def extract_in_process(repo: str, run_id: str, **params) -> dict:
+    from pr_warehouse import pipeline as steps
+
+    return steps.extract_repository(repo, None, {"page_size": 20, **params}, run_id)
+
+
+def test_rerun_with_cache_spends_no_points(make_pipeline) -> None:
+    pipeline = make_pipeline()
+    first = extract_in_process("acme/web", "cache-run")
+    spent = pipeline.emulator.ledger.total_points
+    assert first["points_spent"] == spent > 0 and len(first["pages"]) == 6
+    again = extract_in_process("acme/web", "cache-run")
+    assert pipeline.emulator.ledger.total_points == spent  # zero points: every page reused
+    assert again["pages_cached"] == 6 and again["pages"] == first["pages"]
+    assert again["pull_requests"] == first["pull_requests"] == 120
+    fresh = extract_in_process("acme/web", "cache-run", use_cache=False)
+    assert pipeline.emulator.ledger.total_points == 2 * spent
+    assert fresh["pages_cached"] == 0
+
+
+def test_killed_extract_resumes_from_its_last_page(make_pipeline, tmp_path) -> None:
+    from pr_warehouse.emulator import LatencyModel
+    from pr_warehouse.storage import RawStore
+
+    pipeline = make_pipeline(latency=LatencyModel(base_seconds=0.25))
+    code = (f"import sys; sys.path.insert(0, {str(ROOT / 'plugins')!r}); "
+            "from pr_warehouse import pipeline as p; "
+            "p.extract_repository('acme/api', None, {'page_size': 20}, 'kill-run')")
+    child = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = RawStore(pipeline.raw_dir.as_uri())
+    deadline = time.monotonic() + 60
+    while len(store.committed_pages("kill-run", "acme/api")) < 4:
+        assert child.poll() is None, "the extract ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)  # no cleanup, like an evicted pod
+    child.wait()
+    committed = len(store.committed_pages("kill-run", "acme/api"))
+    requests_before = [e.operation_name for e in pipeline.emulator.ledger.entries].count(PAGE_OP)
+
+    manifest = extract_in_process("acme/api", "kill-run")
+    requests_after = [e.operation_name for e in pipeline.emulator.ledger.entries].count(PAGE_OP)
+    total_pages = 300 // 20
+    # The retry fetched only the pages not yet stored (plus at most the one in flight).
+    assert requests_after - requests_before <= total_pages - committed + 1
+    assert requests_before + (requests_after - requests_before) <= total_pages + 1
+    assert manifest["pages_cached"] == committed
+    assert manifest["pull_requests"] == 300 and len(manifest["pages"]) == total_pages
+    keys = [json.loads((pipeline.raw_dir / k).with_suffix(".meta.json").read_text())["page"]
+            for k in manifest["pages"]]
+    assert keys == list(range(1, total_pages + 1))
