@@ -13,7 +13,9 @@ Syncs pull requests from GitHub's GraphQL API into a DuckDB warehouse that analy
 4. **load**: writes the pages into DuckDB (`PR_WAREHOUSE_DUCKDB`), upserting by node id so
    the newest `updatedAt` wins. Runs even when some repositories failed.
 5. **transform**: `dbt build` of the project in `dbt/` (staging views, `analytics` marts, tests).
-6. **publish**: a read-only snapshot of the warehouse for analysts.
+6. **publish**: a read-only snapshot of the warehouse for analysts; then **publish_postgres**
+   copies the `analytics` marts into Postgres in one transaction, for BI tools (only when
+   the Airflow connection `warehouse_postgres` exists).
 7. **check_extracts**: fails the run, naming them, if any repository could not be extracted.
 
 GitHub credentials come from the Airflow connection `github_default` (token in *password*,
@@ -60,6 +62,11 @@ MARTS = Asset("duckdb://pr_warehouse/analytics")
             None, type=["null", "string"], title="Project preset",
             description="A preset from projects.yaml (for example `antiwork`).",
         ),
+        "pull_requests": Param(
+            [], type="array", items={"type": "string", "pattern": f"^{OWNER}/{NAME}#[1-9][0-9]*$"},
+            title="Single pull requests",
+            description="owner/name#number, one per line: refetch just these PRs.",
+        ),
         "since": Param(
             "", type=["null", "string"], pattern=ISO_DATE_OR_EMPTY, title="Since",
             description="ISO date: sync PRs updated since then. Empty: since the last sync.",
@@ -101,11 +108,12 @@ def github_pull_requests() -> None:
         retries=3,
         execution_timeout=timedelta(hours=3),
     )
-    def extract(repo: str, since: str | None, params: dict | None = None,
+    def extract(repo: str, since: str | None, numbers: list[int], params: dict | None = None,
                 run_id: str | None = None) -> dict:
         from pr_warehouse import pipeline
 
-        return pipeline.extract_repository(repo, since, params or {}, run_id or "manual")
+        return pipeline.extract_repository(repo, since, params or {}, run_id or "manual",
+                                           numbers=numbers)
 
     @task(trigger_rule="all_done")
     def load(manifests: list[dict], jobs: list[dict], params: dict | None = None,
@@ -126,15 +134,22 @@ def github_pull_requests() -> None:
 
         return pipeline.publish()
 
+    @task
+    def publish_postgres(snapshot: str, run_id: str | None = None) -> dict:
+        """Copy the marts to Postgres for BI tools; a no-op without `warehouse_postgres`."""
+        from pr_warehouse.publish.postgres import publish_postgres
+
+        return publish_postgres(snapshot, run_id)
+
     @task(trigger_rule="all_done", retries=0)  # a verdict on finished work: retrying can't change it
     def check_extracts(jobs: list[dict], manifests: list[dict], run_id: str | None = None) -> dict:
         from pr_warehouse import pipeline
 
         return pipeline.check_extracts(jobs, list(manifests), run_id or "manual")
 
-    jobs = plan(resolve_repositories())  # [{"repo": ..., "since": ...}] needing an extract
+    jobs = plan(resolve_repositories())  # [{"repo", "since", "numbers"}] needing an extract
     manifests = extract.expand_kwargs(jobs)
-    publish(transform(load(manifests, jobs)))
+    publish_postgres(publish(transform(load(manifests, jobs))))
     check_extracts(jobs, manifests)
 
 

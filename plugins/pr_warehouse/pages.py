@@ -35,7 +35,16 @@ def pull_request_connection(body: Json, key: str = "") -> Json:
 
 
 def pull_request_nodes(body: Json, key: str = "") -> list[Json]:
-    """Non-null PR nodes of a page (GitHub allows null items in ``nodes``)."""
+    """Non-null PR nodes of a page (GitHub allows null items in ``nodes``).
+
+    A single-PR page (``repository.pullRequest``) counts as a page of one node.
+
+    >>> pull_request_nodes({"data": {"repository": {"pullRequest": {"id": "PR_9"}}}})
+    [{'id': 'PR_9'}]
+    """
+    single = ((body.get("data") or {}).get("repository") or {}).get("pullRequest")
+    if isinstance(single, dict):
+        return [single]
     return [n for n in pull_request_connection(body, key).get("nodes") or [] if n]
 
 

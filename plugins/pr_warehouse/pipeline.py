@@ -16,6 +16,7 @@ from pr_warehouse.config import Settings
 from pr_warehouse.repos import (
     NoRepositories,
     check_login,
+    parse_pull_request,
     project_members,
     unique_repos,
 )
@@ -47,9 +48,10 @@ def resolve_repositories(params: Mapping[str, Any], settings: Settings | None = 
                 log.info("org %s: %d non-archived repositories", org, len(found))
                 repos += found
     resolved = unique_repos(repos)
-    if not resolved:
+    if not resolved and not params.get("pull_requests"):
         raise NoRepositories(
-            "nothing to sync: give the run `repos` (owner/name), `orgs`, or a `project` preset "
+            "nothing to sync: give the run `repos` (owner/name), `orgs`, `pull_requests` "
+            "(owner/name#number) or a `project` preset "
             f"from {settings.projects_file} (orgs given: {orgs or 'none'})"
         )
     log.info("%d repositories: %s", len(resolved), ", ".join(resolved))
@@ -89,12 +91,24 @@ def plan(repos: list[str], params: Mapping[str, Any], run_id: str,
         sync_plan = plan_sync(client, repos, watermarks=watermarks,
                               since=parse_since(params.get("since")), full_refresh=reseed)
     summary = sync_plan.as_xcom()
+    jobs = [{"repo": repo, "since": summary["since"][repo], "numbers": []}
+            for repo in summary["repos"]]
+    # Single PRs of repositories not synced whole: fetched by number, loaded the same way.
+    whole = {repo.lower() for repo in repos}
+    singles: dict[str, list[int]] = {}
+    for ref in params.get("pull_requests") or []:
+        repo, number = parse_pull_request(ref)
+        if repo.lower() not in whole and number not in singles.setdefault(repo, []):
+            singles[repo].append(number)
+    jobs += [{"repo": repo, "since": None, "numbers": numbers} for repo, numbers in singles.items()]
+    summary["repos"] += list(singles)
     RawStore(settings.raw_url).write_plan(run_key_for(run_id), summary)
-    return [{"repo": repo, "since": summary["since"][repo]} for repo in summary["repos"]]
+    return jobs
 
 
 def extract_repository(repo: str, since: str | None, params: Mapping[str, Any], run_id: str,
-                       settings: Settings | None = None) -> dict[str, Any]:
+                       settings: Settings | None = None,
+                       numbers: list[int] | None = None) -> dict[str, Any]:
     """Extract one repository from ``since`` (None: its whole history).
 
     On failure it leaves a failed manifest (the load records it) and re-raises.
@@ -112,6 +126,7 @@ def extract_repository(repo: str, since: str | None, params: Mapping[str, Any], 
         page_size=int(params.get("page_size") or 50),
         since=parse_since(since),
         use_cache=bool(params.get("use_cache", True)) and not params.get("full_refresh"),
+        numbers=tuple(numbers or ()),
     )
     started = datetime.now(timezone.utc)
     try:

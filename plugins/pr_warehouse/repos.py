@@ -66,6 +66,19 @@ def parse_repo(text: str) -> RepoRef:
     return RepoRef(owner, name)
 
 
+def parse_pull_request(text: str) -> tuple[str, int]:
+    """Split ``owner/name#number``.
+
+    >>> parse_pull_request("acme/api#12")
+    ('acme/api', 12)
+    """
+    text = text.strip()
+    repo, sep, number = text.partition("#")
+    if not sep or not number.isdigit() or int(number) < 1:
+        raise InvalidRepoName(f"{text!r} is not a pull request reference (owner/name#number)")
+    return str(parse_repo(repo)), int(number)
+
+
 def check_login(text: str) -> str:
     """Return ``text`` stripped if it is a valid org/user login, else raise.
 

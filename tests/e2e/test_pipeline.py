@@ -70,3 +70,16 @@ def test_a_missing_repository_fails_alone_and_the_rest_is_loaded(make_pipeline) 
     missing = [e for e in pipeline.emulator.ledger.entries
                if (e.variables or {}).get("name") == "does-not-exist"]
     assert len(missing) == 1
+
+
+def test_single_pull_requests_are_refetched_and_loaded_the_same_way(make_pipeline) -> None:
+    pipeline = make_pipeline()
+    run = pipeline.run({"pull_requests": ["acme/api#2", "acme/web#5", "acme/api#2"]})
+    assert str(run.state) == "success", task_states(run)
+    rows = pipeline.query("select repo, pr_number, label_count from analytics.fct_pull_requests "
+                          "order by repo, pr_number")
+    world = pipeline.world
+    assert rows == [("acme/api", 2, 150),
+                    ("acme/web", 5, len(world.pull_request("acme/web", 5).labels))]
+    ops = [e.operation_name for e in pipeline.emulator.ledger.entries]
+    assert ops.count("PullRequestByNumber") == 2 and "RepositoryPullRequests" not in ops

@@ -51,6 +51,7 @@ class ExtractRequest:
     page_size: int = 50
     since: datetime | None = None  # stop once pages are older than this (incremental)
     use_cache: bool = True  # reuse this run's committed pages (resume)
+    numbers: tuple[int, ...] = ()  # fetch just these PRs (single-PR query), not the listing
 
 
 @dataclass
@@ -127,13 +128,45 @@ def extract_repository(
     started = datetime.now(timezone.utc)
     t0 = time.monotonic()
     repo = request.repo
-    owner, name = repo.split("/", 1)
     if not request.use_cache:
         store.delete_repo_run(request.run_key, repo)
     sizes = page_size or AdaptivePageSize(request.page_size)
     progress = ExtractProgress()
     points_before = client.stats.points_spent
 
+    if request.numbers:
+        _fetch_numbers(client, store, request, progress, sizes)
+    else:
+        _page_listing(client, store, request, progress, sizes)
+    _complete_nested_lists(client, store, request, progress)
+    progress.points_spent = client.stats.points_spent - points_before
+    return {
+        "repo": repo,
+        "run_key": request.run_key,
+        "status": "success",
+        "pages": progress.pages,
+        "followup_pages": progress.followup_pages,
+        "pages_cached": progress.pages_cached,
+        "pull_requests": len(progress.pull_request_ids),
+        "total_count": progress.total_count,
+        "points_spent": progress.points_spent,
+        "requests": client.stats.requests,
+        "retries": dict(client.stats.retries),
+        "page_size_final": sizes.current,
+        "since": request.since.isoformat() if request.since else None,
+        "numbers": list(request.numbers),
+        "started_at": started.isoformat(),
+        "finished_at": datetime.now(timezone.utc).isoformat(),
+        "duration_seconds": round(time.monotonic() - t0, 3),
+    }
+
+
+def _page_listing(client: GraphQLClient, store: RawStore, request: ExtractRequest,
+                  progress: ExtractProgress, sizes: AdaptivePageSize) -> None:
+    """Page ``repository.pullRequests`` newest-update first, from the last stored page."""
+    repo = request.repo
+    owner, name = repo.split("/", 1)
+    points_before = client.stats.points_spent
     after, page, done = _resume_point(store, request, progress)
     query = load_query("repository_pull_requests")
     while not done:
@@ -171,26 +204,33 @@ def extract_repository(
         after = info.get("endCursor")
         done = not info["hasNextPage"] or not after or page_is_older_than(nodes, request.since)
 
-    _complete_nested_lists(client, store, request, progress)
-    progress.points_spent = client.stats.points_spent - points_before
-    return {
-        "repo": repo,
-        "run_key": request.run_key,
-        "status": "success",
-        "pages": progress.pages,
-        "followup_pages": progress.followup_pages,
-        "pages_cached": progress.pages_cached,
-        "pull_requests": len(progress.pull_request_ids),
-        "total_count": progress.total_count,
-        "points_spent": progress.points_spent,
-        "requests": client.stats.requests,
-        "retries": dict(client.stats.retries),
-        "page_size_final": sizes.current,
-        "since": request.since.isoformat() if request.since else None,
-        "started_at": started.isoformat(),
-        "finished_at": datetime.now(timezone.utc).isoformat(),
-        "duration_seconds": round(time.monotonic() - t0, 3),
-    }
+
+def _fetch_numbers(client: GraphQLClient, store: RawStore, request: ExtractRequest,
+                   progress: ExtractProgress, sizes: AdaptivePageSize) -> None:
+    """Fetch single PRs by number, one stored page each; stored ones are reused."""
+    repo = request.repo
+    owner, name = repo.split("/", 1)
+    stored = {r.meta.get("number"): r for r in store.committed_pages(request.run_key, repo)}
+    query = load_query("pull_request_by_number")
+    for page, number in enumerate(request.numbers, start=1):
+        if number in stored:
+            record = stored[number]
+            progress.pages.append(record.key)
+            progress.pages_cached += 1
+            progress.add_nodes(pull_request_nodes(store.read_json(record.key), record.key))
+            continue
+        context = f"{repo}#{number}"
+        response = client.execute(query, {"owner": owner, "name": name, "number": number},
+                                  context=context)
+        if (response.data.get("repository") or {}).get("pullRequest") is None:
+            raise NotFound(f"pull request {repo}#{number} not found",
+                           request_id=response.request_id, context=context)
+        key = store.write_page(request.run_key, repo, page, response.body,
+                               _response_meta(response, number=number, has_next_page=False))
+        progress.pages.append(key)
+        progress.add_nodes(pull_request_nodes(json.loads(response.body), key))
+        log.info("%s: fetched, %s points, %s remaining", context, response.cost,
+                 response.remaining)
 
 
 def _resume_point(
@@ -200,14 +240,15 @@ def _resume_point(
     committed = store.committed_pages(request.run_key, request.repo)
     if not committed:
         return None, 0, False
+    last_nodes: list[dict[str, Any]] = []
     for record in committed:
         progress.pages.append(record.key)
         body = store.read_json(record.key)
-        progress.add_nodes(pull_request_nodes(body, record.key), request.since)
+        last_nodes = pull_request_nodes(body, record.key)
+        progress.add_nodes(last_nodes, request.since)
         progress.total_count = pull_request_connection(body, record.key).get("totalCount")
     progress.pages_cached = len(committed)
     last = committed[-1]
-    last_nodes = pull_request_nodes(store.read_json(last.key), last.key)
     done = (
         not last.meta.get("has_next_page")
         or not last.meta.get("end_cursor")

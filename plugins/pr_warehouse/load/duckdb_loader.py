@@ -73,6 +73,12 @@ def _register_store(con: duckdb.DuckDBPyConnection, store: RawStore) -> None:
         con.register_filesystem(store.base.fs)
 
 
+# A page is loadable when it holds a list of PR nodes, or one PR (the single-PR query).
+_HAS_NODES = """coalesce(
+    json_type(t.content::json, '$.data.repository.pullRequests.nodes') = 'ARRAY'
+    or json_type(t.content::json, '$.data.repository.pullRequest') = 'OBJECT', false)"""
+
+
 def _stage_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
                  pages: list[tuple[str, str]], report: LoadReport) -> None:
     """Parse page files into a temp table ``staged`` (one row per PR node).
@@ -90,33 +96,34 @@ def _stage_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
     if paths:
         con.execute("insert into page_text select filename, content from read_text(?)", [paths])
     bad = con.execute(
-        """
+        f"""
         select f.key, case when not json_valid(t.content) then 'not valid JSON'
                            else 'no data.repository.pullRequests.nodes' end
         from page_files f join page_text t on t.filename = f.path
-        where not json_valid(t.content)
-           or json_type(t.content::json, '$.data.repository.pullRequests.nodes') is distinct from 'ARRAY'
+        where not json_valid(t.content) or not ({_HAS_NODES})
         """
     ).fetchall()
     report.corrupt_pages.update({key: why for key, why in bad})
     con.execute(
-        """
+        f"""
         create or replace temp table staged as
         with good as (
             select f.key, f.ord, t.content::json as body
             from page_files f join page_text t on t.filename = f.path
-            where json_valid(t.content)
-              and json_type(t.content::json, '$.data.repository.pullRequests.nodes') = 'ARRAY'
+            where json_valid(t.content) and ({_HAS_NODES})
         ),
         nodes as (
+            -- a page of pullRequests.nodes, or a single-PR page (repository.pullRequest)
             select key, ord, body ->> '$.data.repository.nameWithOwner' as repo,
-                   unnest(from_json(body -> '$.data.repository.pullRequests.nodes', '["json"]')) as pr
+                   unnest(coalesce(
+                       from_json(body -> '$.data.repository.pullRequests.nodes', '["json"]'),
+                       [body -> '$.data.repository.pullRequest'])) as pr
             from good
         )
         select pr ->> 'id' as node_id, repo, (pr ->> 'number')::integer as pr_number,
                (pr ->> 'updatedAt')::timestamptz as updated_at, pr, key as page_key, ord
         from nodes
-        where pr is not null
+        where pr is not null and json_type(pr) = 'OBJECT'
         """
     )
     con.execute("drop table page_text")
