@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 
 import pytest
 
@@ -133,3 +134,27 @@ def test_killed_extract_resumes_from_its_last_page(make_pipeline, tmp_path) -> N
     keys = [json.loads((pipeline.raw_dir / k).with_suffix(".meta.json").read_text())["page"]
             for k in manifest["pages"]]
     assert keys == list(range(1, total_pages + 1))
+
+
+def test_spent_rate_limit_frees_the_worker_and_resumes_after_reset(make_pipeline) -> None:
+    from airflow.sdk.exceptions import AirflowRescheduleException
+
+    from pr_warehouse.emulator import Limits
+
+    # 10 points an hour: three 50-PR pages (3 points each), then GitHub says RATE_LIMITED.
+    pipeline = make_pipeline(limits=Limits(points_per_hour=10, window_seconds=3600))
+    with pytest.raises(AirflowRescheduleException) as wait:
+        extract_in_process("acme/api", "rl-run", page_size=50)
+    seconds = (wait.value.reschedule_date - datetime.now(timezone.utc)).total_seconds()
+    assert 3000 < seconds <= 3601  # at the reset GitHub announced, not a guess
+    from pr_warehouse.storage import RawStore
+
+    stored = RawStore(pipeline.raw_dir.as_uri()).committed_pages("rl-run", "acme/api")
+    assert len(stored) == 3
+    page_requests = [e.operation_name for e in pipeline.emulator.ledger.entries].count(PAGE_OP)
+    assert page_requests == 4  # the fourth was refused; nothing hammered the limit after it
+
+    pipeline.emulator.limits = Limits()  # the hour has passed
+    manifest = extract_in_process("acme/api", "rl-run", page_size=50)
+    assert manifest["pages_cached"] == 3 and manifest["pull_requests"] == 300
+    assert [e.operation_name for e in pipeline.emulator.ledger.entries].count(PAGE_OP) == 4 + 3

@@ -210,7 +210,8 @@ def test_trigger_form_in_a_real_browser_runs_the_dag(airflow_stack: Stack) -> No
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        # Tall enough that the whole dialog, every Param, fits in the screenshot.
+        page = browser.new_page(viewport={"width": 1400, "height": 3000})
         page.set_default_timeout(60_000)
         try:
             # The UI keeps polling: wait for elements, never for network idle.
@@ -226,7 +227,7 @@ def test_trigger_form_in_a_real_browser_runs_the_dag(airflow_stack: Stack) -> No
             size = dialog.get_by_role("spinbutton", name="Page size")
             size.fill(str(page_size))
             expect(size).to_have_value(str(page_size))
-            page.screenshot(path=str(form_png), full_page=True)
+            dialog.screenshot(path=str(form_png))
             print(f"screenshot of the filled form: {form_png}")
             dialog.get_by_test_id("trigger-dag-submit").click()
             expect(dialog).to_be_hidden()
