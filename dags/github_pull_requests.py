@@ -103,24 +103,23 @@ def github_pull_requests() -> None:
         return pipeline.plan(repos, params or {}, run_id or "manual")
 
     @task(
-        map_index_template="{{ task.op_kwargs['repo'] }}",
+        map_index_template="{{ task.op_kwargs['label'] }}",
         pool=os.environ.get("PR_WAREHOUSE_POOL", "github_api"),
         retries=3,
         execution_timeout=timedelta(hours=3),
     )
-    def extract(repo: str, since: str | None, numbers: list[int], params: dict | None = None,
-                run_id: str | None = None) -> dict:
+    def extract(label: str, jobs: list[dict], params: dict | None = None,
+                run_id: str | None = None) -> list[dict]:
         from pr_warehouse import pipeline
 
-        return pipeline.extract_repository(repo, since, params or {}, run_id or "manual",
-                                           numbers=numbers)
+        return pipeline.extract_jobs(jobs, params or {}, run_id or "manual")
 
     @task(trigger_rule="all_done")
-    def load(manifests: list[dict], jobs: list[dict], params: dict | None = None,
+    def load(manifests: list[list[dict]], tasks: list[dict], params: dict | None = None,
              run_id: str | None = None) -> dict:
         from pr_warehouse import pipeline
 
-        return pipeline.load(list(manifests), jobs, params or {}, run_id or "manual")
+        return pipeline.load(pipeline.flatten(manifests), tasks, params or {}, run_id or "manual")
 
     @task(outlets=[MARTS])
     def transform(report: dict, data_interval_end=None) -> str:
@@ -142,15 +141,16 @@ def github_pull_requests() -> None:
         return publish_postgres(snapshot, run_id)
 
     @task(trigger_rule="all_done", retries=0)  # a verdict on finished work: retrying can't change it
-    def check_extracts(jobs: list[dict], manifests: list[dict], run_id: str | None = None) -> dict:
+    def check_extracts(tasks: list[dict], manifests: list[list[dict]],
+                       run_id: str | None = None) -> dict:
         from pr_warehouse import pipeline
 
-        return pipeline.check_extracts(jobs, list(manifests), run_id or "manual")
+        return pipeline.check_extracts(tasks, pipeline.flatten(manifests), run_id or "manual")
 
-    jobs = plan(resolve_repositories())  # [{"repo", "since", "numbers"}] needing an extract
-    manifests = extract.expand_kwargs(jobs)
-    publish_postgres(publish(transform(load(manifests, jobs))))
-    check_extracts(jobs, manifests)
+    tasks = plan(resolve_repositories())  # [{"label", "jobs"}]: repositories needing an extract
+    manifests = extract.expand_kwargs(tasks)
+    publish_postgres(publish(transform(load(manifests, tasks))))
+    check_extracts(tasks, manifests)
 
 
 github_pull_requests()

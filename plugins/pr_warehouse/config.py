@@ -31,6 +31,9 @@ class Settings:
     projects_file: Path
     github_conn_id: str = "github_default"
     pool: str = "github_api"
+    # Beyond this many repositories, several share one mapped extract task (Airflow's
+    # max_map_length is 1024 by default, and each task instance has a fixed overhead).
+    max_extract_tasks: int = 500
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -51,4 +54,5 @@ class Settings:
             projects_file=Path(env.get("PR_WAREHOUSE_PROJECTS") or home / "projects.yaml"),
             github_conn_id=env.get("PR_WAREHOUSE_GITHUB_CONN_ID") or "github_default",
             pool=env.get("PR_WAREHOUSE_POOL") or "github_api",
+            max_extract_tasks=int(env.get("PR_WAREHOUSE_MAX_EXTRACT_TASKS") or 500),
         )

@@ -76,11 +76,11 @@ def plan(repos: list[str], params: Mapping[str, Any], run_id: str,
          settings: Settings | None = None) -> list[dict[str, Any]]:
     """Watermarks and the probe: which repositories need an extract, and from when.
 
-    Returns the extract jobs (``[{"repo", "since"}]``, what ``.expand_kwargs`` maps over);
-    the whole plan, skipped repositories and probe cost included, is stored beside the
-    run's pages for the load.
+    Returns the mapped extract tasks, ``[{"label", "jobs": [{"repo", "since", "numbers"}]}]``
+    (what ``.expand_kwargs`` maps over); the whole plan, skipped repositories and probe
+    cost included, is stored beside the run's pages for the load.
     """
-    from pr_warehouse.extract.plan import plan_sync, read_watermarks
+    from pr_warehouse.extract.plan import batch_jobs, plan_sync, read_watermarks
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
@@ -103,7 +103,7 @@ def plan(repos: list[str], params: Mapping[str, Any], run_id: str,
     jobs += [{"repo": repo, "since": None, "numbers": numbers} for repo, numbers in singles.items()]
     summary["repos"] += list(singles)
     RawStore(settings.raw_url).write_plan(run_key_for(run_id), summary)
-    return jobs
+    return batch_jobs(jobs, settings.max_extract_tasks)
 
 
 def extract_repository(repo: str, since: str | None, params: Mapping[str, Any], run_id: str,
@@ -111,7 +111,19 @@ def extract_repository(repo: str, since: str | None, params: Mapping[str, Any], 
                        numbers: list[int] | None = None) -> dict[str, Any]:
     """Extract one repository from ``since`` (None: its whole history).
 
-    On failure it leaves a failed manifest (the load records it) and re-raises.
+    >>> # extract_repository("acme/api", None, {"page_size": 50}, "manual__1")
+    """
+    job = {"repo": repo, "since": since, "numbers": numbers or []}
+    return extract_jobs([job], params, run_id, settings)[0]
+
+
+def extract_jobs(jobs: list[dict[str, Any]], params: Mapping[str, Any], run_id: str,
+                 settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Extract each job's repository with one client; return their manifests.
+
+    A repository that fails leaves a failed manifest (the load records it) and the others
+    still run; the task then fails, naming them. Usually a task holds one repository; an
+    org with more repositories than Airflow should map gets several per task.
     """
     from pr_warehouse.client.errors import GitHubError, RateLimitWait
     from pr_warehouse.extract.pull_requests import ExtractRequest, extract_repository as run
@@ -120,44 +132,76 @@ def extract_repository(repo: str, since: str | None, params: Mapping[str, Any], 
     settings = settings or Settings.from_env()
     store = RawStore(settings.raw_url)
     run_key = run_key_for(run_id)
-    request = ExtractRequest(
-        repo=repo,
-        run_key=run_key,
-        page_size=int(params.get("page_size") or 50),
-        since=parse_since(since),
-        use_cache=bool(params.get("use_cache", True)) and not params.get("full_refresh"),
-        numbers=tuple(numbers or ()),
-    )
-    started = datetime.now(timezone.utc)
-    try:
-        with _client(settings) as client:
-            manifest = run(client, store, request)
-    except RateLimitWait as wait:
-        # Sleeping for most of an hour would hold a worker slot; Airflow reschedules the
-        # task at the reset time and the stored pages let it resume where it stopped.
-        from airflow.sdk.exceptions import AirflowRescheduleException
+    manifests: list[dict[str, Any]] = []
+    failures: list[tuple[str, Exception]] = []
+    with _client(settings) as client:
+        for job in jobs:
+            repo = job["repo"]
+            request = ExtractRequest(
+                repo=repo,
+                run_key=run_key,
+                page_size=int(params.get("page_size") or 50),
+                since=parse_since(job.get("since")),
+                use_cache=bool(params.get("use_cache", True)) and not params.get("full_refresh"),
+                numbers=tuple(job.get("numbers") or ()),
+            )
+            started = datetime.now(timezone.utc)
+            try:
+                manifest = run(client, store, request)
+            except RateLimitWait as wait:
+                # Sleeping for most of an hour would hold a worker slot; Airflow
+                # reschedules the task at the reset and stored pages make the rerun cheap.
+                from airflow.sdk.exceptions import AirflowRescheduleException
 
-        log.warning("%s: %s; rescheduling at %s", repo, wait, wait.reset_at.isoformat())
-        raise AirflowRescheduleException(reschedule_date=wait.reset_at) from None
-    except (GitHubError, ValueError) as exc:
-        store.write_manifest(run_key, repo, {
-            "repo": repo, "run_key": run_key, "status": "failed", "error": str(exc),
-            "error_class": type(exc).__name__, "started_at": started.isoformat(),
-            "finished_at": datetime.now(timezone.utc).isoformat(), "pages": [],
-        })
-        if isinstance(exc, GitHubError) and not exc.retriable:
-            # A missing repo or a bad token fails the same way on every try: skip
-            # Airflow's retries. Retriable classes that outlasted the client's own
-            # retries (RetriesExhausted) do get them, resuming from the stored pages.
-            from airflow.sdk.exceptions import AirflowFailException
-
-            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
-        raise
-    store.write_manifest(run_key, repo, manifest)
-    return manifest
+                log.warning("%s: %s; rescheduling at %s", repo, wait, wait.reset_at.isoformat())
+                raise AirflowRescheduleException(reschedule_date=wait.reset_at) from None
+            except (GitHubError, ValueError) as exc:
+                log.error("%s failed: %s", repo, exc)
+                store.write_manifest(run_key, repo, {
+                    "repo": repo, "run_key": run_key, "status": "failed", "error": str(exc),
+                    "error_class": type(exc).__name__, "started_at": started.isoformat(),
+                    "finished_at": datetime.now(timezone.utc).isoformat(), "pages": [],
+                })
+                failures.append((repo, exc))
+                continue
+            store.write_manifest(run_key, repo, manifest)
+            manifests.append(manifest)
+    if failures:
+        _raise_extract_failures(failures, len(jobs))
+    return manifests
 
 
-def load(manifests: list[dict[str, Any]] | None, jobs: list[dict[str, Any]],
+def _raise_extract_failures(failures: list[tuple[str, Exception]], total: int) -> None:
+    from pr_warehouse.client.errors import GitHubError
+
+    message = "; ".join(f"{repo}: {type(exc).__name__}: {exc}" for repo, exc in failures)
+    if total > 1:
+        message = f"{len(failures)} of {total} repositories failed: {message}"
+    if all(isinstance(exc, GitHubError) and not exc.retriable for _, exc in failures):
+        # A missing repo or a bad token fails the same way on every try: skip Airflow's
+        # retries. Retriable classes that outlasted the client's own retries
+        # (RetriesExhausted) do get them, resuming from the stored pages.
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(message) from failures[0][1]
+    raise ExtractFailed(message) from failures[0][1]
+
+
+class ExtractFailed(RuntimeError):
+    """An extract failed in a way a retry may fix (the task's retries resume it)."""
+
+
+def planned_repos(tasks: list[dict[str, Any]]) -> list[str]:
+    """Every repository the mapped extract tasks cover, in order."""
+    return [job["repo"] for task in tasks for job in task["jobs"]]
+
+
+def flatten(manifests: list[list[dict[str, Any]] | None] | None) -> list[dict[str, Any]]:
+    """The manifests of every mapped extract (a failed task contributes none)."""
+    return [m for batch in manifests or [] if batch for m in batch if m]
+
+
+def load(manifests: list[dict[str, Any]] | None, tasks: list[dict[str, Any]],
          params: Mapping[str, Any], run_id: str,
          settings: Settings | None = None) -> dict[str, Any]:
     """Load the run's pages; failed and skipped repositories are recorded, not loaded."""
@@ -167,9 +211,9 @@ def load(manifests: list[dict[str, Any]] | None, jobs: list[dict[str, Any]],
     settings = settings or Settings.from_env()
     store = RawStore(settings.raw_url)
     run_key = run_key_for(run_id)
-    repos = [job["repo"] for job in jobs]
+    repos = planned_repos(tasks)
     sync_plan = store.read_plan(run_key) or {"repos": repos, "skipped": []}
-    got = {m["repo"]: m for m in manifests or [] if m}
+    got = {m["repo"]: m for m in manifests or []}
     for stored in store.manifests(run_key):
         got.setdefault(stored["repo"], stored)
     for repo in repos:
@@ -215,14 +259,14 @@ class ExtractsFailed(RuntimeError):
     """Some repositories' extracts failed; the others were loaded."""
 
 
-def check_extracts(jobs: list[dict[str, Any]], manifests: list[dict[str, Any]] | None,
+def check_extracts(tasks: list[dict[str, Any]], manifests: list[dict[str, Any]] | None,
                    run_id: str, settings: Settings | None = None) -> dict[str, Any]:
     """Fail the run, naming each repository whose extract failed and why."""
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
-    repos = [job["repo"] for job in jobs]
-    done = {m["repo"] for m in manifests or [] if m and m.get("status") == "success"}
+    repos = planned_repos(tasks)
+    done = {m["repo"] for m in manifests or [] if m.get("status") == "success"}
     missing = [r for r in repos if r not in done]
     if not missing:
         return {"repos": len(repos), "failed": 0}

@@ -83,3 +83,22 @@ def test_single_pull_requests_are_refetched_and_loaded_the_same_way(make_pipelin
                     ("acme/web", 5, len(world.pull_request("acme/web", 5).labels))]
     ops = [e.operation_name for e in pipeline.emulator.ledger.entries]
     assert ops.count("PullRequestByNumber") == 2 and "RepositoryPullRequests" not in ops
+
+
+@pytest.mark.slow
+def test_an_org_with_3000_repositories(make_pipeline, monkeypatch) -> None:
+    """Thousands of repositories stay under Airflow's max_map_length: they share tasks."""
+    from pr_warehouse.emulator import WorldSpec, build_world
+
+    world = build_world(1, spec=WorldSpec.uniform("huge", repo_count=3000, prs_per_repo=1))
+    monkeypatch.setenv("PR_WAREHOUSE_MAX_EXTRACT_TASKS", "40")
+    pipeline = make_pipeline(world)
+    run = pipeline.run({"orgs": ["huge"], "page_size": 10})
+    states = task_states(run)
+    assert str(run.state) == "success", {k: v for k, v in states.items() if v != "success"}
+    extracts = [k for k in states if k.startswith("extract[")]
+    assert len(extracts) == 40 and all("(+74 more)" in k for k in extracts)
+    assert pipeline.query("select count(distinct repo), count(*) from analytics.fct_pull_requests"
+                          ) == [(3000, 3000)]
+    assert pipeline.query("select count(*) from raw.sync_runs where run_id = ? and "
+                          "status = 'success'", [run.run_id]) == [(3000,)]

@@ -136,3 +136,26 @@ def plan_sync(
              "request(s)", len(plan.extract), len(plan.skipped), plan.probe_points,
              plan.probe_requests)
     return plan
+
+
+def batch_jobs(jobs: list[dict[str, Any]], max_tasks: int) -> list[dict[str, Any]]:
+    """Group per-repository jobs into at most ``max_tasks`` mapped extract tasks.
+
+    One repository per task while they fit (the grid then shows a task per repository);
+    beyond that, consecutive repositories share a task, so an org with thousands of
+    repositories stays under Airflow's ``max_map_length`` and its per-task overhead.
+
+    >>> [t["label"] for t in batch_jobs([{"repo": "a/x"}, {"repo": "a/y"}], 5)]
+    ['a/x', 'a/y']
+    >>> [t["label"] for t in batch_jobs([{"repo": f"a/r{i}"} for i in range(5)], 2)]
+    ['a/r0 (+2 more)', 'a/r3 (+1 more)']
+    """
+    if max_tasks < 1:
+        raise ValueError("max_tasks must be at least 1")
+    size = max(1, -(-len(jobs) // max_tasks))
+    tasks = []
+    for start in range(0, len(jobs), size):
+        chunk = jobs[start : start + size]
+        label = chunk[0]["repo"] + (f" (+{len(chunk) - 1} more)" if len(chunk) > 1 else "")
+        tasks.append({"label": label, "jobs": chunk})
+    return tasks

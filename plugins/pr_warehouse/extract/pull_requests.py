@@ -132,7 +132,9 @@ def extract_repository(
         store.delete_repo_run(request.run_key, repo)
     sizes = page_size or AdaptivePageSize(request.page_size)
     progress = ExtractProgress()
-    points_before = client.stats.points_spent
+    # One client may serve several repositories: report this repository's share only.
+    points_before, requests_before = client.stats.points_spent, client.stats.requests
+    retries_before = dict(client.stats.retries)
 
     if request.numbers:
         _fetch_numbers(client, store, request, progress, sizes)
@@ -150,8 +152,9 @@ def extract_repository(
         "pull_requests": len(progress.pull_request_ids),
         "total_count": progress.total_count,
         "points_spent": progress.points_spent,
-        "requests": client.stats.requests,
-        "retries": dict(client.stats.retries),
+        "requests": client.stats.requests - requests_before,
+        "retries": {k: v - retries_before.get(k, 0) for k, v in client.stats.retries.items()
+                    if v - retries_before.get(k, 0)},
         "page_size_final": sizes.current,
         "since": request.since.isoformat() if request.since else None,
         "numbers": list(request.numbers),
