@@ -64,13 +64,10 @@ def next_logical_date() -> datetime:
     return _clock[0]
 
 
-@pytest.fixture()
-def make_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag: Any,
-                  default_conf: dict[str, Any]) -> Iterator[Callable[..., Pipeline]]:
-    """Build a pipeline around an emulator; ``pipeline.run(conf)`` runs the DAG once."""
+def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag: Any,
+                     default_conf: dict[str, Any], servers: list[Any]) -> Callable[..., Pipeline]:
+    """Build pipelines around emulators; ``pipeline.run(conf)`` runs the DAG once."""
     from pr_warehouse.emulator import EmulatorServer, build_world
-
-    servers: list[Any] = []
 
     def factory(world: Any = None, *, token: str = TOKEN,
                 conn_extra: dict[str, Any] | None = None, **server_kwargs: Any) -> Pipeline:
@@ -94,7 +91,27 @@ def make_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag: A
 
         return Pipeline(raw, db, snapshot, server, world, run)
 
-    yield factory
+    return factory
+
+
+@pytest.fixture()
+def make_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag: Any,
+                  default_conf: dict[str, Any]) -> Iterator[Callable[..., Pipeline]]:
+    """A pipeline per test (its own emulator, object store and DuckDB file)."""
+    servers: list[Any] = []
+    yield pipeline_factory(tmp_path, monkeypatch, github_dag, default_conf, servers)
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def make_module_pipeline(tmp_path_factory: pytest.TempPathFactory, github_dag: Any,
+                         default_conf: dict[str, Any]) -> Iterator[Callable[..., Pipeline]]:
+    """Like ``make_pipeline``, shared by a module's tests (one DAG run, many checks)."""
+    servers: list[Any] = []
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield pipeline_factory(tmp_path_factory.mktemp("pipeline"), monkeypatch, github_dag,
+                               default_conf, servers)
     for server in servers:
         server.stop()
 
