@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
+CHROMIUM ?= /usr/bin/chromium
+PYTEST_ARGS ?=
 
 export PYTHONPATH := $(CURDIR)/plugins
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
@@ -13,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # This machine sets PYTHONDONTWRITEBYTECODE; without compiled bytecode `import airflow` is 3x slower.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: venv demo run test test-fast bench ui clean
+.PHONY: venv demo run test chromium test-fast bench ui clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,16 +33,40 @@ demo: venv
 run: venv
 	$(PY) -m pr_warehouse.cli run --repos $(REPOS) $(if $(ORGS),--orgs $(ORGS)) $(if $(PROJECT),--project $(PROJECT))
 
-## The test suite (what CI runs).
-test: venv
-	$(VENV)/bin/pytest
+## The test suite (what CI runs). Also sets up what some tests need from the system:
+## a throwaway PostgreSQL on loopback (scripts/postgres.sh: Airflow's metadata DB and the
+## BI publish target; stopped afterwards) and Debian's chromium for the browser test; both
+## are apt-get installed when missing. PYTEST_ARGS="-m 'not slow'" etc. narrows the run.
+test: venv chromium
+	@set -uo pipefail; \
+	dsn="$$(bash scripts/postgres.sh start)" || { echo "make test: PostgreSQL did not start;" \
+	  "its tests will be skipped (see the reason in pytest's summary)" >&2; dsn=""; }; \
+	status=0; PR_WAREHOUSE_TEST_PG_DSN="$$dsn" $(VENV)/bin/pytest $(PYTEST_ARGS) || status=$$?; \
+	bash scripts/postgres.sh stop || true; \
+	exit $$status
+
+## Debian's chromium, driven by Playwright in the browser test (it cannot download its own).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "make: installing Debian's chromium for the browser test"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    { apt-get update -q && apt-get install -y -q chromium; } >/dev/null \
+	      || echo "make: could not install chromium; the browser test will be skipped" >&2; \
+	  else \
+	    echo "make: $(CHROMIUM) missing (needs root + apt-get); the browser test will be skipped" >&2; \
+	  fi; \
+	fi
 
 ## Benchmarks: print figures, never assert on time.
 bench: venv
 	$(PY) -m bench
 
 ## The Airflow UI on http://127.0.0.1:8080 (low parallelism: the default spawns ~60 processes).
+## The extracts run in the `github_api` pool: a real scheduler never runs a task whose pool is missing.
 ui: venv
+	$(VENV)/bin/airflow db migrate >/dev/null
+	$(VENV)/bin/airflow pools set github_api 4 "Concurrent extracts against GitHub's API"
 	AIRFLOW__CORE__PARALLELISM=4 AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True \
 	  $(VENV)/bin/airflow standalone
 

@@ -8,7 +8,8 @@ happen inside the functions, never when the DAG file is parsed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -24,6 +25,40 @@ from pr_warehouse.repos import (
 log = logging.getLogger(__name__)
 
 
+@contextmanager
+def fail_fast_on_bad_input() -> Iterator[None]:
+    """Turn errors no retry can fix into ``AirflowFailException`` (no Airflow retries).
+
+    A malformed name, an unknown org or project, a missing or bad token: the task fails
+    once, with the message naming the problem, instead of after every retry delay.
+    """
+    from pr_warehouse.client.errors import GitHubError
+    from pr_warehouse.repos import InvalidRepoName, NoRepositories, UnknownProject
+
+    try:
+        yield
+    except (InvalidRepoName, NoRepositories, UnknownProject) as exc:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+    except GitHubError as exc:
+        if exc.retriable:
+            raise
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+
+
+def require_plan(tasks: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The plan's tasks; without them (``plan`` failed) fail clearly, not with a TypeError."""
+    if tasks is None:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException("no plan for this run: resolve_repositories or plan failed "
+                                   "(see their logs); nothing was extracted or loaded")
+    return tasks
+
+
 def _client(settings: Settings) -> Any:
     from pr_warehouse.client import client_from_connection
 
@@ -32,6 +67,11 @@ def _client(settings: Settings) -> Any:
 
 def resolve_repositories(params: Mapping[str, Any], settings: Settings | None = None) -> list[str]:
     """The union of the ``repos``, ``orgs`` and ``project`` Params, validated, de-duplicated."""
+    with fail_fast_on_bad_input():
+        return _resolve_repositories(params, settings)
+
+
+def _resolve_repositories(params: Mapping[str, Any], settings: Settings | None) -> list[str]:
     from pr_warehouse.extract.owners import owner_repositories
 
     settings = settings or Settings.from_env()
@@ -87,7 +127,7 @@ def plan(repos: list[str], params: Mapping[str, Any], run_id: str,
     # `clear` reseeds from scratch, so like a full refresh it ignores what is stored.
     reseed = bool(params.get("full_refresh") or params.get("clear"))
     watermarks = {} if reseed else read_watermarks(settings.duckdb_path, repos)
-    with _client(settings) as client:
+    with fail_fast_on_bad_input(), _client(settings) as client:
         sync_plan = plan_sync(client, repos, watermarks=watermarks,
                               since=parse_since(params.get("since")), full_refresh=reseed)
     summary = sync_plan.as_xcom()
@@ -201,7 +241,7 @@ def flatten(manifests: list[list[dict[str, Any]] | None] | None) -> list[dict[st
     return [m for batch in manifests or [] if batch for m in batch if m]
 
 
-def load(manifests: list[dict[str, Any]] | None, tasks: list[dict[str, Any]],
+def load(manifests: list[dict[str, Any]] | None, tasks: list[dict[str, Any]] | None,
          params: Mapping[str, Any], run_id: str,
          settings: Settings | None = None) -> dict[str, Any]:
     """Load the run's pages; failed and skipped repositories are recorded, not loaded."""
@@ -211,7 +251,7 @@ def load(manifests: list[dict[str, Any]] | None, tasks: list[dict[str, Any]],
     settings = settings or Settings.from_env()
     store = RawStore(settings.raw_url)
     run_key = run_key_for(run_id)
-    repos = planned_repos(tasks)
+    repos = planned_repos(require_plan(tasks))
     sync_plan = store.read_plan(run_key) or {"repos": repos, "skipped": []}
     got = {m["repo"]: m for m in manifests or []}
     for stored in store.manifests(run_key):
@@ -259,13 +299,13 @@ class ExtractsFailed(RuntimeError):
     """Some repositories' extracts failed; the others were loaded."""
 
 
-def check_extracts(tasks: list[dict[str, Any]], manifests: list[dict[str, Any]] | None,
+def check_extracts(tasks: list[dict[str, Any]] | None, manifests: list[dict[str, Any]] | None,
                    run_id: str, settings: Settings | None = None) -> dict[str, Any]:
     """Fail the run, naming each repository whose extract failed and why."""
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
-    repos = planned_repos(tasks)
+    repos = planned_repos(require_plan(tasks))
     done = {m["repo"] for m in manifests or [] if m.get("status") == "success"}
     missing = [r for r in repos if r not in done]
     if not missing:

@@ -246,6 +246,9 @@ def publish_marts(duckdb_path: Path, conn: Any, *, schema: str = SCHEMA,
             raise RuntimeError(f"{duckdb_path} has no table in schema {source_schema!r}: "
                                "nothing to publish (did dbt build run?)")
         published_at = datetime.now(timezone.utc)
+        if getattr(conn, "autocommit", False):
+            # Autocommit would commit statement by statement: readers could see a mix.
+            conn.autocommit = False
         cur = conn.cursor()
         try:
             cur.execute(f"set local lock_timeout = '{lock_timeout}'")
