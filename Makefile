@@ -15,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # This machine sets PYTHONDONTWRITEBYTECODE; without compiled bytecode `import airflow` is 3x slower.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: venv demo run test chromium test-fast bench ui clean
+.PHONY: venv demo run sql test chromium test-fast bench ui clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -32,6 +32,10 @@ demo: venv
 ## Run against real GitHub: GITHUB_TOKEN=... make run REPOS="owner/name other/repo"
 run: venv
 	$(PY) -m pr_warehouse.cli run --repos $(REPOS) $(if $(ORGS),--orgs $(ORGS)) $(if $(PROJECT),--project $(PROJECT))
+
+## Query the analysts' snapshot: make sql Q="select * from analytics.mart_assignee_workload"
+sql: venv
+	$(PY) -m pr_warehouse.cli sql "$(Q)"
 
 ## The test suite (what CI runs). Also sets up what some tests need from the system:
 ## a throwaway PostgreSQL on loopback (scripts/postgres.sh: Airflow's metadata DB and the

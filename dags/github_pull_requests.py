@@ -3,10 +3,12 @@
 
 Syncs pull requests from GitHub's GraphQL API into a DuckDB warehouse that analysts query.
 
-1. **resolve_repositories**: the union of the `repos`, `orgs` and `project` Params.
+1. **resolve_repositories**: the union of the `repos`, `orgs` and `project` Params
+   (`pull_requests` refetches single PRs by number).
 2. **plan**: each repository's watermark (its newest `updatedAt` already stored) and one cheap
    batched probe; repositories with nothing new spawn no extract.
-3. **extract** (one mapped task per repository, named after it): pages
+3. **extract** (one mapped task per repository, named after it; an org with more than
+   `PR_WAREHOUSE_MAX_EXTRACT_TASKS` repositories shares tasks between them): pages
    `repository.pullRequests` newest-update first and writes every response page, untouched,
    to object storage (`PR_WAREHOUSE_RAW_URL`; a local folder by default). Stored pages are
    checkpoints: a retried task resumes from its last page.

@@ -79,6 +79,21 @@ def print_marts(path: Path, limit: int = 5) -> None:
         con.close()
 
 
+def query_snapshot(path: Path, sql: str) -> int:
+    """Print a query's result from the snapshot (read-only: never blocks the pipeline)."""
+    import duckdb
+
+    if not path.exists():
+        print(f"no snapshot at {path}: run `make demo` or the DAG first", file=sys.stderr)
+        return 1
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con.sql(sql).show(max_width=200, max_rows=100)
+    finally:
+        con.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pr_warehouse")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -88,7 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--orgs", nargs="*", default=[])
     run.add_argument("--project")
     run.add_argument("--page-size", type=int, default=50)
+    sql = sub.add_parser("sql", help="query the read-only snapshot analysts use")
+    sql.add_argument("query")
     args = parser.parse_args(argv)
+    if args.command == "sql":
+        return query_snapshot(Settings.from_env().snapshot_path, args.query)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = Settings.from_env()
 

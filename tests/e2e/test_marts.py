@@ -83,3 +83,24 @@ def test_hours_open_is_relative_to_the_run_not_the_wall_clock(synced) -> None:
     for repo, number, hours in rows:
         created = prs[(repo, number)].created_at
         assert hours == pytest.approx(max((AS_OF - created).total_seconds() / 3600, 0)), number
+
+
+def test_readme_analyst_queries_run_on_the_snapshot(synced) -> None:
+    """The README's example queries run, read-only, on the snapshot analysts open."""
+    import re
+
+    import duckdb
+
+    from conftest import ROOT
+
+    pipeline, _ = synced
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## For analysts"):readme.index("## Run in production")]
+    queries = re.findall(r"```sql\n(.*?)```", section, re.S)
+    assert len(queries) == 4
+    con = duckdb.connect(str(pipeline.snapshot_path), read_only=True)
+    try:
+        results = [con.execute(q).fetchall() for q in queries]
+    finally:
+        con.close()
+    assert all(results), "every example returns rows on the demo org"

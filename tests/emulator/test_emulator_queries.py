@@ -15,7 +15,8 @@ from .conftest import Gql
 
 # Values for the variables the product's documents declare; a new document with a new
 # required variable fails loudly here until it is given one.
-SAMPLE_VARIABLES: dict[str, Any] = {"owner": "acme", "name": "api", "login": "acme", "pageSize": 100}
+SAMPLE_VARIABLES: dict[str, Any] = {"owner": "acme", "name": "api", "login": "acme", "pageSize": 100,
+                                    "number": 2}
 
 PR_BY_NUMBER = with_fragments(
     """query One($owner: String!, $name: String!, $number: Int!) {
