@@ -162,3 +162,24 @@ def test_spent_rate_limit_frees_the_worker_and_resumes_after_reset(make_pipeline
     manifest = extract_in_process("acme/api", "rl-run", page_size=50)
     assert manifest["pages_cached"] == 3 and manifest["pull_requests"] == 300
     assert [e.operation_name for e in pipeline.emulator.ledger.entries].count(PAGE_OP) == 4 + 3
+
+
+def test_clear_reseeds_the_selected_repositories(make_pipeline) -> None:
+    import duckdb
+
+    pipeline = make_pipeline()
+    assert str(pipeline.run({"repos": ["acme/docs", "acme/infra"]}).state) == "success"
+    # A row GitHub no longer has (say, loaded by an older, buggier version).
+    con = duckdb.connect(str(pipeline.duckdb_path))
+    con.execute("insert into raw.pull_requests select 'PR_stale', repo, 9999, updated_at, pr, "
+                "page_key, run_id, loaded_at from raw.pull_requests where repo = 'acme/docs' "
+                "limit 1")
+    con.close()
+    run = pipeline.run({"repos": ["acme/docs"], "clear": True})
+    assert str(run.state) == "success", task_states(run)
+    counts = dict(pipeline.query("select repo, count(*) from raw.pull_requests group by 1"))
+    world = pipeline.world
+    assert counts == {"acme/docs": len(world.repo("acme/docs").pull_requests),
+                      "acme/infra": len(world.repo("acme/infra").pull_requests)}
+    assert pipeline.query("select count(*) from raw.pull_requests where node_id = 'PR_stale'"
+                          ) == [(0,)]

@@ -1,0 +1,68 @@
+"""The sync plan's decisions, table-driven, with a stub probe (pure logic, no HTTP)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from pr_warehouse.extract import plan as plan_module
+from pr_warehouse.extract.plan import SyncPlan, batch_jobs, plan_sync
+
+T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+HOUR = timedelta(hours=1)
+
+
+class StubStats:
+    points_spent = 0
+    requests = 0
+
+
+class StubClient:
+    stats = StubStats()
+
+
+@pytest.fixture()
+def newest(monkeypatch):
+    """Make the probe answer from a dict instead of GitHub."""
+    answers: dict[str, datetime | None] = {}
+    monkeypatch.setattr(plan_module, "probe_newest_updates",
+                        lambda client, repos: {r: answers.get(r) for r in repos})
+    return answers
+
+
+@pytest.mark.parametrize(
+    "watermark, github_newest, since, full_refresh, expected",
+    [
+        (None, T0, None, False, ("extract", None)),            # never synced: whole history
+        (T0, T0, None, False, ("skip", None)),                 # nothing new since the watermark
+        (T0, T0 + HOUR, None, False, ("extract", T0)),         # changed: from the watermark
+        (T0, None, None, False, ("extract", T0)),              # probe could not tell: extract
+        (T0, T0, T0 - 24 * HOUR, False, ("extract", T0 - 24 * HOUR)),  # since overrides
+        (T0, T0 - 48 * HOUR, T0 - 24 * HOUR, False, ("skip", None)),  # nothing since `since`
+        (T0, T0, None, True, ("extract", None)),               # full refresh: everything
+    ],
+)
+def test_plan_decisions(newest, watermark, github_newest, since, full_refresh, expected) -> None:
+    newest["o/r"] = github_newest
+    watermarks = {"o/r": watermark} if watermark else {}
+    plan = plan_sync(StubClient(), ["o/r"], watermarks=watermarks, since=since,
+                     full_refresh=full_refresh)
+    decision = ("skip", None) if plan.skipped == ["o/r"] else ("extract", plan.extract["o/r"])
+    assert decision == expected
+
+
+def test_plan_summary_is_json_ready() -> None:
+    plan = SyncPlan(extract={"o/a": T0, "o/b": None}, skipped=["o/c"], probe_points=1)
+    assert plan.as_xcom() == {"repos": ["o/a", "o/b"],
+                              "since": {"o/a": T0.isoformat(), "o/b": None},
+                              "skipped": ["o/c"], "probe_points": 1, "probe_requests": 0}
+
+
+@pytest.mark.parametrize("repos, max_tasks, sizes", [
+    (3, 10, [1, 1, 1]), (10, 10, [1] * 10), (11, 10, [2] * 5 + [1]), (3000, 40, [75] * 40),
+])
+def test_batches_stay_under_the_task_limit(repos, max_tasks, sizes) -> None:
+    tasks = batch_jobs([{"repo": f"o/r{i}"} for i in range(repos)], max_tasks)
+    assert [len(t["jobs"]) for t in tasks] == sizes
+    assert [j["repo"] for t in tasks for j in t["jobs"]] == [f"o/r{i}" for i in range(repos)]
