@@ -133,17 +133,26 @@ def plan(repos: list[str], params: Mapping[str, Any], run_id: str,
     summary = sync_plan.as_xcom()
     jobs = [{"repo": repo, "since": summary["since"][repo], "numbers": []}
             for repo in summary["repos"]]
-    # Single PRs of repositories not synced whole: fetched by number, loaded the same way.
-    whole = {repo.lower() for repo in repos}
-    singles: dict[str, list[int]] = {}
-    for ref in params.get("pull_requests") or []:
-        repo, number = parse_pull_request(ref)
-        if repo.lower() not in whole and number not in singles.setdefault(repo, []):
-            singles[repo].append(number)
+    singles = single_pull_requests(params.get("pull_requests") or [], repos)
     jobs += [{"repo": repo, "since": None, "numbers": numbers} for repo, numbers in singles.items()]
     summary["repos"] += list(singles)
     RawStore(settings.raw_url).write_plan(run_key_for(run_id), summary)
     return batch_jobs(jobs, settings.max_extract_tasks)
+
+
+def single_pull_requests(refs: list[str], whole_repos: list[str]) -> dict[str, list[int]]:
+    """PR numbers to fetch one by one, per repository not already synced whole.
+
+    >>> single_pull_requests(["a/b#2", "a/b#2", "c/d#7", "x/y#1"], ["x/y"])
+    {'a/b': [2], 'c/d': [7]}
+    """
+    whole = {repo.lower() for repo in whole_repos}
+    singles: dict[str, list[int]] = {}
+    for ref in refs:
+        repo, number = parse_pull_request(ref)
+        if repo.lower() not in whole and number not in singles.setdefault(repo, []):
+            singles[repo].append(number)
+    return {repo: numbers for repo, numbers in singles.items() if numbers}
 
 
 def extract_repository(repo: str, since: str | None, params: Mapping[str, Any], run_id: str,
