@@ -1,0 +1,137 @@
+"""The bundled GitHub emulator as the benchmarks use it: worlds, latency, and the ledger.
+
+The emulator charges each query by GitHub's published cost formula and (with a latency
+model) answers after ``base + per_node x possible nodes`` seconds, so every contender pays
+the same simulated GitHub. Its ledger records every request; :func:`repo_spans` turns the
+page requests into per-repository timings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from bench.config import ORG, TOKEN, Latency
+
+if TYPE_CHECKING:
+    from pr_warehouse.emulator import EmulatorServer, LedgerEntry, World
+
+log = logging.getLogger(__name__)
+
+PAGE_OPERATION = "RepositoryPullRequests"
+
+
+@lru_cache(maxsize=None)
+def page_query_cost(page_size: int) -> tuple[int, int]:
+    """``(points, possible nodes)`` of one page of the extract's query, by GitHub's formula.
+
+    >>> page_query_cost(50)
+    (3, 8800)
+    """
+    from graphql import parse
+
+    from pr_warehouse.emulator.cost import query_cost
+    from pr_warehouse.github_schema import load_schema
+    from pr_warehouse.queries import load_query
+
+    variables = {"owner": ORG, "name": "x", "pageSize": page_size, "after": None}
+    cost = query_cost(load_schema(), parse(load_query("repository_pull_requests")), variables)
+    return cost.points, cost.nodes
+
+
+def page_seconds(latency: Latency, page_size: int) -> float:
+    """Wall seconds the emulator takes to answer one page of ``page_size`` PRs."""
+    return latency.page_seconds(page_query_cost(page_size)[1])
+
+
+def org_world(sizes: Sequence[int], seed: int, org: str = ORG) -> World:
+    """A synthetic organisation: repositories ``repo-00000``.. with ``sizes`` PRs, built now
+    (generation is lazy; materialising up front keeps it out of every timing)."""
+    from pr_warehouse.emulator import WorldSpec, build_world
+
+    world = build_world(seed, spec=WorldSpec(org=org, repo_sizes=tuple(sizes)))
+    for repo in world.owners[org].repositories:
+        repo.materialize()
+    return world
+
+
+def repo_names(world: World, org: str = ORG) -> list[str]:
+    return [repo.name_with_owner for repo in world.owners[org].repositories]
+
+
+def emulator(world: World, latency: Latency | None = None, *,
+             unlimited: bool = False) -> EmulatorServer:
+    """A started emulator for ``world`` (accepting :data:`bench.config.TOKEN`).
+
+    ``latency``: the latency model (default: answer at once). ``unlimited``: budgets no
+    client can exhaust, for the sections that measure points or memory, not rate limiting
+    (a 100k-PR extract costs 6,000 points, over GitHub's 5,000 an hour, and with no latency
+    it sends more than the 2,000 queries a minute of the secondary limit). Points are
+    charged and recorded in the ledger all the same.
+    """
+    from pr_warehouse.emulator import EmulatorServer, LatencyModel, Limits
+
+    model = LatencyModel()
+    if latency is not None:
+        model = LatencyModel(base_seconds=latency.base_seconds,
+                             per_node_seconds=latency.per_node_seconds,
+                             time_scale=latency.time_scale)
+    limits = Limits(points_per_hour=10**9, points_per_minute=10**9) if unlimited else Limits()
+    return EmulatorServer(world, tokens={TOKEN}, latency=model, limits=limits).start()
+
+
+def client(server: EmulatorServer) -> Any:
+    """A ``GraphQLClient`` on the emulator (the product's client, default settings)."""
+    from pr_warehouse.client import GraphQLClient
+
+    return GraphQLClient(server.url, TOKEN)
+
+
+@dataclass
+class RepoSpan:
+    """One repository's page requests as the emulator saw them (epoch seconds)."""
+
+    repo: str
+    requests: int
+    first_request: float
+    last_response: float
+    busy_seconds: float
+    points: int
+
+
+def request_started(entry: LedgerEntry) -> float:
+    """When the emulator received the request (the ledger stamps the answer time)."""
+    return entry.received_at - entry.duration_seconds
+
+
+def repo_spans(entries: Iterable[LedgerEntry]) -> dict[str, RepoSpan]:
+    """Per-repository spans of the extract's page requests."""
+    by_repo: dict[str, list[LedgerEntry]] = defaultdict(list)
+    for entry in entries:
+        variables = entry.variables or {}
+        if entry.operation_name == PAGE_OPERATION and "name" in variables:
+            by_repo[f"{variables['owner']}/{variables['name']}"].append(entry)
+    return {
+        repo: RepoSpan(
+            repo=repo,
+            requests=len(found),
+            first_request=min(request_started(e) for e in found),
+            last_response=max(e.received_at for e in found),
+            busy_seconds=sum(e.duration_seconds for e in found),
+            points=sum(e.points for e in found),
+        )
+        for repo, found in by_repo.items()
+    }
+
+
+def error_summary(entries: Iterable[LedgerEntry]) -> dict[str, int]:
+    """Counts of non-200 answers and GraphQL error types (should be empty in a clean run)."""
+    counts: dict[str, int] = defaultdict(int)
+    for entry in entries:
+        if entry.status != 200 or entry.error_type:
+            counts[entry.error_type or f"http_{entry.status}"] += 1
+    return dict(counts)

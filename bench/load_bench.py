@@ -1,0 +1,109 @@
+"""Sections 3 and 4 (and the load's memory): ``load_manifests`` and ``dbt build`` at scale.
+
+For each size, synthetic pages are written in GitHub's shape (:mod:`bench.synth`), then in
+child processes, one after another on the same files: the product's load into a fresh
+DuckDB file, and bare DuckDB reading the same pages into a table (``read_text`` + JSON
+functions, the loader's own core; and ``read_json``). The ratio says what the loader's
+validation, follow-up merge and upsert cost over plain parsing. Then ``dbt build`` runs on
+the loaded warehouse, as the transform task does (a subprocess, timed from outside).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import synth
+from bench.config import BenchConfig
+from bench.procs import run_worker
+
+log = logging.getLogger(__name__)
+
+BARE_MODES = ("read_text", "read_json")
+AS_OF = "2026-11-01T00:00:00+00:00"  # the emulator's default "now": ages stay sensible
+
+
+def run(config: BenchConfig, workdir: Path, keep: bool = False) -> dict[str, Any]:
+    started = time.perf_counter()
+    nodes = synth.template_nodes(config.template_prs, config.seed)
+    templates = [synth.node_template(node) for node in nodes]
+    log.info("load: %d template nodes in %.1fs", len(templates), time.perf_counter() - started)
+    results = []
+    for size in config.load_sizes:
+        folder = workdir / f"load-{size}"
+        results.append(measure_size(config, folder, size, templates))
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    return {"template_prs": len(templates), "sizes": results}
+
+
+def measure_size(config: BenchConfig, folder: Path, size: int,
+                 templates: list[str]) -> dict[str, Any]:
+    """Pages, the product's load, bare DuckDB, then ``dbt build``, for ``size`` PRs."""
+    pages = synth.write_pages(folder / "raw", size, config.load_prs_per_repo,
+                              config.load_page_size, templates)
+    (folder / "manifests.json").write_text(json.dumps(pages.manifests))
+    (folder / "paths.json").write_text(json.dumps(pages.page_paths))
+    log_path = folder / "workers.log"
+    warehouse = folder / "warehouse.duckdb"
+    load = run_worker("load", {"duckdb_path": str(warehouse), "base_url": pages.base_url,
+                               "manifests_file": str(folder / "manifests.json"),
+                               "run_id": f"bench_load_{size}"}, log_path)
+    row = {
+        "pull_requests": size,
+        "pages": pages.pages,
+        "page_mib": pages.bytes / 2**20,
+        "generate_seconds": pages.seconds,
+        "load": {**load.result, "rows_per_second": load.result["rows"] / load.result["seconds"],
+                 "max_rss_mib": load.max_rss_mib},
+        "bare": {},
+    }
+    for mode in BARE_MODES:
+        bare_db = folder / f"bare-{mode}.duckdb"
+        bare = run_worker("bare", {"duckdb_path": str(bare_db), "mode": mode,
+                                   "paths_file": str(folder / "paths.json")}, log_path)
+        row["bare"][mode] = {**bare.result, "max_rss_mib": bare.max_rss_mib,
+                             "rows_per_second": bare.result["rows"] / bare.result["seconds"],
+                             "load_time_ratio": load.result["seconds"] / bare.result["seconds"]}
+        bare_db.unlink(missing_ok=True)
+    log.info("load %d PRs: %.1fs (%.0f rows/s), bare read_text %.1fs", size,
+             load.result["seconds"], row["load"]["rows_per_second"],
+             row["bare"]["read_text"]["seconds"])
+    row["transform"] = measure_dbt(warehouse)
+    return row
+
+
+def measure_dbt(warehouse: Path) -> dict[str, Any]:
+    """``dbt build`` on ``warehouse``, timed; failures are reported, not raised."""
+    from pr_warehouse.config import Settings
+    from pr_warehouse.transform.dbt import DbtFailed, run_dbt
+
+    settings = Settings.from_env({"PR_WAREHOUSE_DUCKDB": str(warehouse)})
+    started = time.perf_counter()
+    error = None
+    try:
+        run_dbt(settings, ["build"], {"as_of": AS_OF})
+    except DbtFailed as exc:
+        error = str(exc)[-2000:]
+    seconds = time.perf_counter() - started
+    log.info("dbt build: %.1fs%s", seconds, " (FAILED)" if error else "")
+    return {"seconds": seconds, "error": error,
+            **run_results(warehouse.parent / "dbt_target" / "run_results.json")}
+
+
+def run_results(path: Path, slowest: int = 3) -> dict[str, Any]:
+    """Status counts and the slowest nodes from dbt's ``run_results.json``."""
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text()).get("results", [])
+    statuses: dict[str, int] = {}
+    for result in results:
+        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+    ranked = sorted(results, key=lambda r: r.get("execution_time") or 0, reverse=True)
+    return {"statuses": statuses,
+            "slowest": [{"node": r["unique_id"], "seconds": r.get("execution_time")}
+                        for r in ranked[:slowest]]}

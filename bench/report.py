@@ -1,0 +1,246 @@
+"""The final table (plain text, for a terminal and the README) and the JSON result file.
+
+>>> print(render([("Load", "rows/s", "1,000"), ("Load", "peak RSS", "12 MiB")]))
+| Section | Figure   | Value |
+|---------|----------|-------|
+| Load    | rows/s   | 1,000 |
+|         | peak RSS | 12 MiB |
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Row = tuple[str, str, str]
+
+
+def render(rows: list[Row]) -> str:
+    """A Markdown table (readable as is in a terminal); a section's name shows once."""
+    header = ("Section", "Figure", "Value")
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) if rows else len(header[i])
+              for i in range(2)]
+    lines = [f"| {header[0]:<{widths[0]}} | {header[1]:<{widths[1]}} | {header[2]} |",
+             f"|{'-' * (widths[0] + 2)}|{'-' * (widths[1] + 2)}|{'-' * (len(header[2]) + 2)}|"]
+    previous = None
+    for section, figure, value in rows:
+        shown = section if section != previous else ""
+        previous = section
+        lines.append(f"| {shown:<{widths[0]}} | {figure:<{widths[1]}} | {value} |")
+    return "\n".join(lines)
+
+
+def seconds(value: float | None) -> str:
+    """Seconds, with the precision the figure deserves.
+
+    >>> seconds(0.1234), seconds(12.34), seconds(1234.5)
+    ('0.12 s', '12.3 s', '1,234 s')
+    """
+    if value is None:
+        return "n/a"
+    if value < 1:
+        return f"{value:.2f} s"
+    return f"{value:.1f} s" if value < 100 else f"{value:,.0f} s"
+
+
+def count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def ratio(value: float) -> str:
+    return f"{value:.2f}x"
+
+
+def mib(value: float) -> str:
+    return f"{value:,.0f} MiB"
+
+
+def size_label(n: int) -> str:
+    """A PR count as people say it.
+
+    >>> size_label(100_000), size_label(1_000_000), size_label(5_000)
+    ('100k', '1M', '5k')
+    """
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    if n >= 1000 and n % 1000 == 0:
+        return f"{n // 1000}k"
+    return f"{n:,}"
+
+
+# -- rows per section ---------------------------------------------------------------------------
+
+
+def ms(value: float) -> str:
+    """Milliseconds.
+
+    >>> ms(0.2161)
+    '216 ms'
+    """
+    return f"{value * 1000:.0f} ms"
+
+
+def extract_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
+    dag, base = data["runs"]["as_shipped"], data["baseline"]
+    ideal, over = dag["ideal"], dag["overhead"]
+    lat = config["latency"]
+    section = f"1. Extract ({dag['repos']} repos, {count(dag['pull_requests'])} PRs)"
+    rows: list[Row] = [
+        (section, "setup", f"LocalExecutor, pool {dag['pool_slots']}, page {dag['page_size']}; "
+                           f"latency {lat['base_seconds']} s + {lat['per_node_seconds'] * 1000:g}"
+                           f" ms/node, time scale {lat['time_scale']:g}"),
+        (section, "extract phase, measured (first queued -> last done)",
+         seconds(dag["extract_phase_seconds"])),
+        (section, "ideal: lower bound / LPT / in map order",
+         " / ".join(seconds(ideal[k]) for k in
+                    ("lower_bound_seconds", "lpt_seconds", "in_order_seconds"))),
+        (section, "measured / ideal (lower bound)", ratio(dag["measured_over_ideal"])),
+        (section, "measured / ideal in map order", ratio(dag["measured_over_in_order_ideal"])),
+        (section, "measured / map-order schedule of the emulator's real answer times",
+         ratio(dag["measured_over_in_order_answer_times"])),
+        (section, "per page: model / emulator answer / client cycle (medians)",
+         " / ".join(ms(dag["per_page_seconds"][k])
+                    for k in ("model", "answer_median", "cycle_median"))),
+        (section, "pool slot utilisation (time in requests)", f"{dag['slot_utilisation']:.0%}"),
+    ]
+    if over.get("queued_to_first_request"):
+        q, s, f, t = (over[k] for k in ("queued_to_first_request", "queued_to_start",
+                                        "start_to_first_request", "last_response_to_end"))
+        rows += [
+            (section, "Airflow per task: queued -> first request (median / max)",
+             f"{seconds(q['median'])} / {seconds(q['max'])}"),
+            (section, "  = queued -> running + running -> first request (medians)",
+             f"{seconds(s['median'])} + {seconds(f['median'])}"),
+            (section, "  last response -> task done (median)", seconds(t["median"])),
+        ]
+    handoff = dag.get("slot_handoff")
+    if handoff:
+        rows.append((section, "freed pool slot -> next extract queued (median / total)",
+                     f"{seconds(handoff['median'])} / {seconds(handoff['total'])}"))
+    tasks = dag.get("task_seconds", {})
+    rows.append((section, "whole DAG run (load / transform)",
+                 f"{seconds(dag.get('dag_run_seconds'))} ({seconds(tasks.get('load'))} / "
+                 f"{seconds(tasks.get('transform'))})"))
+    lpt = data["runs"].get("largest_first")
+    if lpt:
+        rows += [
+            (section, "same DAG, repos Param largest first: extract phase",
+             f"{seconds(lpt['extract_phase_seconds'])} "
+             f"({ratio(lpt['measured_over_ideal'])} the ideal)"),
+        ]
+    rows += [
+        ("6. Baseline (seed)", f"{base['page_size']}/page, one repo at a time, no probe",
+         f"{seconds(base['measured_seconds'])} (ideal {seconds(base['ideal_seconds'])})"),
+        ("6. Baseline (seed)", "speed-up of the DAG extract over the seed",
+         ratio(data["speedup_vs_baseline"]) + (
+             f" ({ratio(data['speedup_vs_baseline_largest_first'])} largest first)"
+             if "speedup_vs_baseline_largest_first" in data else "")),
+    ]
+    return rows
+
+
+def cost_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
+    section = "2. API cost (points)"
+    pages = data["page_sizes"]
+    sizes = " / ".join(str(p["page_size"]) for p in pages)
+    daily = data["daily"]
+    unchanged, changed = daily["unchanged"], daily["changed"]
+    return [
+        (section, f"per 1,000 PRs, all nested fields, page {sizes}",
+         " / ".join(f"{p['points_per_1000_prs']:.0f}" for p in pages)),
+        (section, f"GitHub seconds per 1,000 PRs (model), page {sizes}",
+         " / ".join(f"{p['github_seconds_per_1000_prs']:.0f}" for p in pages)),
+        (section, "cheapest page size by the formula (points per 1,000 PRs)",
+         f"{data['cheapest']['page_size']} ({data['cheapest']['points_per_1000_prs']:.1f})"),
+        (section, f"full sync, {daily['repos']} repos: ours (page "
+                  f"{daily['full_sync']['page_size']}) / seed (page "
+                  f"{daily['full_sync_seed']['page_size']})",
+         f"{count(daily['full_sync']['points'])} / {count(daily['full_sync_seed']['points'])}"),
+        (section, "daily, nothing changed: ours / seed",
+         f"{unchanged['ours']['points']} / {unchanged['seed']['points']} "
+         f"({unchanged['ours']['repos_skipped']} repos skipped by the probe)"),
+        (section, f"daily, {changed['fraction']:.0%} of PRs changed: ours / seed",
+         f"{changed['ours']['points']} / {changed['seed']['points']} "
+         f"({changed['pull_requests_touched']} PRs in {changed['ours']['repos_extracted']} "
+         "repos)"),
+    ]
+
+
+def load_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for size in data["sizes"]:
+        label = size_label(size["pull_requests"])
+        load, bare = size["load"], size["bare"]
+        rows += [
+            ("3. Load", f"{label} PRs: load_manifests",
+             f"{seconds(load['seconds'])}, {count(load['rows_per_second'])} rows/s"),
+            ("3. Load", f"{label} PRs: bare DuckDB, same pages into a table",
+             "; ".join(f"{mode} {seconds(b['seconds'])}, {count(b['rows_per_second'])} rows/s"
+                       for mode, b in bare.items())),
+            ("3. Load", f"{label} PRs: load time / bare (read_text / read_json)",
+             " / ".join(ratio(b["load_time_ratio"]) for b in bare.values())),
+        ]
+    for size in data["sizes"]:
+        dbt = size["transform"]
+        status = "FAILED" if dbt.get("error") else ", ".join(
+            f"{n} {s}" for s, n in sorted(dbt.get("statuses", {}).items()))
+        rows.append(("4. Transform", f"dbt build, {size_label(size['pull_requests'])} PRs",
+                     f"{seconds(dbt['seconds'])} ({status})"))
+    return rows
+
+
+def memory_rows(results: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    memory = results.get("memory", {}).get("data")
+    if memory:
+        rows.append(("5. Memory (peak RSS)",
+                     f"one extract, {size_label(memory['pull_requests'])}-PR repo",
+                     f"{mib(memory['max_rss_mib'])} ({mib(memory['rss_after_imports_mib'])} "
+                     "after imports)"))
+    load = results.get("load", {}).get("data")
+    if load and load["sizes"]:
+        biggest = max(load["sizes"], key=lambda s: s["pull_requests"])
+        bare = biggest["bare"].get("read_text", {})
+        rows.append(("5. Memory (peak RSS)",
+                     f"load, {size_label(biggest['pull_requests'])} PRs (bare read_text)",
+                     f"{mib(biggest['load']['max_rss_mib'])} "
+                     f"({mib(bare.get('max_rss_mib', 0))})"))
+    return rows
+
+
+SECTION_ROWS: dict[str, Callable[[dict[str, Any], dict[str, Any]], list[Row]]] = {
+    "extract": extract_rows,
+    "cost": cost_rows,
+    "load": load_rows,
+}
+
+
+def table_rows(results: dict[str, Any]) -> list[Row]:
+    """Rows of every section that ran; a failed section shows its error."""
+    rows: list[Row] = []
+    config = results["config"]
+    for name, build in SECTION_ROWS.items():
+        section = results["sections"].get(name)
+        if section is None:
+            continue
+        if section.get("error"):
+            rows.append((name, "FAILED", section["error"].splitlines()[0][:120]))
+        else:
+            rows += build(section["data"], config)
+    memory = results["sections"].get("memory")
+    if memory and memory.get("error"):
+        rows.append(("memory", "FAILED", memory["error"].splitlines()[0][:120]))
+    rows += memory_rows(results["sections"])
+    return rows
+
+
+def write_json(results: dict[str, Any], path: Path) -> Path:
+    """Write atomically (a ``.tmp`` then a rename: a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
+    os.replace(tmp, path)
+    return path

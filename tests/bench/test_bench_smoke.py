@@ -1,0 +1,111 @@
+"""Smoke tests of ``bench`` (``make bench``): structure only, never timings.
+
+The Airflow-driven extract section is not run here (it starts a scheduler and an API
+server); its arithmetic is checked on made-up timings instead. The cost and memory
+sections run for real on tiny sizes (a few seconds).
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import report, schedule, synth  # noqa: E402
+from bench.airflow_run import TaskTiming  # noqa: E402
+from bench.config import BenchConfig, Latency  # noqa: E402
+from bench.emulation import RepoSpan  # noqa: E402
+
+MODULES = ["bench.config", "bench.schedule", "bench.synth", "bench.report", "bench.emulation",
+           "bench.cost_bench",
+           "bench.airflow_run", "bench.worker", "bench.procs"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name: str) -> None:
+    failures, _ = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert failures == 0
+
+
+def tiny_config() -> BenchConfig:
+    return replace(BenchConfig.quick(), org_repo_sizes=(10, 60, 3), cost_repo_prs=120,
+                   cost_page_sizes=(25, 100), memory_extract_prs=150,
+                   latency=Latency(time_scale=0.0))
+
+
+def test_ideal_schedule_bounds() -> None:
+    sizes = [5000, 10, 10, 2500, 2500]
+    ideal = schedule.IdealSchedule.compute(sizes, page_size=50, page_seconds=1.0, slots=4)
+    assert ideal.pages == 202  # 100 + 1 + 1 + 50 + 50
+    assert ideal.lower_bound_seconds == 100.0  # the 5,000-PR repository is the critical path
+    assert ideal.lower_bound_seconds <= ideal.lpt_seconds <= ideal.in_order_seconds
+
+
+def test_extract_phase_arithmetic() -> None:
+    from bench.extract_bench import extract_phase
+
+    config = replace(tiny_config(), pool_slots=2, page_size=50, latency=Latency(time_scale=1))
+    size_of = {"bench/a": 100, "bench/b": 50}
+    tasks = [TaskTiming("extract", 0, "bench/a", "success", 1, 100.0, 100.5, 106.0),
+             TaskTiming("extract", 1, "bench/b", "success", 1, 100.0, 100.4, 104.0)]
+    spans = {"bench/a": RepoSpan("bench/a", 2, 101.0, 105.5, 4.4, 6),
+             "bench/b": RepoSpan("bench/b", 1, 101.0, 103.5, 2.2, 3)}
+    phase = extract_phase(tasks, spans, config, size_of)
+    assert phase["extract_phase_seconds"] == 6.0
+    assert phase["ideal"]["pages"] == 3
+    assert phase["overhead"]["queued_to_first_request"]["max"] == 1.0
+    assert phase["overhead"]["last_response_to_end"]["median"] == 0.5
+    assert 0 < phase["slot_utilisation"] < 1
+
+
+def test_synthetic_pages_load_as_written(tmp_path: Path) -> None:
+    """Synthetic pages are in GitHub's shape: the product's load takes every PR."""
+    from pr_warehouse.load.duckdb_loader import load_manifests
+    from pr_warehouse.storage import RawStore
+
+    templates = [synth.node_template(n) for n in synth.template_nodes(30, seed=1)]
+    pages = synth.write_pages(tmp_path / "raw", total=130, per_repo=100, page_size=25,
+                              templates=templates)
+    assert (pages.pull_requests, pages.pages, len(pages.manifests)) == (130, 6, 2)
+    body = json.loads(Path(pages.page_paths[0]).read_text())
+    nodes = body["data"]["repository"]["pullRequests"]["nodes"]
+    assert [n["number"] for n in nodes] == list(range(1, 26))
+    assert len({n["id"] for n in nodes}) == 25
+    report_ = load_manifests(tmp_path / "w.duckdb", RawStore(pages.base_url), pages.manifests,
+                             run_id="smoke")
+    assert report_.rows_written == 130 and not report_.corrupt_pages
+
+
+def test_cost_and_memory_sections_and_table(tmp_path: Path) -> None:
+    from bench import cost_bench, memory_bench
+
+    config = tiny_config()
+    cost = cost_bench.run(config, tmp_path / "cost")
+    assert [row["page_size"] for row in cost["page_sizes"]] == [25, 100]
+    assert all(row["points"] > 0 for row in cost["page_sizes"])
+    daily = cost["daily"]
+    assert daily["unchanged"]["ours"]["repos_extracted"] == 0  # the probe skips them all
+    assert daily["changed"]["pull_requests_touched"] >= 1
+    memory = memory_bench.run(config, tmp_path / "memory")
+    assert memory["pull_requests"] == 150 and memory["max_rss_mib"] > 0
+
+    results = {"config": config.as_dict(),
+               "sections": {"cost": {"data": cost}, "memory": {"data": memory},
+                            "load": {"error": "RuntimeError: boom"}}}
+    rows = report.table_rows(results)
+    assert {section for section, _, _ in rows} == {
+        "2. API cost (points)", "5. Memory (peak RSS)", "load"}
+    table = report.render(rows)
+    assert "FAILED" in table and table.count("\n") == len(rows) + 1
+    path = report.write_json(results, tmp_path / "out" / "result.json")
+    assert json.loads(path.read_text())["sections"]["cost"]["data"]["daily"]["repos"] == 3
