@@ -86,7 +86,8 @@ MARTS = Asset("duckdb://pr_warehouse/analytics")
             description="Delete the selected repositories' rows from the warehouse first.",
         ),
         "page_size": Param(
-            50, type="integer", minimum=1, maximum=100, title="Page size",
+            # The largest page GitHub charges 1 point for (see extract.DEFAULT_PAGE_SIZE).
+            29, type="integer", minimum=1, maximum=100, title="Page size",
             description="PRs per GraphQL page (1-100); shrunk automatically when GitHub times out.",
         ),
     },

@@ -54,7 +54,13 @@ def rows(db: Path) -> list[tuple]:
         con.close()
 
 
-def test_newest_update_wins_and_reload_changes_nothing(store: RawStore, tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch", [1, 200])
+def test_newest_update_wins_and_reload_changes_nothing(store: RawStore, tmp_path: Path,
+                                                       monkeypatch, batch: int) -> None:
+    """Loading page by page gives the same result as all pages at once."""
+    from pr_warehouse.load import duckdb_loader
+
+    monkeypatch.setattr(duckdb_loader, "PAGE_BATCH", batch)
     db = tmp_path / "w.duckdb"
     # PR 1 moved while paging: seen on page 1 (new) and page 2 (old copy); null node kept out.
     m = manifest(store, "r1", [

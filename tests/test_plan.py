@@ -22,13 +22,23 @@ class StubClient:
     stats = StubStats()
 
 
+class StubGitHub:
+    """What the probe would learn: each repo's newest PR update and PR count."""
+
+    def __init__(self) -> None:
+        self.newest: dict[str, datetime | None] = {}
+        self.sizes: dict[str, int] = {}
+
+    def probe(self, client, repos):
+        return {r: (self.newest.get(r), self.sizes.get(r)) for r in repos}
+
+
 @pytest.fixture()
-def newest(monkeypatch):
-    """Make the probe answer from a dict instead of GitHub."""
-    answers: dict[str, datetime | None] = {}
-    monkeypatch.setattr(plan_module, "probe_newest_updates",
-                        lambda client, repos: {r: answers.get(r) for r in repos})
-    return answers
+def github(monkeypatch) -> StubGitHub:
+    """Make the probe answer from dicts instead of GitHub."""
+    stub = StubGitHub()
+    monkeypatch.setattr(plan_module, "probe_newest_updates", stub.probe)
+    return stub
 
 
 @pytest.mark.parametrize(
@@ -43,8 +53,8 @@ def newest(monkeypatch):
         (T0, T0, None, True, ("extract", None)),               # full refresh: everything
     ],
 )
-def test_plan_decisions(newest, watermark, github_newest, since, full_refresh, expected) -> None:
-    newest["o/r"] = github_newest
+def test_plan_decisions(github, watermark, github_newest, since, full_refresh, expected) -> None:
+    github.newest["o/r"] = github_newest
     watermarks = {"o/r": watermark} if watermark else {}
     plan = plan_sync(StubClient(), ["o/r"], watermarks=watermarks, since=since,
                      full_refresh=full_refresh)
@@ -52,11 +62,19 @@ def test_plan_decisions(newest, watermark, github_newest, since, full_refresh, e
     assert decision == expected
 
 
+def test_largest_repositories_are_extracted_first(github) -> None:
+    github.sizes.update({"o/small": 10, "o/big": 5000, "o/mid": 300})
+    plan = plan_sync(StubClient(), ["o/small", "o/unknown", "o/big", "o/mid"], watermarks={})
+    assert list(plan.extract) == ["o/unknown", "o/big", "o/mid", "o/small"]
+
+
 def test_plan_summary_is_json_ready() -> None:
-    plan = SyncPlan(extract={"o/a": T0, "o/b": None}, skipped=["o/c"], probe_points=1)
+    plan = SyncPlan(extract={"o/a": T0, "o/b": None}, skipped=["o/c"], probe_points=1,
+                    sizes={"o/a": 3})
     assert plan.as_xcom() == {"repos": ["o/a", "o/b"],
                               "since": {"o/a": T0.isoformat(), "o/b": None},
-                              "skipped": ["o/c"], "probe_points": 1, "probe_requests": 0}
+                              "skipped": ["o/c"], "sizes": {"o/a": 3}, "probe_points": 1,
+                              "probe_requests": 0}
 
 
 @pytest.mark.parametrize("repos, max_tasks, sizes", [

@@ -47,3 +47,18 @@ def test_query_validates_and_fits_githubs_limits(name: str, text: str, variables
     assert 1 <= cost.points <= 10, (name, cost)  # every query is cheap by GitHub's formula
     assert "rateLimit" in text and ("pageInfo" in text or name in {"newest_update_query",
                                                                    "pull_request_by_number"})
+
+
+def test_default_page_size_is_the_largest_one_point_page() -> None:
+    """The DAG's default page is the cheapest per PR by GitHub's cost formula."""
+    from conftest import ROOT
+    from pr_warehouse.extract.pull_requests import DEFAULT_PAGE_SIZE
+
+    document = parse(load_query("repository_pull_requests"))
+    points = {n: query_cost(load_schema(), document, {**SAMPLES["repository_pull_requests"],
+                                                      "pageSize": n}).points
+              for n in range(1, 101)}
+    assert max(n for n, p in points.items() if p == 1) == DEFAULT_PAGE_SIZE
+    best = min(points, key=lambda n: (points[n] / n, -n))
+    assert best == DEFAULT_PAGE_SIZE
+    assert f"{DEFAULT_PAGE_SIZE}, type=\"integer\"" in (ROOT / "dags" / "github_pull_requests.py").read_text()

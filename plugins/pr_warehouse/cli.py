@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--repos", nargs="*", default=[])
     run.add_argument("--orgs", nargs="*", default=[])
     run.add_argument("--project")
-    run.add_argument("--page-size", type=int, default=50)
+    run.add_argument("--page-size", type=int, default=29)
     sql = sub.add_parser("sql", help="query the read-only snapshot analysts use")
     sql.add_argument("query")
     args = parser.parse_args(argv)

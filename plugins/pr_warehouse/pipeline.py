@@ -175,7 +175,11 @@ def extract_jobs(jobs: list[dict[str, Any]], params: Mapping[str, Any], run_id: 
     org with more repositories than Airflow should map gets several per task.
     """
     from pr_warehouse.client.errors import GitHubError, RateLimitWait
-    from pr_warehouse.extract.pull_requests import ExtractRequest, extract_repository as run
+    from pr_warehouse.extract.pull_requests import (
+        DEFAULT_PAGE_SIZE,
+        ExtractRequest,
+        extract_repository as run,
+    )
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
@@ -189,7 +193,7 @@ def extract_jobs(jobs: list[dict[str, Any]], params: Mapping[str, Any], run_id: 
             request = ExtractRequest(
                 repo=repo,
                 run_key=run_key,
-                page_size=int(params.get("page_size") or 50),
+                page_size=int(params.get("page_size") or DEFAULT_PAGE_SIZE),
                 since=parse_since(job.get("since")),
                 use_cache=bool(params.get("use_cache", True)) and not params.get("full_refresh"),
                 numbers=tuple(job.get("numbers") or ()),

@@ -34,6 +34,7 @@ class SyncPlan:
 
     extract: dict[str, datetime | None] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    sizes: dict[str, int | None] = field(default_factory=dict)  # PR count, from the probe
     probe_points: int = 0
     probe_requests: int = 0
 
@@ -42,6 +43,7 @@ class SyncPlan:
             "repos": list(self.extract),
             "since": {r: s.isoformat() if s else None for r, s in self.extract.items()},
             "skipped": self.skipped,
+            "sizes": self.sizes,
             "probe_points": self.probe_points,
             "probe_requests": self.probe_requests,
         }
@@ -72,15 +74,18 @@ def read_watermarks(duckdb_path: Path, repos: list[str]) -> dict[str, datetime]:
     return {by_lower[lower]: newest for lower, newest in rows}
 
 
-def probe_newest_updates(client: GraphQLClient, repos: list[str]) -> dict[str, datetime | None]:
-    """Newest PR ``updatedAt`` per repository (None: no PRs, or unknown to the probe).
+Probe = tuple[datetime | None, int | None]
+
+
+def probe_newest_updates(client: GraphQLClient, repos: list[str]) -> dict[str, Probe]:
+    """``(newest PR updatedAt, PR count)`` per repository (None: no PRs, or unknown).
 
     A batch that names a missing repository is answered as "unknown" for all its repos, so
     their extracts run and fail or succeed on their own with a clear error.
     """
     from pr_warehouse.extract.pull_requests import parse_time
 
-    newest: dict[str, datetime | None] = {}
+    newest: dict[str, Probe] = {}
     for start in range(0, len(repos), PROBE_BATCH):
         batch = repos[start : start + PROBE_BATCH]
         text, variables = newest_update_query(batch)
@@ -90,12 +95,13 @@ def probe_newest_updates(client: GraphQLClient, repos: list[str]) -> dict[str, d
         except NotFound as exc:
             log.warning("probe batch names a missing repository (%s); extracting all %d", exc,
                         len(batch))
-            newest.update({repo: None for repo in batch})
+            newest.update({repo: (None, None) for repo in batch})
             continue
         for i, repo in enumerate(batch):
-            answer = response.data.get(f"r{i}") or {}
-            nodes = [n for n in (answer.get("pullRequests") or {}).get("nodes") or [] if n]
-            newest[repo] = parse_time(nodes[0]["updatedAt"]) if nodes else None
+            connection = (response.data.get(f"r{i}") or {}).get("pullRequests") or {}
+            nodes = [n for n in connection.get("nodes") or [] if n]
+            newest[repo] = (parse_time(nodes[0]["updatedAt"]) if nodes else None,
+                            connection.get("totalCount"))
     return newest
 
 
@@ -109,29 +115,34 @@ def plan_sync(
 ) -> SyncPlan:
     """Decide each repository's ``since`` and whether it needs an extract at all.
 
-    - ``full_refresh``: every repository, whole history, no probe.
+    - ``full_refresh``: every repository, whole history (probed only for sizes).
     - ``since`` given: every repository from ``since``; skipped only if nothing is newer.
     - otherwise: from its watermark; skipped if GitHub's newest update is not past it.
     """
     plan = SyncPlan()
-    if full_refresh or client is None:
-        plan.extract = {repo: None for repo in repos}
-        return plan
-    floors = {repo: since or watermarks.get(repo) for repo in repos}
-    probed = [repo for repo in repos if floors[repo] is not None]
-    before_points, before_requests = client.stats.points_spent, client.stats.requests
-    newest = probe_newest_updates(client, probed) if probed else {}
-    plan.probe_points = client.stats.points_spent - before_points
-    plan.probe_requests = client.stats.requests - before_requests
+    floors = {repo: None if full_refresh else since or watermarks.get(repo) for repo in repos}
+    # The probe answers two questions for 1 point per 50 repos: what changed (skip the
+    # rest) and how big each repo is (start the largest first: the run ends sooner).
+    probed = repos if client is not None and (len(repos) > 1 or any(floors.values())) else []
+    before_points = client.stats.points_spent if client is not None else 0
+    before_requests = client.stats.requests if client is not None else 0
+    answers = probe_newest_updates(client, probed) if probed else {}
+    if client is not None:
+        plan.probe_points = client.stats.points_spent - before_points
+        plan.probe_requests = client.stats.requests - before_requests
     for repo in repos:
         floor = floors[repo]
-        latest = newest.get(repo)
+        latest, plan.sizes[repo] = answers.get(repo, (None, None))
         if floor is not None and latest is not None and latest <= floor and since is None:
             plan.skipped.append(repo)
         elif floor is not None and latest is not None and since is not None and latest < since:
             plan.skipped.append(repo)
         else:
             plan.extract[repo] = floor
+    # Largest first (unknown sizes count as largest): the longest-processing-time rule.
+    order = sorted(plan.extract, key=lambda r: -(plan.sizes.get(r) if plan.sizes.get(r)
+                                                  is not None else float("inf")))
+    plan.extract = {repo: plan.extract[repo] for repo in order}
     log.info("plan: %d to extract, %d unchanged and skipped; the probe cost %d point(s) in %d "
              "request(s)", len(plan.extract), len(plan.skipped), plan.probe_points,
              plan.probe_requests)

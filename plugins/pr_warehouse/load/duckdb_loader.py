@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DDL_PATH = Path(__file__).with_name("ddl.sql")
+# Pages staged at once: ~20k PRs at 100 per page, a few hundred MB of JSON at most.
+PAGE_BATCH = 200
 
 
 @dataclass
@@ -80,7 +82,7 @@ _HAS_NODES = """coalesce(
 
 
 def _stage_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
-                 pages: list[tuple[str, str]], report: LoadReport) -> None:
+                 pages: list[tuple[str, str]], report: LoadReport, first_ord: int = 0) -> None:
     """Parse page files into a temp table ``staged`` (one row per PR node).
 
     ``pages`` are ``(repo, key)`` in load order; the ordinal breaks ties between
@@ -88,7 +90,8 @@ def _stage_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
     """
     con.execute("create or replace temp table page_files (path varchar, key varchar, "
                 "repo varchar, ord integer)")
-    rows = [(_local_path(store, key), key, repo, i) for i, (repo, key) in enumerate(pages)]
+    rows = [(_local_path(store, key), key, repo, first_ord + i)
+            for i, (repo, key) in enumerate(pages)]
     if rows:
         con.executemany("insert into page_files values (?, ?, ?, ?)", rows)
     paths = [r[0] for r in rows]
@@ -129,14 +132,20 @@ def _stage_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
     con.execute("drop table page_text")
 
 
-def _merge_followups(con: duckdb.DuckDBPyConnection, store: RawStore,
-                     manifests: list[dict[str, Any]]) -> None:
-    """Replace the staged JSON of PRs whose nested lists were completed by follow-ups."""
-    followups: list[tuple[dict[str, Any], dict[str, Any]]] = []
+def _read_followups(store: RawStore, manifests: list[dict[str, Any]]
+                    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every follow-up page with its metadata, in fetch order (they are few and small)."""
+    followups = []
     for manifest in manifests:
         for key in manifest.get("followup_pages") or []:
             meta = store.read_json(key[: -len(".json")] + ".meta.json")
             followups.append((store.read_json(key), meta))
+    return followups
+
+
+def _merge_followups(con: duckdb.DuckDBPyConnection,
+                     followups: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Replace the staged JSON of PRs whose nested lists were completed by follow-ups."""
     ids = sorted({r["id"] for _, meta in followups for r in meta.get("requests", [])})
     if not ids:
         return
@@ -147,7 +156,8 @@ def _merge_followups(con: duckdb.DuckDBPyConnection, store: RawStore,
     for node_id, ord_, pr in rows:
         merged = complete_nested_lists([json.loads(pr)], followups)[node_id]
         updates.append((json.dumps(merged, ensure_ascii=False), node_id, ord_))
-    con.executemany("update staged set pr = ?::json where node_id = ? and ord = ?", updates)
+    if updates:
+        con.executemany("update staged set pr = ?::json where node_id = ? and ord = ?", updates)
 
 
 def load_manifests(
@@ -178,31 +188,18 @@ def load_manifests(
         _register_store(con, store)
         ensure_schema(con)
         con.execute("begin transaction")
-        _stage_pages(con, store, pages, report)
-        _merge_followups(con, store, ok)
         if clear_repos:
             report.rows_cleared = _clear(con, clear_repos)
-        report.pull_requests_seen = con.execute("select count(*) from staged").fetchall()[0][0]
-        report.incomplete_skipped = _drop_incomplete(con)
-        con.execute(
-            """
-            insert into raw.pull_requests as t
-                (node_id, repo, pr_number, updated_at, pr, page_key, run_id, loaded_at)
-            select node_id, repo, pr_number, updated_at, pr, page_key, ?, ?
-            from staged
-            qualify row_number() over (partition by node_id order by updated_at desc, ord desc) = 1
-            on conflict (node_id) do update set
-                repo = excluded.repo, pr_number = excluded.pr_number,
-                updated_at = excluded.updated_at, pr = excluded.pr,
-                page_key = excluded.page_key, run_id = excluded.run_id,
-                loaded_at = excluded.loaded_at
-            -- Newer wins; at the same updatedAt a (complete) copy that differs replaces the
-            -- stored one, so a full refresh picks up fields a newer query asks for.
-            where excluded.updated_at > t.updated_at
-               or (excluded.updated_at = t.updated_at and excluded.pr::varchar <> t.pr::varchar)
-            """,
-            [run_id, loaded_at],
-        )
+        followups = _read_followups(store, ok)
+        # Pages go in bounded batches, in order: memory stays flat however large the run,
+        # and the upsert rule makes batch-by-batch equal to all-at-once (a later copy of a
+        # PR replaces an earlier one only if it is newer, or as new and different).
+        for start in range(0, len(pages), PAGE_BATCH):
+            _stage_pages(con, store, pages[start : start + PAGE_BATCH], report, first_ord=start)
+            _merge_followups(con, followups)
+            report.pull_requests_seen += con.execute("select count(*) from staged").fetchall()[0][0]
+            report.incomplete_skipped += _drop_incomplete(con)
+            _upsert_staged(con, run_id, loaded_at)
         # loaded_at is this load's own timestamp, so it marks exactly the rows written.
         report.rows_written = con.execute(
             "select count(*) from raw.pull_requests where run_id = ? and loaded_at = ?",
@@ -223,6 +220,28 @@ def load_manifests(
              report.incomplete_skipped, report.failed_repos or "none",
              report.corrupt_pages or "none")
     return report
+
+
+def _upsert_staged(con: duckdb.DuckDBPyConnection, run_id: str, loaded_at: datetime) -> None:
+    con.execute(
+        """
+        insert into raw.pull_requests as t
+            (node_id, repo, pr_number, updated_at, pr, page_key, run_id, loaded_at)
+        select node_id, repo, pr_number, updated_at, pr, page_key, ?, ?
+        from staged
+        qualify row_number() over (partition by node_id order by updated_at desc, ord desc) = 1
+        on conflict (node_id) do update set
+            repo = excluded.repo, pr_number = excluded.pr_number,
+            updated_at = excluded.updated_at, pr = excluded.pr,
+            page_key = excluded.page_key, run_id = excluded.run_id,
+            loaded_at = excluded.loaded_at
+        -- Newer wins; at the same updatedAt a (complete) copy that differs replaces the
+        -- stored one, so a full refresh picks up fields a newer query asks for.
+        where excluded.updated_at > t.updated_at
+           or (excluded.updated_at = t.updated_at and excluded.pr::varchar <> t.pr::varchar)
+        """,
+        [run_id, loaded_at],
+    )
 
 
 NESTED = ("labels", "assignees", "closingIssuesReferences", "reviews", "reviewRequests")
