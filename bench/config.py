@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from pr_warehouse.extract.pull_requests import DEFAULT_PAGE_SIZE
+
 ORG = "bench"
 TOKEN = "emulator-token"
 SECTIONS = ("extract", "cost", "load", "memory")
@@ -61,14 +63,16 @@ class BenchConfig:
     name: str
     # 1 + 6: the extract under Airflow against the ideal schedule, and the seed's baseline
     org_repo_sizes: tuple[int, ...]
-    page_size: int = 50  # the DAG's default Param
+    page_size: int = DEFAULT_PAGE_SIZE  # the DAG's default Param
     pool_slots: int = 4  # the shipped `github_api` pool
     baseline_page_size: int = 25  # the seed: fixed 25 PRs per page, one repo at a time
     latency: Latency = field(default_factory=Latency)
-    dag_largest_first_run: bool = True  # a second DAG run, repos given largest first
+    # A second DAG run with the repos given largest first. The plan now orders extracts by
+    # the probe's PR counts itself, so this only re-checks that; off by default.
+    dag_largest_first_run: bool = False
     # 2: API cost
     cost_repo_prs: int = 2000
-    cost_page_sizes: tuple[int, ...] = (25, 50, 100)
+    cost_page_sizes: tuple[int, ...] = (25, DEFAULT_PAGE_SIZE, 50, 100)
     daily_changed_fraction: float = 0.01
     # 3 + 4 + 5: load, transform, memory
     load_sizes: tuple[int, ...] = (100_000, 1_000_000)
