@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from pr_warehouse.extract.pull_requests import DEFAULT_PAGE_SIZE
+# The product's default page size (pr_warehouse.extract.pull_requests.DEFAULT_PAGE_SIZE,
+# kept equal by a test): the product is only importable once the CLI has set sys.path.
+DEFAULT_PAGE_SIZE = 29
 
 ORG = "bench"
 TOKEN = "emulator-token"

@@ -109,3 +109,10 @@ def test_cost_and_memory_sections_and_table(tmp_path: Path) -> None:
     assert "FAILED" in table and table.count("\n") == len(rows) + 1
     path = report.write_json(results, tmp_path / "out" / "result.json")
     assert json.loads(path.read_text())["sections"]["cost"]["data"]["daily"]["repos"] == 3
+
+
+def test_bench_measures_the_products_default_page_size() -> None:
+    from bench.config import DEFAULT_PAGE_SIZE, BenchConfig
+    from pr_warehouse.extract.pull_requests import DEFAULT_PAGE_SIZE as PRODUCT_DEFAULT
+
+    assert DEFAULT_PAGE_SIZE == PRODUCT_DEFAULT == BenchConfig.full().page_size
