@@ -267,11 +267,12 @@ def load(manifests: list[dict[str, Any]] | None, tasks: list[dict[str, Any]] | N
     repos = planned_repos(require_plan(tasks))
     sync_plan = store.read_plan(run_key) or {"repos": repos, "skipped": []}
     got = {m["repo"]: m for m in manifests or []}
-    for stored in store.manifests(run_key):
-        got.setdefault(stored["repo"], stored)
     for repo in repos:
-        got.setdefault(repo, {"repo": repo, "status": "failed", "pages": [],
-                              "error": "the extract left no manifest (it never finished)"})
+        # A failed task returns no XCom: its repositories' manifests are in the store.
+        if repo not in got:
+            got[repo] = store.read_manifest(run_key, repo) or {
+                "repo": repo, "status": "failed", "pages": [],
+                "error": "the extract left no manifest (it never finished)"}
     skipped = [{"repo": r, "status": "skipped", "pages": []} for r in sync_plan["skipped"]]
     report = load_manifests(
         settings.duckdb_path, store, [got[r] for r in repos] + skipped, run_id=run_id,
@@ -323,7 +324,8 @@ def check_extracts(tasks: list[dict[str, Any]] | None, manifests: list[dict[str,
     missing = [r for r in repos if r not in done]
     if not missing:
         return {"repos": len(repos), "failed": 0}
-    stored = {m["repo"]: m for m in RawStore(settings.raw_url).manifests(run_key_for(run_id))}
-    reasons = [f"{r}: {stored.get(r, {}).get('error', 'no manifest')}" for r in missing]
+    store, run_key = RawStore(settings.raw_url), run_key_for(run_id)
+    reasons = [f"{r}: {(store.read_manifest(run_key, r) or {}).get('error', 'no manifest')}"
+               for r in missing]
     raise ExtractsFailed(f"{len(missing)} of {len(repos)} repositories failed (the others "
                          "were loaded):\n" + "\n".join(reasons))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -51,6 +52,20 @@ class LoadReport:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def duckdb_config() -> dict[str, str]:
+    """Connection settings for the load.
+
+    DuckDB's default memory limit is 80% of RAM, and it keeps what it may; a bound makes it
+    evict (and spill to ``<db>.tmp``) instead, so the load stays lean beside Airflow's
+    workers. ``PR_WAREHOUSE_DUCKDB_MEMORY_LIMIT`` overrides it.
+    """
+    return {
+        "memory_limit": os.environ.get("PR_WAREHOUSE_DUCKDB_MEMORY_LIMIT", "2GB"),
+        # Row order within the raw table carries no meaning; not keeping it saves memory.
+        "preserve_insertion_order": "false",
+    }
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -183,7 +198,7 @@ def load_manifests(
     report.pages = len(pages)
 
     duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(duckdb_path))
+    con = duckdb.connect(str(duckdb_path), config=duckdb_config())
     try:
         _register_store(con, store)
         ensure_schema(con)

@@ -142,12 +142,10 @@ class RawStore:
                 records.append(PageRecord(key=meta["key"], meta=meta))
         return sorted(records, key=lambda r: r.page)
 
-    def manifests(self, run_key: str) -> list[dict[str, Any]]:
-        """Every manifest written under a run, failed extracts included."""
-        run_dir = self.path(f"runs/{run_key}")
-        if not run_dir.exists():
-            return []
-        return [json.loads(p.read_bytes()) for p in sorted(run_dir.glob("*/*/manifest.json"))]
+    def read_manifest(self, run_key: str, repo: str) -> dict[str, Any] | None:
+        """A repository's manifest in a run, failed extracts included; None if none."""
+        path = self.path(f"{self.repo_prefix(run_key, repo)}/manifest.json")
+        return json.loads(path.read_bytes()) if path.exists() else None
 
     def delete_repo_run(self, run_key: str, repo: str) -> None:
         """Forget a repo's pages in one run (used by ``full_refresh`` and ``use_cache=false``)."""
