@@ -22,7 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pr_warehouse.pages import complete_nested_lists
+from pr_warehouse.pages import complete_nested_lists, truncated_connections
+from pr_warehouse.queries.builders import NESTED_CONNECTIONS
 
 if TYPE_CHECKING:
     import duckdb
@@ -90,12 +91,6 @@ def _register_store(con: duckdb.DuckDBPyConnection, store: RawStore) -> None:
         con.register_filesystem(store.base.fs)
 
 
-# A page is loadable when it holds a list of PR nodes, or one PR (the single-PR query).
-_HAS_NODES = """coalesce(
-    json_type(t.content::json, '$.data.repository.pullRequests.nodes') = 'ARRAY'
-    or json_type(t.content::json, '$.data.repository.pullRequest') = 'OBJECT', false)"""
-
-
 def _stage_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
                  pages: list[tuple[str, str]], report: LoadReport, first_ord: int = 0) -> None:
     """Parse page files into a temp table ``staged`` (one row per PR node).
@@ -110,41 +105,66 @@ def _stage_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
     if rows:
         con.executemany("insert into page_files values (?, ?, ?, ?)", rows)
     paths = [r[0] for r in rows]
-    con.execute("create or replace temp table page_text (filename varchar, content varchar)")
+    # DuckDB's JSON functions re-parse their input on every call, so each page is parsed
+    # once for validity and once to pull out every part we need, and each node once for
+    # its keys (multi-path extraction), instead of once per field.
+    con.execute("create or replace temp table page_parts (key varchar, ord integer, "
+                "valid boolean, repo varchar, nodes varchar, single varchar)")
     if paths:
-        con.execute("insert into page_text select filename, content from read_text(?)", [paths])
+        con.execute(
+            """
+        insert into page_parts
+        with text as (
+            select filename, content, json_valid(content) as valid from read_text(?)
+        ),
+        parts as (
+            select filename, valid,
+                   case when valid then json_extract_string(content, [
+                       '$.data.repository.nameWithOwner',
+                       '$.data.repository.pullRequests.nodes',
+                       '$.data.repository.pullRequest']) end as p
+            from text
+        )
+        select f.key, f.ord, parts.valid, p[1] as repo,
+               case when p[2] like '[%' then p[2] end as nodes,
+               case when p[3] like '{%' then p[3] end as single
+        from page_files f join parts on parts.filename = f.path
+        """,
+            [paths],
+        )
     bad = con.execute(
-        f"""
-        select f.key, case when not json_valid(t.content) then 'not valid JSON'
-                           else 'no data.repository.pullRequests.nodes' end
-        from page_files f join page_text t on t.filename = f.path
-        where not json_valid(t.content) or not ({_HAS_NODES})
+        """
+        select key, case when not valid then 'not valid JSON'
+                         else 'no data.repository.pullRequests.nodes' end
+        from page_parts where not valid or (nodes is null and single is null)
         """
     ).fetchall()
     report.corrupt_pages.update({key: why for key, why in bad})
+    truncated = ", ".join(f"'$.{c}.pageInfo.hasNextPage'" for c in NESTED_CONNECTIONS)
     con.execute(
         f"""
         create or replace temp table staged as
-        with good as (
-            select f.key, f.ord, t.content::json as body
-            from page_files f join page_text t on t.filename = f.path
-            where json_valid(t.content) and ({_HAS_NODES})
-        ),
-        nodes as (
+        with nodes as (
             -- a page of pullRequests.nodes, or a single-PR page (repository.pullRequest)
-            select key, ord, body ->> '$.data.repository.nameWithOwner' as repo,
-                   unnest(coalesce(
-                       from_json(body -> '$.data.repository.pullRequests.nodes', '["json"]'),
-                       [body -> '$.data.repository.pullRequest'])) as pr
-            from good
+            select key, ord, repo,
+                   unnest(coalesce(from_json(nodes, '["json"]'), [single::json])) as pr
+            from page_parts
+            where valid and (nodes is not null or single is not null)
+        ),
+        keyed as (
+            select key, ord, repo, pr,
+                   json_extract_string(pr, ['$.id', '$.number', '$.updatedAt', {truncated}]) as v
+            from nodes
+            where pr is not null and pr::varchar like '{{%'
         )
-        select pr ->> 'id' as node_id, repo, (pr ->> 'number')::integer as pr_number,
-               (pr ->> 'updatedAt')::timestamptz as updated_at, pr, key as page_key, ord
-        from nodes
-        where pr is not null and json_type(pr) = 'OBJECT'
+        select v[1] as node_id, repo, v[2]::integer as pr_number,
+               v[3]::timestamptz as updated_at, pr, key as page_key, ord,
+               -- complete: no nested list cut short (hasNextPage)
+               not list_contains(v[4:], 'true') as complete
+        from keyed
         """
     )
-    con.execute("drop table page_text")
+    con.execute("drop table page_parts")
 
 
 def _read_followups(store: RawStore, manifests: list[dict[str, Any]]
@@ -170,9 +190,11 @@ def _merge_followups(con: duckdb.DuckDBPyConnection,
     updates = []
     for node_id, ord_, pr in rows:
         merged = complete_nested_lists([json.loads(pr)], followups)[node_id]
-        updates.append((json.dumps(merged, ensure_ascii=False), node_id, ord_))
+        complete = not any(truncated_connections(merged))
+        updates.append((json.dumps(merged, ensure_ascii=False), complete, node_id, ord_))
     if updates:
-        con.executemany("update staged set pr = ?::json where node_id = ? and ord = ?", updates)
+        con.executemany("update staged set pr = ?::json, complete = ? "
+                        "where node_id = ? and ord = ?", updates)
 
 
 def load_manifests(
@@ -259,22 +281,13 @@ def _upsert_staged(con: duckdb.DuckDBPyConnection, run_id: str, loaded_at: datet
     )
 
 
-NESTED = ("labels", "assignees", "closingIssuesReferences", "reviews", "reviewRequests")
-
-
 def _drop_incomplete(con: duckdb.DuckDBPyConnection) -> int:
     """Remove staged PRs whose nested lists are still cut short (``hasNextPage``).
 
     The extract completes every list of the PRs in its window; a PR it saw only on the
     boundary page, older than the window, may be left truncated and is not stored.
     """
-    truncated = " or ".join(
-        f"coalesce(pr ->> '$.{c}.pageInfo.hasNextPage', 'false') = 'true'" for c in NESTED
-    )
-    count = con.execute(f"select count(*) from staged where {truncated}").fetchall()[0][0]
-    if count:
-        con.execute(f"delete from staged where {truncated}")
-    return count
+    return con.execute("delete from staged where not complete").fetchall()[0][0]
 
 
 def _clear(con: duckdb.DuckDBPyConnection, repos: list[str]) -> int:
