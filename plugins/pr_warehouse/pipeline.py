@@ -309,7 +309,7 @@ def publish(settings: Settings | None = None) -> str:
     return str(publish_snapshot(settings.duckdb_path, settings.snapshot_path))
 
 
-class ExtractsFailed(RuntimeError):
+class RepositoriesFailed(RuntimeError):
     """Some repositories' extracts failed; the others were loaded."""
 
 
@@ -327,5 +327,5 @@ def check_extracts(tasks: list[dict[str, Any]] | None, manifests: list[dict[str,
     store, run_key = RawStore(settings.raw_url), run_key_for(run_id)
     reasons = [f"{r}: {(store.read_manifest(run_key, r) or {}).get('error', 'no manifest')}"
                for r in missing]
-    raise ExtractsFailed(f"{len(missing)} of {len(repos)} repositories failed (the others "
+    raise RepositoriesFailed(f"{len(missing)} of {len(repos)} repositories failed (the others "
                          "were loaded):\n" + "\n".join(reasons))
