@@ -27,11 +27,12 @@ GraphQL URL in *host*; empty means `https://api.github.com/graphql`). Extracts r
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Asset, Param, dag, task
+
+from pr_warehouse.config import Settings  # stdlib only: cheap at parse time
 
 # Patterns are GitHub's naming rules; kept in sync with pr_warehouse.repos by a test.
 OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})"
@@ -107,7 +108,7 @@ def github_pull_requests() -> None:
 
     @task(
         map_index_template="{{ task.op_kwargs['label'] }}",
-        pool=os.environ.get("PR_WAREHOUSE_POOL", "github_api"),
+        pool=Settings.from_env().pool,
         retries=3,
         execution_timeout=timedelta(hours=3),
     )

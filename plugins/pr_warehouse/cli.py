@@ -34,10 +34,6 @@ MARTS = [
 ]
 
 
-class MissingToken(SystemExit):
-    """``make run`` without ``GITHUB_TOKEN``."""
-
-
 def github_connection(url: str, token: str) -> str:
     """The ``AIRFLOW_CONN_GITHUB_DEFAULT`` value (JSON form) for an endpoint and token.
 
@@ -122,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             token = os.environ.get("GITHUB_TOKEN")
             if not token:
-                raise MissingToken("GITHUB_TOKEN is not set: `GITHUB_TOKEN=ghp_... make run "
+                raise SystemExit("GITHUB_TOKEN is not set: `GITHUB_TOKEN=ghp_... make run "
                                    "REPOS=owner/name` (a token with read access to the repos)")
             connection = github_connection(os.environ.get("GITHUB_GRAPHQL_URL", ""), token)
             conf = {"repos": args.repos, "orgs": args.orgs, "project": args.project,

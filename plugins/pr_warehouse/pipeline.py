@@ -25,24 +25,25 @@ from pr_warehouse.repos import (
 log = logging.getLogger(__name__)
 
 
-@contextmanager
-def fail_fast_on_bad_input() -> Iterator[None]:
-    """Turn errors no retry can fix into ``AirflowFailException`` (no Airflow retries).
-
-    A malformed name, an unknown org or project, a missing or bad token: the task fails
-    once, with the message naming the problem, instead of after every retry delay.
-    """
+def retry_cannot_help(exc: BaseException) -> bool:
+    """A malformed name, an unknown org or project, a missing or bad token, a missing repo:
+    the same input fails the same way on every try, so Airflow's retries only add delay."""
     from pr_warehouse.client.errors import GitHubError
     from pr_warehouse.repos import InvalidRepoName, NoRepositories, UnknownProject
 
+    if isinstance(exc, GitHubError):
+        return not exc.retriable
+    return isinstance(exc, (InvalidRepoName, NoRepositories, UnknownProject))
+
+
+@contextmanager
+def fail_fast_on_bad_input() -> Iterator[None]:
+    """Turn errors no retry can fix into ``AirflowFailException`` (no Airflow retries),
+    the message naming the problem."""
     try:
         yield
-    except (InvalidRepoName, NoRepositories, UnknownProject) as exc:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
-    except GitHubError as exc:
-        if exc.retriable:
+    except Exception as exc:
+        if not retry_cannot_help(exc):
             raise
         from airflow.sdk.exceptions import AirflowFailException
 
@@ -225,15 +226,12 @@ def extract_jobs(jobs: list[dict[str, Any]], params: Mapping[str, Any], run_id: 
 
 
 def _raise_extract_failures(failures: list[tuple[str, Exception]], total: int) -> None:
-    from pr_warehouse.client.errors import GitHubError
-
     message = "; ".join(f"{repo}: {type(exc).__name__}: {exc}" for repo, exc in failures)
     if total > 1:
         message = f"{len(failures)} of {total} repositories failed: {message}"
-    if all(isinstance(exc, GitHubError) and not exc.retriable for _, exc in failures):
-        # A missing repo or a bad token fails the same way on every try: skip Airflow's
-        # retries. Retriable classes that outlasted the client's own retries
-        # (RetriesExhausted) do get them, resuming from the stored pages.
+    if all(retry_cannot_help(exc) for _, exc in failures):
+        # Retriable classes that outlasted the client's own retries (RetriesExhausted) do
+        # get Airflow's retries, resuming from the stored pages.
         from airflow.sdk.exceptions import AirflowFailException
 
         raise AirflowFailException(message) from failures[0][1]

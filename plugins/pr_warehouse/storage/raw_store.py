@@ -135,11 +135,10 @@ class RawStore:
         folder = self.path(f"{self.repo_prefix(run_key, repo)}/pages")
         if not folder.exists():
             return []
-        records = []
-        for meta_path in folder.glob("*.meta.json"):
-            meta = json.loads(meta_path.read_bytes())
-            if meta.get("kind", "pulls") == kind:
-                records.append(PageRecord(key=meta["key"], meta=meta))
+        # The file name tells the kind: read only this kind's metadata.
+        pattern = "[0-9]*.meta.json" if kind == "pulls" else f"{kind}-*.meta.json"
+        records = [PageRecord(key=meta["key"], meta=meta)
+                   for meta in (json.loads(p.read_bytes()) for p in folder.glob(pattern))]
         return sorted(records, key=lambda r: r.page)
 
     def read_manifest(self, run_key: str, repo: str) -> dict[str, Any] | None:
