@@ -6,7 +6,6 @@ UV_VERSION := 0.13.9
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 
-export PYTHONPATH := $(CURDIR)/plugins
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
@@ -17,25 +16,31 @@ export UV_COMPILE_BYTECODE := 1
 
 .PHONY: venv demo run sql test chromium test-fast bench ui clean
 
-$(VENV)/.installed: requirements.txt
+# The lock first, then the product and the emulator as editable packages:
+# --no-deps because the lock already holds every dependency, --no-build-isolation because
+# the lock's setuptools builds them (nothing more to download).
+$(VENV)/.installed: requirements.txt pyproject.toml github_emulator/pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip install -q --python $(PY) -r requirements.txt
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps --no-build-isolation \
+	  -e . -e ./github_emulator
 	touch $@
 
 venv: $(VENV)/.installed
 
 ## Run the whole pipeline once against the bundled GitHub emulator; print the marts.
 demo: venv
-	$(PY) -m pr_warehouse.cli demo
+	$(VENV)/bin/pr-warehouse demo
 
 ## Run against real GitHub: GITHUB_TOKEN=... make run REPOS="owner/name other/repo"
 run: venv
-	$(PY) -m pr_warehouse.cli run --repos $(REPOS) $(if $(ORGS),--orgs $(ORGS)) $(if $(PROJECT),--project $(PROJECT))
+	$(VENV)/bin/pr-warehouse run $(if $(REPOS),--repos $(REPOS)) $(if $(ORGS),--orgs $(ORGS)) \
+	  $(if $(PROJECT),--project $(PROJECT))
 
 ## Query the analysts' snapshot: make sql Q="select * from analytics.mart_assignee_workload"
 sql: venv
-	$(PY) -m pr_warehouse.cli sql "$(Q)"
+	$(VENV)/bin/pr-warehouse sql "$(Q)"
 
 ## The test suite (what CI runs). Also sets up what some tests need from the system:
 ## a throwaway PostgreSQL on loopback (scripts/postgres.sh: Airflow's metadata DB and the
@@ -67,10 +72,10 @@ bench: venv
 	$(PY) -m bench
 
 ## The Airflow UI on http://127.0.0.1:8080 (low parallelism: the default spawns ~60 processes).
-## The extracts run in the `github_api` pool: a real scheduler never runs a task whose pool is missing.
+## The extracts run in a pool (`pr-warehouse pool` creates it): a real scheduler never runs a task whose pool is missing.
 ui: venv
 	$(VENV)/bin/airflow db migrate >/dev/null
-	$(VENV)/bin/airflow pools set github_api 4 "Concurrent extracts against GitHub's API"
+	$(VENV)/bin/pr-warehouse pool
 	AIRFLOW__CORE__PARALLELISM=4 AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True \
 	  $(VENV)/bin/airflow standalone
 

@@ -38,11 +38,10 @@ from typing import IO
 import requests
 
 from bench.procs import ROOT
+from pr_warehouse.constants import DAG_ID
+from pr_warehouse.constants import DEFAULT_POOL as POOL
 
 log = logging.getLogger(__name__)
-
-DAG_ID = "github_pull_requests"
-POOL = "github_api"
 
 
 def free_port() -> int:
@@ -102,7 +101,6 @@ class AirflowDeployment:
 
     def _environment(self, extra: dict[str, str], parallelism: int) -> dict[str, str]:
         api = f"http://127.0.0.1:{self.api_port}"
-        paths = [str(ROOT / "plugins"), os.environ.get("PYTHONPATH", "")]
         return {
             **os.environ,
             "AIRFLOW_HOME": str(self.home),
@@ -121,7 +119,6 @@ class AirflowDeployment:
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             # One secret for every component, or task tokens fail validation.
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-            "PYTHONPATH": os.pathsep.join(p for p in paths if p),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             **extra,
         }

@@ -68,14 +68,11 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
 
 
 def prepare_environment(workdir: Path) -> None:
-    """A private Airflow home and the product importable, before Airflow is imported."""
+    """A private Airflow home, before Airflow is imported."""
     os.environ["AIRFLOW_HOME"] = str(workdir / "airflow")
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
-    plugins = str(ROOT / "plugins")
-    if plugins not in sys.path:
-        sys.path.insert(0, plugins)
 
 
 def configure_logging(verbose: bool) -> None:

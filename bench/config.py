@@ -15,9 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-# The product's default page size (pr_warehouse.extract.pull_requests.DEFAULT_PAGE_SIZE,
-# kept equal by a test): the product is only importable once the CLI has set sys.path.
-DEFAULT_PAGE_SIZE = 29
+from pr_warehouse.constants import DEFAULT_PAGE_SIZE, DEFAULT_POOL_SLOTS
 
 ORG = "bench"
 TOKEN = "emulator-token"
@@ -66,7 +64,7 @@ class BenchConfig:
     # 1 + 6: the extract under Airflow against the ideal schedule, and the seed's baseline
     org_repo_sizes: tuple[int, ...]
     page_size: int = DEFAULT_PAGE_SIZE  # the DAG's default Param
-    pool_slots: int = 4  # the shipped `github_api` pool
+    pool_slots: int = DEFAULT_POOL_SLOTS  # the shipped pool's size
     baseline_page_size: int = 25  # the seed: fixed 25 PRs per page, one repo at a time
     latency: Latency = field(default_factory=Latency)
     # A second DAG run with the repos given largest first. The plan now orders extracts by

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from bench.config import ORG, TOKEN, Latency
 
 if TYPE_CHECKING:
-    from pr_warehouse.emulator import EmulatorServer, LedgerEntry, World
+    from github_emulator import EmulatorServer, LedgerEntry, World
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,8 @@ def page_query_cost(page_size: int) -> tuple[int, int]:
     """
     from graphql import parse
 
-    from pr_warehouse.emulator.cost import query_cost
-    from pr_warehouse.github_schema import load_schema
+    from github_emulator.cost import query_cost
+    from github_emulator.schema import load_schema
     from pr_warehouse.queries import load_query
 
     variables = {"owner": ORG, "name": "x", "pageSize": page_size, "after": None}
@@ -51,7 +51,7 @@ def page_seconds(latency: Latency, page_size: int) -> float:
 def org_world(sizes: Sequence[int], seed: int, org: str = ORG) -> World:
     """A synthetic organisation: repositories ``repo-00000``.. with ``sizes`` PRs, built now
     (generation is lazy; materialising up front keeps it out of every timing)."""
-    from pr_warehouse.emulator import WorldSpec, build_world
+    from github_emulator import WorldSpec, build_world
 
     world = build_world(seed, spec=WorldSpec(org=org, repo_sizes=tuple(sizes)))
     for repo in world.owners[org].repositories:
@@ -73,7 +73,7 @@ def emulator(world: World, latency: Latency | None = None, *,
     it sends more than the 2,000 queries a minute of the secondary limit). Points are
     charged and recorded in the ledger all the same.
     """
-    from pr_warehouse.emulator import EmulatorServer, LatencyModel, Limits
+    from github_emulator import EmulatorServer, LatencyModel, Limits
 
     model = LatencyModel()
     if latency is not None:

@@ -51,7 +51,7 @@ def run(config: BenchConfig, workdir: Path) -> dict[str, Any]:
 
 def _fresh_ledger(server: Any) -> None:
     """An empty ledger and a fresh points budget (each contender starts a new hour)."""
-    from pr_warehouse.emulator import Limits
+    from github_emulator import Limits
 
     server.ledger.clear()
     server.limits = Limits()

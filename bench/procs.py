@@ -41,9 +41,9 @@ class ChildResult:
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a worker: ours, with ``bench`` and ``pr_warehouse`` importable."""
-    paths = [str(ROOT), str(ROOT / "plugins"), os.environ.get("PYTHONPATH", "")]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p), **(extra or {})}
+    """The environment of a worker: ours (``python -m bench.worker`` from the checkout's
+    root finds ``bench``; the product and the emulator are installed packages)."""
+    return {**os.environ, **(extra or {})}
 
 
 def run_worker(job: str, args: dict[str, Any], log_path: Path,

@@ -32,18 +32,25 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
-from pr_warehouse.config import Settings  # stdlib only: cheap at parse time
-
-# Patterns are GitHub's naming rules; kept in sync with pr_warehouse.repos by a test.
-OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})"
-NAME = r"(?!\.\.?$)[A-Za-z0-9._-]{1,100}"
-ISO_DATE_OR_EMPTY = r"^$|^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+# Both stdlib only: cheap at parse time. Heavy imports happen inside the tasks.
+from pr_warehouse.config import Settings
+from pr_warehouse.constants import (
+    DAG_ID,
+    DEFAULT_PAGE_SIZE,
+    LOGIN_PATTERN,
+    MAX_PAGE_SIZE,
+    PULL_REQUEST_PATTERN,
+    REPO_PATTERN,
+)
 
 MARTS = Asset("duckdb://pr_warehouse/analytics")
+WHAT = "What to sync"
+HOW_FAR = "How far back"
+TUNING = "Tuning"
 
 
 @dag(
-    dag_id="github_pull_requests",
+    dag_id=DAG_ID,
     schedule="@daily",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
@@ -53,58 +60,69 @@ MARTS = Asset("duckdb://pr_warehouse/analytics")
     default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
     params={
         "repos": Param(
-            [], type="array", items={"type": "string", "pattern": f"^{OWNER}/{NAME}$"},
-            title="Repositories", description="owner/name, one per line.",
+            [], type="array", items={"type": "string", "pattern": REPO_PATTERN},
+            title="Repositories", description="owner/name, one per line.", section=WHAT,
         ),
         "orgs": Param(
-            [], type="array", items={"type": "string", "pattern": f"^{OWNER}$"},
+            [], type="array", items={"type": "string", "pattern": LOGIN_PATTERN},
             title="Organizations or users",
-            description="Every non-archived repository they own is synced.",
+            description="Every non-archived repository they own is synced.", section=WHAT,
         ),
         "project": Param(
             None, type=["null", "string"], title="Project preset",
-            description="A preset from projects.yaml (for example `antiwork`).",
+            description="A preset from projects.yaml (for example `antiwork`).", section=WHAT,
         ),
         "pull_requests": Param(
-            [], type="array", items={"type": "string", "pattern": f"^{OWNER}/{NAME}#[1-9][0-9]*$"},
+            [], type="array", items={"type": "string", "pattern": PULL_REQUEST_PATTERN},
             title="Single pull requests",
-            description="owner/name#number, one per line: refetch just these PRs.",
+            description="owner/name#number, one per line: refetch just these PRs.", section=WHAT,
         ),
         "since": Param(
-            "", type=["null", "string"], pattern=ISO_DATE_OR_EMPTY, title="Since",
-            description="ISO date: sync PRs updated since then. Empty: since the last sync.",
+            None, type=["null", "string"], format="date-time", title="Since",
+            description="Sync PRs updated since then. Empty: since the last sync.",
+            section=HOW_FAR,
         ),
         "full_refresh": Param(
             False, type="boolean", title="Full refresh",
             description="Ignore the last sync and refetch every PR's whole history.",
-        ),
-        "use_cache": Param(
-            True, type="boolean", title="Use cached pages",
-            description="Reuse pages already stored for this run (a retry spends no points on them).",
+            section=HOW_FAR,
         ),
         "clear": Param(
             False, type="boolean", title="Clear before loading",
-            description="Delete the selected repositories' rows from the warehouse first.",
+            description="Delete the selected repositories' rows from the warehouse first "
+                        "(implies a full refresh).",
+            section=HOW_FAR,
+        ),
+        "use_cache": Param(
+            True, type="boolean", title="Use cached pages",
+            description="Reuse pages already stored for this run (a retry spends no points "
+                        "on them). A full refresh never does.",
+            section=TUNING,
         ),
         "page_size": Param(
-            # The largest page GitHub charges 1 point for (see extract.DEFAULT_PAGE_SIZE).
-            29, type="integer", minimum=1, maximum=100, title="Page size",
-            description="PRs per GraphQL page (1-100); shrunk automatically when GitHub times out.",
+            DEFAULT_PAGE_SIZE, type="integer", minimum=1, maximum=MAX_PAGE_SIZE, title="Page size",
+            description=f"PRs per GraphQL page (1-{MAX_PAGE_SIZE}; {DEFAULT_PAGE_SIZE} is the "
+                        "cheapest); shrunk automatically when GitHub times out.",
+            section=TUNING,
         ),
     },
 )
 def github_pull_requests() -> None:
     @task
     def resolve_repositories(params: dict | None = None) -> list[str]:
+        """The repositories this run covers: the union of repos, orgs and the project preset."""
         from pr_warehouse import pipeline
+        from pr_warehouse.options import RunOptions
 
-        return pipeline.resolve_repositories(params or {})
+        return pipeline.resolve_repositories(RunOptions.from_params(params))
 
     @task
     def plan(repos: list[str], params: dict | None = None, run_id: str | None = None) -> list[dict]:
+        """Which repositories changed since their watermark, and the mapped extract jobs."""
         from pr_warehouse import pipeline
+        from pr_warehouse.options import RunOptions
 
-        return pipeline.plan(repos, params or {}, run_id or "manual")
+        return pipeline.plan(repos, RunOptions.from_params(params), run_id or "manual")
 
     @task(
         map_index_template="{{ task.op_kwargs['label'] }}",
@@ -114,32 +132,39 @@ def github_pull_requests() -> None:
     )
     def extract(label: str, jobs: list[dict], params: dict | None = None,
                 run_id: str | None = None) -> list[dict]:
+        """Page GitHub's GraphQL API for one repository; store every response page untouched."""
         from pr_warehouse import pipeline
+        from pr_warehouse.options import RunOptions
 
-        return pipeline.extract_jobs(jobs, params or {}, run_id or "manual")
+        return pipeline.extract_jobs(jobs, RunOptions.from_params(params), run_id or "manual")
 
     @task(trigger_rule="all_done")
     def load(manifests: list[list[dict]], tasks: list[dict], params: dict | None = None,
              run_id: str | None = None) -> dict:
+        """Upsert the run's raw pages into DuckDB (newest updatedAt wins); record every repo."""
         from pr_warehouse import pipeline
+        from pr_warehouse.options import RunOptions
 
-        return pipeline.load(pipeline.flatten(manifests), tasks, params or {}, run_id or "manual")
+        return pipeline.load(pipeline.flatten(manifests), tasks, RunOptions.from_params(params),
+                             run_id or "manual")
 
     @task(outlets=[MARTS])
-    def transform(report: dict, data_interval_end=None) -> str:
+    def transform(data_interval_end=None) -> str:
+        """dbt build: staging views, analytics marts and their tests."""
         from pr_warehouse import pipeline
 
         return pipeline.transform(data_interval_end)
 
     @task
-    def publish(warehouse: str) -> str:
+    def publish() -> str:
+        """Replace the read-only snapshot analysts open, atomically."""
         from pr_warehouse import pipeline
 
         return pipeline.publish()
 
     @task
     def publish_postgres(snapshot: str, run_id: str | None = None) -> dict:
-        """Copy the marts to Postgres for BI tools; a no-op without `warehouse_postgres`."""
+        """Copy the marts to Postgres for BI tools; a no-op without that connection."""
         from pr_warehouse.publish.postgres import publish_postgres
 
         return publish_postgres(snapshot, run_id)
@@ -147,13 +172,17 @@ def github_pull_requests() -> None:
     @task(trigger_rule="all_done", retries=0)  # a verdict on finished work: retrying can't change it
     def check_extracts(tasks: list[dict], manifests: list[list[dict]],
                        run_id: str | None = None) -> dict:
+        """Fail the run, naming each repository whose extract failed (the rest is loaded)."""
         from pr_warehouse import pipeline
 
         return pipeline.check_extracts(tasks, pipeline.flatten(manifests), run_id or "manual")
 
     tasks = plan(resolve_repositories())  # [{"label", "jobs"}]: repositories needing an extract
-    manifests = extract.expand_kwargs(tasks)
-    publish_postgres(publish(transform(load(manifests, tasks))))
+    # A mapped TaskFlow task does not take its docstring as doc by itself.
+    manifests = extract.override(doc_md=extract.function.__doc__).expand_kwargs(tasks)
+    snapshot = publish()
+    load(manifests, tasks) >> transform() >> snapshot
+    publish_postgres(snapshot)
     check_extracts(tasks, manifests)
 
 

@@ -8,7 +8,6 @@ ask for the ``airflow_db`` fixture.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -25,8 +24,6 @@ os.environ.pop("AIRFLOW_CONN_GITHUB_DEFAULT", None)
 os.environ.pop("GITHUB_TOKEN", None)
 for var in ("PR_WAREHOUSE_RAW_URL", "PR_WAREHOUSE_DUCKDB", "PR_WAREHOUSE_SNAPSHOT"):
     os.environ.pop(var, None)
-if str(ROOT / "plugins") not in sys.path:
-    sys.path.insert(0, str(ROOT / "plugins"))
 
 import pytest  # noqa: E402
 

@@ -54,7 +54,7 @@ def test_every_airflow_service_gets_the_dags_settings(config: dict) -> None:
 def test_init_creates_the_pool_and_the_bucket(config: dict) -> None:
     script = " ".join(config["services"]["airflow-init"]["command"])
     assert "airflow db migrate" in script
-    assert "airflow pools set github_api" in script
+    assert "pr-warehouse pool --slots" in script
     assert "create_bucket" in script
 
 

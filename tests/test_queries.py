@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from graphql import parse, validate
 
-from pr_warehouse.emulator.cost import MAX_NODES, query_cost
-from pr_warehouse.github_schema import load_schema
+from github_emulator.cost import MAX_NODES, query_cost
+from github_emulator.schema import load_schema
 from pr_warehouse.queries import load_query, query_names
 from pr_warehouse.queries.builders import (
     FOLLOWUP_BATCH,
@@ -51,8 +51,7 @@ def test_query_validates_and_fits_githubs_limits(name: str, text: str, variables
 
 def test_default_page_size_is_the_largest_one_point_page() -> None:
     """The DAG's default page is the cheapest per PR by GitHub's cost formula."""
-    from conftest import ROOT
-    from pr_warehouse.extract.pull_requests import DEFAULT_PAGE_SIZE
+    from pr_warehouse.constants import DEFAULT_PAGE_SIZE
 
     document = parse(load_query("repository_pull_requests"))
     points = {n: query_cost(load_schema(), document, {**SAMPLES["repository_pull_requests"],
@@ -61,4 +60,3 @@ def test_default_page_size_is_the_largest_one_point_page() -> None:
     assert max(n for n, p in points.items() if p == 1) == DEFAULT_PAGE_SIZE
     best = min(points, key=lambda n: (points[n] / n, -n))
     assert best == DEFAULT_PAGE_SIZE
-    assert f"{DEFAULT_PAGE_SIZE}, type=\"integer\"" in (ROOT / "dags" / "github_pull_requests.py").read_text()

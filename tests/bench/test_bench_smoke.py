@@ -10,7 +10,6 @@ from __future__ import annotations
 import doctest
 import importlib
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,11 +17,8 @@ import pytest
 
 from conftest import ROOT
 
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench import report, schedule, synth  # noqa: E402
-from bench.airflow_run import TaskTiming  # noqa: E402
+from bench import report, schedule, synth
+from bench.airflow_run import TaskTiming
 from bench.config import BenchConfig, Latency  # noqa: E402
 from bench.emulation import RepoSpan  # noqa: E402
 
@@ -109,10 +105,3 @@ def test_cost_and_memory_sections_and_table(tmp_path: Path) -> None:
     assert "FAILED" in table and table.count("\n") == len(rows) + 1
     path = report.write_json(results, tmp_path / "out" / "result.json")
     assert json.loads(path.read_text())["sections"]["cost"]["data"]["daily"]["repos"] == 3
-
-
-def test_bench_measures_the_products_default_page_size() -> None:
-    from bench.config import DEFAULT_PAGE_SIZE, BenchConfig
-    from pr_warehouse.extract.pull_requests import DEFAULT_PAGE_SIZE as PRODUCT_DEFAULT
-
-    assert DEFAULT_PAGE_SIZE == PRODUCT_DEFAULT == BenchConfig.full().page_size

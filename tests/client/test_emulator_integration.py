@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-emulator = pytest.importorskip("pr_warehouse.emulator")
+emulator = pytest.importorskip("github_emulator")
 
 from pr_warehouse.client import (  # noqa: E402
     AdaptivePageSize,

@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_DIR = ROOT / "dbt"
-DDL = ROOT / "plugins" / "pr_warehouse" / "load" / "ddl.sql"
+DDL = ROOT / "src" / "pr_warehouse" / "load" / "ddl.sql"
 DBT_BIN = Path(sys.executable).with_name("dbt")
 if not DBT_BIN.exists():  # pytest run from outside the venv
     DBT_BIN = Path(shutil.which("dbt") or "dbt")

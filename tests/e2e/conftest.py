@@ -67,7 +67,7 @@ def next_logical_date() -> datetime:
 def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag: Any,
                      default_conf: dict[str, Any], servers: list[Any]) -> Callable[..., Pipeline]:
     """Build pipelines around emulators; ``pipeline.run(conf)`` runs the DAG once."""
-    from pr_warehouse.emulator import EmulatorServer, build_world
+    from github_emulator import EmulatorServer, build_world
 
     def factory(world: Any = None, *, token: str = TOKEN,
                 conn_extra: dict[str, Any] | None = None, **server_kwargs: Any) -> Pipeline:

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from pr_warehouse.options import RunOptions
+
 from .conftest import task_states
 
 pytestmark = pytest.mark.e2e
@@ -32,12 +34,12 @@ def test_nothing_to_sync_is_an_error(make_pipeline) -> None:
     make_pipeline()
     # Failing without Airflow's retries: the same input fails the same way every time.
     with pytest.raises(AirflowFailException, match="NoRepositories: nothing to sync"):
-        resolve_repositories({"repos": [], "orgs": []})
+        resolve_repositories(RunOptions())
     with pytest.raises(AirflowFailException,
                        match="unknown project 'nope'.*known: antiwork, demo"):
-        resolve_repositories({"project": "nope"})
+        resolve_repositories(RunOptions(project="nope"))
     with pytest.raises(AirflowFailException, match="'bad name' is not a GitHub repository"):
-        resolve_repositories({"repos": ["bad name"]})
+        resolve_repositories(RunOptions(repos=("bad name",)))
 
 
 def test_missing_token_is_named_before_any_request(make_pipeline, monkeypatch) -> None:
@@ -49,7 +51,7 @@ def test_missing_token_is_named_before_any_request(make_pipeline, monkeypatch) -
     monkeypatch.delenv("AIRFLOW_CONN_GITHUB_DEFAULT")
     with pytest.raises(AirflowFailException,
                        match="MissingToken: .*'github_default'.*AIRFLOW_CONN_GITHUB_DEFAULT"):
-        plan(["acme/api"], {}, "no-token-run")
+        plan(["acme/api"], RunOptions(), "no-token-run")
     assert pipeline.emulator.ledger.requests == 0
 
 
@@ -60,7 +62,7 @@ def test_bad_token_fails_fast_with_a_clear_message(make_pipeline) -> None:
 
     pipeline = make_pipeline(token="wrong-token-value")
     with pytest.raises(AirflowFailException, match="BadCredentials.*Bad credentials"):
-        extract_repository("acme/docs", None, {}, "bad-token-run")
+        extract_repository("acme/docs", None, RunOptions(), "bad-token-run")
     assert pipeline.emulator.ledger.requests == 1  # no retries: the token won't improve
 
 
@@ -70,13 +72,13 @@ def test_corrupt_page_is_named_and_the_rest_is_loaded(make_pipeline) -> None:
     from pr_warehouse.pipeline import extract_repository, load
 
     pipeline = make_pipeline()
-    good = extract_repository("acme/web", None, {"page_size": 50}, "corrupt-run")
-    docs = extract_repository("acme/docs", None, {"page_size": 50}, "corrupt-run")
+    good = extract_repository("acme/web", None, RunOptions(page_size=50), "corrupt-run")
+    docs = extract_repository("acme/docs", None, RunOptions(page_size=50), "corrupt-run")
     broken = pipeline.raw_dir / good["pages"][1]
     broken.write_text(broken.read_text()[:100])  # truncated on disk
     tasks = [{"label": r, "jobs": [{"repo": r}]} for r in ("acme/web", "acme/docs")]
     with pytest.raises(AirflowFailException) as err:
-        load([good, docs], tasks, {}, "corrupt-run")
+        load([good, docs], tasks, RunOptions(), "corrupt-run")
     assert good["pages"][1] in str(err.value) and "not valid JSON" in str(err.value)
     assert "use_cache=false" in str(err.value)
     # Every other page was committed: all of acme/docs, and acme/web's intact pages.

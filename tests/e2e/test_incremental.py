@@ -88,8 +88,9 @@ def test_nothing_changed_costs_one_probe(make_pipeline) -> None:
 
 def extract_in_process(repo: str, run_id: str, **params) -> dict:
     from pr_warehouse import pipeline as steps
+    from pr_warehouse.options import RunOptions
 
-    return steps.extract_repository(repo, None, {"page_size": 20, **params}, run_id)
+    return steps.extract_repository(repo, None, RunOptions(page_size=20, **params), run_id)
 
 
 def test_rerun_with_cache_spends_no_points(make_pipeline) -> None:
@@ -107,13 +108,12 @@ def test_rerun_with_cache_spends_no_points(make_pipeline) -> None:
 
 
 def test_killed_extract_resumes_from_its_last_page(make_pipeline, tmp_path) -> None:
-    from pr_warehouse.emulator import LatencyModel
+    from github_emulator import LatencyModel
     from pr_warehouse.storage import RawStore
 
     pipeline = make_pipeline(latency=LatencyModel(base_seconds=0.25))
-    code = (f"import sys; sys.path.insert(0, {str(ROOT / 'plugins')!r}); "
-            "from pr_warehouse import pipeline as p; "
-            "p.extract_repository('acme/api', None, {'page_size': 20}, 'kill-run')")
+    code = ("from pr_warehouse import pipeline as p; from pr_warehouse.options import RunOptions; "
+            "p.extract_repository('acme/api', None, RunOptions(page_size=20), 'kill-run')")
     child = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = RawStore(pipeline.raw_dir.as_uri())
@@ -143,7 +143,7 @@ def test_killed_extract_resumes_from_its_last_page(make_pipeline, tmp_path) -> N
 def test_spent_rate_limit_frees_the_worker_and_resumes_after_reset(make_pipeline) -> None:
     from airflow.sdk.exceptions import AirflowRescheduleException
 
-    from pr_warehouse.emulator import Limits
+    from github_emulator import Limits
 
     # 10 points an hour: three 50-PR pages (3 points each), then GitHub says RATE_LIMITED.
     pipeline = make_pipeline(limits=Limits(points_per_hour=10, window_seconds=3600))

@@ -88,7 +88,7 @@ def test_single_pull_requests_are_refetched_and_loaded_the_same_way(make_pipelin
 @pytest.mark.slow
 def test_an_org_with_3000_repositories(make_pipeline, monkeypatch) -> None:
     """Thousands of repositories stay under Airflow's max_map_length: they share tasks."""
-    from pr_warehouse.emulator import WorldSpec, build_world
+    from github_emulator import WorldSpec, build_world
 
     world = build_world(1, spec=WorldSpec.uniform("huge", repo_count=3000, prs_per_repo=1))
     monkeypatch.setenv("PR_WAREHOUSE_MAX_EXTRACT_TASKS", "40")

@@ -51,7 +51,7 @@ def test_dag_runs_with_postgres_metadata_and_publishes_to_postgres(
     import duckdb
     import psycopg
 
-    from pr_warehouse.emulator import EmulatorServer, build_world
+    from github_emulator import EmulatorServer, build_world
 
     # Two databases on the one test server: Airflow's metadata and the BI copy of the marts.
     metadata_dsn = pg_database
@@ -73,7 +73,6 @@ def test_dag_runs_with_postgres_metadata_and_publishes_to_postgres(
                 "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
                 "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "PYTHONPATH": str(ROOT / "plugins"),
                 "AIRFLOW_CONN_GITHUB_DEFAULT": json.dumps(
                     {"conn_type": "http", "host": github.url, "password": TOKEN}),
                 "AIRFLOW_CONN_WAREHOUSE_POSTGRES": json.dumps(airflow_connection(warehouse_dsn)),

@@ -18,7 +18,7 @@ FAST_CLIENT = {"read_timeout": 1.0, "backoff_base": 0.01, "backoff_max": 0.05,
 
 
 def test_chaos_run_ends_with_exactly_the_ground_truth(make_pipeline) -> None:
-    from pr_warehouse.emulator import FaultPlan
+    from github_emulator import FaultPlan
 
     # About 20% of page and follow-up requests fail, across every retriable class.
     faults = FaultPlan.random(
@@ -46,7 +46,7 @@ def _files_containing(root: Path, needle: bytes) -> list[str]:
 
 def test_token_never_reaches_logs_xcom_pages_or_warehouse(make_pipeline, capfd, caplog,
                                                           airflow_db: Path) -> None:
-    from pr_warehouse.emulator import FaultPlan
+    from github_emulator import FaultPlan
 
     caplog.set_level("DEBUG")
     # Faults make every error path log: retries, a secondary limit, a fatal NOT_FOUND.

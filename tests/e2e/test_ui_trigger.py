@@ -117,7 +117,7 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pytest.skip(f"{CHROMIUM} not installed (make test installs Debian's chromium; "
                     "or apt-get install -y chromium)")
     pytest.importorskip("playwright.sync_api", reason="playwright is in requirements.txt")
-    from pr_warehouse.emulator import EmulatorServer, build_world
+    from github_emulator import EmulatorServer, build_world
 
     tmp = tmp_path_factory.mktemp("ui")
     logs = tmp / "logs"
@@ -148,7 +148,6 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(_free_port()),
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(_free_port()),
-        "PYTHONPATH": str(ROOT / "plugins"),
         "AIRFLOW_CONN_GITHUB_DEFAULT": json.dumps(
             {"conn_type": "http", "host": github.url, "password": TOKEN}),
         "PR_WAREHOUSE_RAW_URL": (tmp / "raw").as_uri(),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from pr_warehouse.emulator import EmulatorServer, World, build_world
+from github_emulator import EmulatorServer, World, build_world
 
 TOKEN = "emulator-token"
 Gql = Callable[..., requests.Response]

@@ -1,4 +1,4 @@
-"""``python -m pr_warehouse.emulator`` starts, prints its URL and answers."""
+"""``python -m github_emulator`` starts, prints its URL and answers."""
 
 from __future__ import annotations
 
@@ -13,10 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_cli_serves_the_demo_world() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "plugins")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "pr_warehouse.emulator", "--port", "0", "--token", "cli-token"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [sys.executable, "-m", "github_emulator", "--port", "0", "--token", "cli-token"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         assert process.stdout is not None

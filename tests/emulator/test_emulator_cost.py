@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from graphql import parse
 
-from pr_warehouse.emulator import EmulatorServer, points_for, query_cost
-from pr_warehouse.github_schema import load_schema
+from github_emulator import EmulatorServer, points_for, query_cost
+from github_emulator.schema import load_schema
 from pr_warehouse.queries import load_query
 
 from .conftest import Gql

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from pr_warehouse.emulator import EmulatorServer
+from github_emulator import EmulatorServer
 from pr_warehouse.queries import load_query
 
 from .conftest import Gql, make_gql

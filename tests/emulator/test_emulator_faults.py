@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 import requests
 
-from pr_warehouse.emulator import (
+from github_emulator import (
     CHARGING_FAULTS,
     FAULT_200_SOMETHING_WENT_WRONG,
     FAULT_502_HTML,

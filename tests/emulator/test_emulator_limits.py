@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from pr_warehouse.emulator import (
+from github_emulator import (
     EmulatorServer,
     LatencyModel,
     Limits,

@@ -6,7 +6,7 @@ import logging
 import statistics
 import time
 
-from pr_warehouse.emulator import EmulatorServer, World
+from github_emulator import EmulatorServer, World
 from pr_warehouse.queries import load_query
 
 from .conftest import make_gql

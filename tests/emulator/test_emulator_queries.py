@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from graphql import OperationDefinitionNode, parse, validate
 
-from pr_warehouse.emulator import DEMO_CASES, EmulatorServer, World
-from pr_warehouse.github_schema import load_schema
+from github_emulator import DEMO_CASES, EmulatorServer, World
+from github_emulator.schema import load_schema
 from pr_warehouse.queries import load_query, query_names, with_fragments
 
 from .conftest import Gql

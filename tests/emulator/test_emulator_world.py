@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pr_warehouse.emulator import (
+from github_emulator import (
     DEFAULT_NOW,
     DEMO_CASES,
     EmulatorServer,
@@ -15,7 +15,7 @@ from pr_warehouse.emulator import (
     WorldSpec,
     build_world,
 )
-from pr_warehouse.emulator.resolvers import render_node
+from github_emulator.resolvers import render_node
 from pr_warehouse.queries import load_query
 
 from .conftest import Gql, make_gql

@@ -14,27 +14,9 @@ reviews as (
 
 ),
 
-labels as (
+list_counts as (
 
-    select * from {{ ref('stg_github__pull_request_labels') }}
-
-),
-
-assignees as (
-
-    select * from {{ ref('stg_github__pull_request_assignees') }}
-
-),
-
-linked_issues as (
-
-    select * from {{ ref('stg_github__pull_request_linked_issues') }}
-
-),
-
-review_requests as (
-
-    select * from {{ ref('stg_github__pull_request_review_requests') }}
+    select * from {{ ref('int_pull_request_list_counts') }}
 
 ),
 
@@ -46,9 +28,6 @@ review_stats as (
 
     select
         reviews.pull_request_id,
-        count(*) filter (
-            where reviews.review_state <> 'PENDING'
-        )                                                      as review_count,
         min(reviews.submitted_at) filter (
             where reviews.review_state <> 'PENDING'
               and reviews.submitted_at is not null
@@ -57,38 +36,6 @@ review_stats as (
     from reviews
     inner join pull_requests
         on reviews.pull_request_id = pull_requests.pull_request_id
-    group by 1
-
-),
-
-label_counts as (
-
-    select pull_request_id, count(*) as label_count
-    from labels
-    group by 1
-
-),
-
-assignee_counts as (
-
-    select pull_request_id, count(*) as assignee_count
-    from assignees
-    group by 1
-
-),
-
-linked_issue_counts as (
-
-    select pull_request_id, count(*) as linked_issue_count
-    from linked_issues
-    group by 1
-
-),
-
-review_request_counts as (
-
-    select pull_request_id, count(*) as review_request_count
-    from review_requests
     group by 1
 
 ),
@@ -141,11 +88,11 @@ final as (
              then greatest({{ hours_between('pull_requests.created_at', 'as_of.as_of') }}, 0)
         end                                                       as hours_open,
 
-        coalesce(label_counts.label_count, 0)                     as label_count,
-        coalesce(assignee_counts.assignee_count, 0)               as assignee_count,
-        coalesce(linked_issue_counts.linked_issue_count, 0)       as linked_issue_count,
-        coalesce(review_stats.review_count, 0)                    as review_count,
-        coalesce(review_request_counts.review_request_count, 0)   as review_request_count,
+        list_counts.label_count,
+        list_counts.assignee_count,
+        list_counts.linked_issue_count,
+        list_counts.review_count,
+        list_counts.review_request_count,
 
         pull_requests.additions,
         pull_requests.deletions,
@@ -158,14 +105,8 @@ final as (
     cross join as_of
     left join review_stats
         on pull_requests.pull_request_id = review_stats.pull_request_id
-    left join label_counts
-        on pull_requests.pull_request_id = label_counts.pull_request_id
-    left join assignee_counts
-        on pull_requests.pull_request_id = assignee_counts.pull_request_id
-    left join linked_issue_counts
-        on pull_requests.pull_request_id = linked_issue_counts.pull_request_id
-    left join review_request_counts
-        on pull_requests.pull_request_id = review_request_counts.pull_request_id
+    inner join list_counts
+        on pull_requests.pull_request_id = list_counts.pull_request_id
 
 )
 

@@ -25,7 +25,7 @@ renamed as (
         coalesce(
             list_sum(map_values(try_cast(retries as map(varchar, integer)))), 0
         )                                                        as retries_total,
-        -- per class, as the client names them (plugins/pr_warehouse/client/classify.py)
+        -- per class, as the client names them (src/pr_warehouse/client/classify.py)
         coalesce(cast(retries ->> '$.server_error' as integer), 0)   as retries_server_error,
         coalesce(cast(retries ->> '$.request_timeout' as integer), 0) as retries_request_timeout,
         coalesce(cast(retries ->> '$.partial_data' as integer), 0)   as retries_partial_data,

@@ -1,19 +1,21 @@
 """The bodies of the DAG's tasks, one function per step, free of Airflow wiring.
 
-The DAG file only connects these. Each takes plain values (Params, the run id) and
-returns something small for XCom: repo names, manifests, a load report. Heavy imports
-happen inside the functions, never when the DAG file is parsed.
+The DAG file only connects these. Each takes plain values (the run's ``RunOptions``, built
+once from the Params, and the run id) and returns something small for XCom: repo names,
+manifests, a load report. Heavy imports happen inside the functions, never when the DAG
+file is parsed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
 from pr_warehouse.config import Settings
+from pr_warehouse.options import RunOptions, parse_since
 from pr_warehouse.repos import (
     NoRepositories,
     check_login,
@@ -66,20 +68,20 @@ def _client(settings: Settings) -> Any:
     return client_from_connection(settings.github_conn_id)
 
 
-def resolve_repositories(params: Mapping[str, Any], settings: Settings | None = None) -> list[str]:
+def resolve_repositories(options: RunOptions, settings: Settings | None = None) -> list[str]:
     """The union of the ``repos``, ``orgs`` and ``project`` Params, validated, de-duplicated."""
     with fail_fast_on_bad_input():
-        return _resolve_repositories(params, settings)
+        return _resolve_repositories(options, settings)
 
 
-def _resolve_repositories(params: Mapping[str, Any], settings: Settings | None) -> list[str]:
+def _resolve_repositories(options: RunOptions, settings: Settings | None) -> list[str]:
     from pr_warehouse.extract.owners import owner_repositories
 
     settings = settings or Settings.from_env()
-    repos = list(params.get("repos") or [])
-    orgs = [check_login(o) for o in params.get("orgs") or []]
-    if params.get("project"):
-        preset_repos, preset_orgs = project_members(settings.projects_file, params["project"])
+    repos = list(options.repos)
+    orgs = [check_login(o) for o in options.orgs]
+    if options.project:
+        preset_repos, preset_orgs = project_members(settings.projects_file, options.project)
         repos += preset_repos
         orgs += [check_login(o) for o in preset_orgs]
     if orgs:
@@ -89,7 +91,7 @@ def _resolve_repositories(params: Mapping[str, Any], settings: Settings | None) 
                 log.info("org %s: %d non-archived repositories", org, len(found))
                 repos += found
     resolved = unique_repos(repos)
-    if not resolved and not params.get("pull_requests"):
+    if not resolved and not options.pull_requests:
         raise NoRepositories(
             "nothing to sync: give the run `repos` (owner/name), `orgs`, `pull_requests` "
             "(owner/name#number) or a `project` preset "
@@ -99,21 +101,7 @@ def _resolve_repositories(params: Mapping[str, Any], settings: Settings | None) 
     return resolved
 
 
-def parse_since(value: str | None) -> datetime | None:
-    """The ``since`` Param: an ISO date or datetime, or empty.
-
-    >>> parse_since("2026-01-02")
-    datetime.datetime(2026, 1, 2, 0, 0, tzinfo=datetime.timezone.utc)
-    >>> parse_since("") is None
-    True
-    """
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def plan(repos: list[str], params: Mapping[str, Any], run_id: str,
+def plan(repos: list[str], options: RunOptions, run_id: str,
          settings: Settings | None = None) -> list[dict[str, Any]]:
     """Watermarks and the probe: which repositories need an extract, and from when.
 
@@ -125,16 +113,14 @@ def plan(repos: list[str], params: Mapping[str, Any], run_id: str,
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
-    # `clear` reseeds from scratch, so like a full refresh it ignores what is stored.
-    reseed = bool(params.get("full_refresh") or params.get("clear"))
-    watermarks = {} if reseed else read_watermarks(settings.duckdb_path, repos)
+    watermarks = {} if options.reseed else read_watermarks(settings.duckdb_path, repos)
     with fail_fast_on_bad_input(), _client(settings) as client:
-        sync_plan = plan_sync(client, repos, watermarks=watermarks,
-                              since=parse_since(params.get("since")), full_refresh=reseed)
+        sync_plan = plan_sync(client, repos, watermarks=watermarks, since=options.since,
+                              full_refresh=options.reseed)
     summary = sync_plan.as_xcom()
     jobs = [{"repo": repo, "since": summary["since"][repo], "numbers": []}
             for repo in summary["repos"]]
-    singles = single_pull_requests(params.get("pull_requests") or [], repos)
+    singles = single_pull_requests(list(options.pull_requests), repos)
     jobs += [{"repo": repo, "since": None, "numbers": numbers} for repo, numbers in singles.items()]
     summary["repos"] += list(singles)
     RawStore(settings.raw_url).write_plan(run_key_for(run_id), summary)
@@ -156,18 +142,18 @@ def single_pull_requests(refs: list[str], whole_repos: list[str]) -> dict[str, l
     return {repo: numbers for repo, numbers in singles.items() if numbers}
 
 
-def extract_repository(repo: str, since: str | None, params: Mapping[str, Any], run_id: str,
+def extract_repository(repo: str, since: str | None, options: RunOptions, run_id: str,
                        settings: Settings | None = None,
                        numbers: list[int] | None = None) -> dict[str, Any]:
     """Extract one repository from ``since`` (None: its whole history).
 
-    >>> # extract_repository("acme/api", None, {"page_size": 50}, "manual__1")
+    >>> # extract_repository("acme/api", None, RunOptions(page_size=50), "manual__1")
     """
     job = {"repo": repo, "since": since, "numbers": numbers or []}
-    return extract_jobs([job], params, run_id, settings)[0]
+    return extract_jobs([job], options, run_id, settings)[0]
 
 
-def extract_jobs(jobs: list[dict[str, Any]], params: Mapping[str, Any], run_id: str,
+def extract_jobs(jobs: list[dict[str, Any]], options: RunOptions, run_id: str,
                  settings: Settings | None = None) -> list[dict[str, Any]]:
     """Extract each job's repository with one client; return their manifests.
 
@@ -176,11 +162,7 @@ def extract_jobs(jobs: list[dict[str, Any]], params: Mapping[str, Any], run_id: 
     org with more repositories than Airflow should map gets several per task.
     """
     from pr_warehouse.client.errors import GitHubError, RateLimitWait
-    from pr_warehouse.extract.pull_requests import (
-        DEFAULT_PAGE_SIZE,
-        ExtractRequest,
-        extract_repository as run,
-    )
+    from pr_warehouse.extract.pull_requests import ExtractRequest, extract_repository as run
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
@@ -194,9 +176,9 @@ def extract_jobs(jobs: list[dict[str, Any]], params: Mapping[str, Any], run_id: 
             request = ExtractRequest(
                 repo=repo,
                 run_key=run_key,
-                page_size=int(params.get("page_size") or DEFAULT_PAGE_SIZE),
+                page_size=options.page_size,
                 since=parse_since(job.get("since")),
-                use_cache=bool(params.get("use_cache", True)) and not params.get("full_refresh"),
+                use_cache=options.reuse_pages,
                 numbers=tuple(job.get("numbers") or ()),
             )
             started = datetime.now(timezone.utc)
@@ -253,7 +235,7 @@ def flatten(manifests: list[list[dict[str, Any]] | None] | None) -> list[dict[st
 
 
 def load(manifests: list[dict[str, Any]] | None, tasks: list[dict[str, Any]] | None,
-         params: Mapping[str, Any], run_id: str,
+         options: RunOptions, run_id: str,
          settings: Settings | None = None) -> dict[str, Any]:
     """Load the run's pages; failed and skipped repositories are recorded, not loaded."""
     from pr_warehouse.load.duckdb_loader import load_manifests
@@ -274,8 +256,8 @@ def load(manifests: list[dict[str, Any]] | None, tasks: list[dict[str, Any]] | N
     skipped = [{"repo": r, "status": "skipped", "pages": []} for r in sync_plan["skipped"]]
     report = load_manifests(
         settings.duckdb_path, store, [got[r] for r in repos] + skipped, run_id=run_id,
-        clear_repos=repos + list(sync_plan["skipped"]) if params.get("clear") else None,
-        plan=sync_plan,
+        clear_repos=repos + list(sync_plan["skipped"]) if options.clear else None,
+        plan=sync_plan, memory_limit=settings.duckdb_memory_limit,
     )
     if report.corrupt_pages:
         # The good pages are committed; these need a fresh fetch, which retrying this
@@ -301,7 +283,7 @@ def transform(as_of: datetime | None, settings: Settings | None = None) -> str:
 
 def publish(settings: Settings | None = None) -> str:
     """Publish the read-only snapshot analysts open."""
-    from pr_warehouse.transform.dbt import publish_snapshot
+    from pr_warehouse.publish.snapshot import publish_snapshot
 
     settings = settings or Settings.from_env()
     return str(publish_snapshot(settings.duckdb_path, settings.snapshot_path))

@@ -2,8 +2,8 @@
 
 GitHub's naming rules: an owner login is 1-39 characters of letters, digits and hyphens;
 a repository name is letters, digits, ``.``, ``_`` and ``-``, but never ``.`` or ``..``.
-The same patterns are the DAG's Param schema, so the UI rejects a bad name before any
-request is sent.
+The same patterns (``pr_warehouse.constants``) are the DAG's Param schema, so the UI
+rejects a bad name before any request is sent.
 
 >>> parse_repo("apache/airflow")
 RepoRef(owner='apache', name='airflow')
@@ -21,11 +21,8 @@ from typing import NamedTuple
 
 import yaml
 
-OWNER_PATTERN = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})"
-NAME_PATTERN = r"(?!\.\.?$)[A-Za-z0-9._-]{1,100}"
-REPO_PATTERN = rf"^{OWNER_PATTERN}/{NAME_PATTERN}$"
-LOGIN_PATTERN = rf"^{OWNER_PATTERN}$"
-PULL_REQUEST_PATTERN = rf"^{OWNER_PATTERN}/{NAME_PATTERN}#[1-9][0-9]*$"
+from pr_warehouse.constants import LOGIN_PATTERN, REPO_PATTERN
+
 
 _REPO_RE = re.compile(REPO_PATTERN)
 _LOGIN_RE = re.compile(LOGIN_PATTERN)

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pr_warehouse.constants import DEFAULT_DUCKDB_MEMORY_LIMIT
 from pr_warehouse.pages import complete_nested_lists, truncated_connections
 from pr_warehouse.queries.builders import NESTED_CONNECTIONS
 
@@ -55,15 +55,18 @@ class LoadReport:
         return dict(self.__dict__)
 
 
-def duckdb_config() -> dict[str, str]:
+def duckdb_config(memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> dict[str, str]:
     """Connection settings for the load.
 
     DuckDB's default memory limit is 80% of RAM, and it keeps what it may; a bound makes it
     evict (and spill to ``<db>.tmp``) instead, so the load stays lean beside Airflow's
-    workers. ``PR_WAREHOUSE_DUCKDB_MEMORY_LIMIT`` overrides it.
+    workers (``Settings.duckdb_memory_limit``).
+
+    >>> duckdb_config("4GB")["memory_limit"]
+    '4GB'
     """
     return {
-        "memory_limit": os.environ.get("PR_WAREHOUSE_DUCKDB_MEMORY_LIMIT", "2GB"),
+        "memory_limit": memory_limit,
         # Row order within the raw table carries no meaning; not keeping it saves memory.
         "preserve_insertion_order": "false",
     }
@@ -206,6 +209,7 @@ def load_manifests(
     clear_repos: list[str] | None = None,
     loaded_at: datetime | None = None,
     plan: Mapping[str, Any] | None = None,
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
 ) -> LoadReport:
     """Load every page the manifests list, record the sync runs, all in one transaction."""
     import duckdb
@@ -220,7 +224,7 @@ def load_manifests(
     report.pages = len(pages)
 
     duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(duckdb_path), config=duckdb_config())
+    con = duckdb.connect(str(duckdb_path), config=duckdb_config(memory_limit))
     try:
         _register_store(con, store)
         ensure_schema(con)

@@ -28,6 +28,7 @@ from pr_warehouse.pages import (
     pull_request_nodes,
     truncated_connections,
 )
+from pr_warehouse.constants import DEFAULT_PAGE_SIZE
 from pr_warehouse.queries import load_query
 from pr_warehouse.queries.builders import FOLLOWUP_BATCH, nested_connection_query
 
@@ -36,11 +37,6 @@ if TYPE_CHECKING:
     from pr_warehouse.storage import RawStore
 
 log = logging.getLogger(__name__)
-
-# GitHub charges round((1 + 5n) / 100) points for an n-PR page of PullRequestFields (one
-# request for the page, one per PR for each of its 5 nested lists): 29 is the largest page
-# that costs 1 point, 34 points per 1,000 PRs against 60 at 50 and 50 at 100 (make bench).
-DEFAULT_PAGE_SIZE = 29
 
 # A PR updated while we page moves ahead of the cursor; this overlap re-reads a margin
 # below the watermark so clock skew between GitHub's shards cannot hide an update.

@@ -1,4 +1,4 @@
-"""Run dbt as a subprocess and publish the warehouse snapshot.
+"""Run dbt as a subprocess.
 
 dbt runs in its own process so DuckDB's single-writer lock is held only while dbt works
 (an in-process ``dbtRunner`` keeps the file locked for the rest of the Airflow task).
@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -74,16 +73,3 @@ def run_dbt(settings: Settings, args: list[str], variables: dict[str, Any] | Non
     if proc.returncode != 0:
         raise DbtFailed(f"dbt {' '.join(args)} exited {proc.returncode}:\n" + "\n".join(tail))
 
-
-def publish_snapshot(source: Path, target: Path) -> Path:
-    """Copy the warehouse to ``target`` atomically, for readers.
-
-    DuckDB allows one writer per file: analysts open the snapshot (read-only) and never
-    block the pipeline, nor see a half-written state; the rename is atomic on one volume.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
-    log.info("published snapshot %s", target)
-    return target

@@ -4,14 +4,14 @@ It answers the product's queries (and any other schema-valid query) from a
 deterministic in-memory :class:`World`, over real HTTP, with GitHub's validation,
 pagination rules, cost formula, rate limits, error shapes and injectable faults.
 
->>> from pr_warehouse.emulator import EmulatorServer, build_world
+>>> from github_emulator import EmulatorServer, build_world
 >>> world = build_world()                       # the demo org "acme"
 >>> with EmulatorServer(world) as server:       # http://127.0.0.1:<port>/graphql
 ...     _ = server.url                          # token: "emulator-token"
 >>> server.ledger.requests
 0
 
-Run one from a shell: ``python -m pr_warehouse.emulator --port 8765``.
+Run one from a shell: ``python -m github_emulator --port 8765``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The emulator's HTTP server: GitHub's GraphQL endpoint on loopback.
 
->>> from pr_warehouse.emulator import EmulatorServer, build_world
+>>> from github_emulator import EmulatorServer, build_world
 >>> import requests
 >>> with EmulatorServer(build_world()) as server:
 ...     r = requests.post(server.url, json={"query": "{ viewer { login } }"},
@@ -43,7 +43,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
-from ..github_schema import load_schema
+from .schema import load_schema
 from .cost import QueryCost, node_limit_message, query_cost, select_operation
 from .errors import (
     BAD_CREDENTIALS,

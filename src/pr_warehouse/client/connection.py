@@ -21,9 +21,8 @@ from dataclasses import fields, replace
 from pr_warehouse.client.errors import MissingToken
 from pr_warehouse.client.graphql import GraphQLClient
 from pr_warehouse.client.models import ClientSettings
+from pr_warehouse.constants import DEFAULT_GITHUB_CONN_ID, GITHUB_GRAPHQL_URL
 
-DEFAULT_GRAPHQL_URL = "https://api.github.com/graphql"
-DEFAULT_CONN_ID = "github_default"
 
 
 def graphql_url(host: str | None) -> str:
@@ -38,7 +37,7 @@ def graphql_url(host: str | None) -> str:
     """
     host = (host or "").strip()
     if not host:
-        return DEFAULT_GRAPHQL_URL
+        return GITHUB_GRAPHQL_URL
     if "://" not in host:
         return f"https://{host}"
     return host
@@ -49,7 +48,7 @@ def missing_token_message(conn_id: str, problem: str) -> str:
     env = f"AIRFLOW_CONN_{conn_id.upper()}"
     return (
         f"no GitHub token: Airflow connection {conn_id!r} {problem}. Set it, e.g. "
-        f"{env}='{{\"conn_type\": \"http\", \"host\": \"{DEFAULT_GRAPHQL_URL}\", "
+        f"{env}='{{\"conn_type\": \"http\", \"host\": \"{GITHUB_GRAPHQL_URL}\", "
         f"\"password\": \"<token>\"}}', or export GITHUB_TOKEN before `make run`"
     )
 
@@ -74,7 +73,7 @@ def settings_from_extra(extra: dict[str, object], base: ClientSettings | None = 
 
 
 def client_from_connection(
-    conn_id: str = DEFAULT_CONN_ID, settings: ClientSettings | None = None
+    conn_id: str = DEFAULT_GITHUB_CONN_ID, settings: ClientSettings | None = None
 ) -> GraphQLClient:
     """A ``GraphQLClient`` for the URL and token of Airflow connection ``conn_id``.
 

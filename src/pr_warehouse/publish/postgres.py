@@ -35,7 +35,6 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-CONN_ID = "warehouse_postgres"
 SCHEMA = "analytics"
 BOOKKEEPING_TABLE = "_published"
 COPY_CHUNK = 1 << 20
@@ -330,12 +329,16 @@ def connection_exists(conn_id: str) -> bool:
 
 
 def publish_postgres(snapshot_path: str | Path | None = None, run_id: str | None = None,
-                     conn_id: str = CONN_ID) -> dict[str, Any]:
+                     conn_id: str | None = None) -> dict[str, Any]:
     """The DAG's ``publish_postgres`` task: publish when ``conn_id`` exists, else skip.
 
     Optional by design: without the connection the task logs why and succeeds, so a
     laptop deployment needs no Postgres.
     """
+    from pr_warehouse.config import Settings
+
+    settings = Settings.from_env()
+    conn_id = conn_id or settings.postgres_conn_id
     if not connection_exists(conn_id):
         reason = (f"no Airflow connection {conn_id!r}: marts not copied to Postgres "
                   "(create it to publish them for BI tools)")
@@ -343,9 +346,7 @@ def publish_postgres(snapshot_path: str | Path | None = None, run_id: str | None
         return PublishReport(published=False, reason=reason).as_dict()
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-    from pr_warehouse.config import Settings
-
-    path = Path(snapshot_path) if snapshot_path else Settings.from_env().snapshot_path
+    path = Path(snapshot_path) if snapshot_path else settings.snapshot_path
     conn = PostgresHook(postgres_conn_id=conn_id).get_conn()
     try:
         return publish_marts(path, conn, run_id=run_id).as_dict()

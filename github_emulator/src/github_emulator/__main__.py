@@ -1,4 +1,4 @@
-"""Serve the demo world until killed: ``python -m pr_warehouse.emulator --port 8765``.
+"""Serve the demo world until killed: ``python -m github_emulator --port 8765``.
 
 Prints the endpoint URL on stdout (one flushed line) once it accepts requests, so a
 parent process can read it; everything else goes to logging (stderr).
@@ -18,7 +18,7 @@ from .server import EmulatorServer
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pr_warehouse.emulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m github_emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default loopback)")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--seed", type=int, default=0, help="world seed (default 0)")

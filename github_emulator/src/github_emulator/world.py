@@ -4,7 +4,7 @@ Plain dataclasses with snake_case fields; :mod:`.resolvers` renders them with Gi
 schema names. The world has its own clock (``world.now``, tz-aware UTC, never the wall
 clock) so scenarios are reproducible: tests move time and mutate the world between runs.
 
->>> from pr_warehouse.emulator import build_world
+>>> from github_emulator import build_world
 >>> world = build_world()
 >>> pr = world.add_pull_request("acme/docs", title="Fix typo", author="alice")
 >>> _ = world.advance(hours=2)
@@ -378,7 +378,7 @@ ActorRef = str | Actor | None
 class World:
     """Everything the emulator serves, plus the clock and the mutators tests use.
 
-    Build one with :func:`pr_warehouse.emulator.build_world`; an empty ``World()`` is
+    Build one with :func:`github_emulator.build_world`; an empty ``World()`` is
     valid too (add owners with :meth:`add_owner`).
     """
 

@@ -6,7 +6,7 @@ connection is requested once per parent item, so a connection nested in another 
 costs as many requests as the parent can return. The node count (max 500,000) is the
 sum, over connections, of the items they can return.
 
->>> from pr_warehouse.github_schema import load_schema
+>>> from github_emulator.schema import load_schema
 >>> from graphql import parse
 >>> doc = parse('''{ viewer { repositories(first: 100) { nodes {
 ...   issues(first: 50) { nodes { labels(first: 60) { nodes { name } } } } } } } }''')

@@ -1,0 +1,296 @@
+"""Command line for the README's commands: ``make demo``, ``make run``, ``make sql``.
+
+``demo`` starts the bundled GitHub emulator, runs the DAG once with ``airflow dags test``
+and prints one line per task as it finishes, then a summary of the marts; Airflow's own
+log goes to a file whose path it prints. ``run`` does the same against real GitHub with the
+token from ``GITHUB_TOKEN``. ``pool`` creates the Airflow pool the extracts run in.
+
+Example::
+
+    pr-warehouse demo
+    GITHUB_TOKEN=... pr-warehouse run --repos apache/airflow
+    pr-warehouse sql "select * from analytics.mart_assignee_workload"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pr_warehouse.config import Settings
+from pr_warehouse.constants import DAG_ID, DEFAULT_PAGE_SIZE, DEFAULT_POOL_SLOTS
+
+log = logging.getLogger("pr_warehouse.cli")
+
+DEMO_TOKEN = "emulator-token"
+POLL_SECONDS = 0.5
+
+
+class NothingToSync(SystemExit):
+    """``run`` was given no repositories, organizations or project."""
+
+
+def github_connection(url: str, token: str) -> str:
+    """The ``AIRFLOW_CONN_<ID>`` value (JSON form) for an endpoint and token.
+
+    >>> json.loads(github_connection("", "t"))["password"]
+    't'
+    """
+    return json.dumps({"conn_type": "http", "host": url, "password": token})
+
+
+def connection_env_var(conn_id: str) -> str:
+    """The environment variable Airflow reads a connection from.
+
+    >>> connection_env_var("github_default")
+    'AIRFLOW_CONN_GITHUB_DEFAULT'
+    """
+    return f"AIRFLOW_CONN_{conn_id.upper()}"
+
+
+def airflow_exe() -> str:
+    """The ``airflow`` CLI of this interpreter's environment."""
+    return str(Path(sys.executable).with_name("airflow"))
+
+
+# -- following a run: one line per finished task ---------------------------------------------
+
+
+def task_line(task_id: str, label: str | None, state: str, seconds: float | None,
+              value: Any) -> str:
+    """One finished task, as a person wants to read it.
+
+    >>> task_line("extract", "acme/api", "success", 1.24,
+    ...           [{"repo": "acme/api", "pull_requests": 300, "points_spent": 11}])
+    '  ✔ extract[acme/api]               1.2 s   300 PRs, 11 points'
+    >>> task_line("load", None, "failed", 0.5, None)
+    '  ✘ load                            0.5 s   failed'
+    """
+    mark = {"success": "✔", "skipped": "·"}.get(state, "✘")
+    name = f"{task_id}[{label}]" if label else task_id
+    took = f"{seconds:5.1f} s" if seconds is not None else "    ? s"
+    return f"  {mark} {name:<30}{took}   {describe(task_id, state, value)}".rstrip()
+
+
+def describe(task_id: str, state: str, value: Any) -> str:
+    """What a task's XCom says, in a few words.
+
+    >>> describe("resolve_repositories", "success", ["a/b", "c/d"])
+    '2 repositories'
+    >>> describe("load", "success", {"pull_requests_seen": 9, "rows_written": 4, "pages": 2})
+    '2 pages, 9 PRs seen, 4 rows written'
+    """
+    if state != "success":
+        return state
+    if task_id == "resolve_repositories" and isinstance(value, list):
+        return f"{len(value)} repositories"
+    if task_id == "plan" and isinstance(value, list):
+        return f"{sum(len(t.get('jobs') or []) for t in value)} to extract"
+    if task_id == "extract" and isinstance(value, list):
+        prs = sum(m.get("pull_requests") or 0 for m in value)
+        points = sum(m.get("points_spent") or 0 for m in value)
+        return f"{prs} PRs, {points} points"
+    if task_id == "load" and isinstance(value, dict):
+        return (f"{value.get('pages', 0)} pages, {value.get('pull_requests_seen', 0)} PRs seen, "
+                f"{value.get('rows_written', 0)} rows written")
+    if task_id == "publish_postgres" and isinstance(value, dict) and not value.get("published"):
+        return "skipped (no Postgres connection)"
+    return ""
+
+
+def finished_tasks(since: datetime) -> Iterator[tuple[str, str | None, str, float | None, Any]]:
+    """Task instances of this DAG's runs started since ``since`` that finished, with their
+    return values, read through Airflow's own models (SQLite or Postgres alike)."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import and_, select
+
+    done = ("success", "failed", "upstream_failed", "skipped")
+    query = (
+        select(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.rendered_map_index,
+               TaskInstance.state, TaskInstance.start_date, TaskInstance.end_date,
+               XComModel.value)
+        .join(DagRun, and_(DagRun.dag_id == TaskInstance.dag_id,
+                           DagRun.run_id == TaskInstance.run_id))
+        .outerjoin(XComModel, and_(XComModel.dag_id == TaskInstance.dag_id,
+                                   XComModel.run_id == TaskInstance.run_id,
+                                   XComModel.task_id == TaskInstance.task_id,
+                                   XComModel.map_index == TaskInstance.map_index,
+                                   XComModel.key == "return_value"))
+        .where(TaskInstance.dag_id == DAG_ID, DagRun.start_date >= since,
+               TaskInstance.state.in_(done))
+        .order_by(TaskInstance.end_date)
+    )
+    with create_session() as session:
+        rows = session.execute(query).all()
+    for task_id, map_index, label, state, start, end, value in rows:
+        if isinstance(value, (str, bytes)):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = None
+        seconds = (end - start).total_seconds() if start and end else None
+        yield task_id, (label or str(map_index)) if map_index >= 0 else None, str(state), seconds, value
+
+
+def follow(process: subprocess.Popen[bytes], since: datetime) -> None:
+    """Print each task as it finishes until ``process`` (``airflow dags test``) exits."""
+    shown: set[tuple[str, str | None]] = set()
+
+    def show_new() -> None:
+        try:
+            rows = list(finished_tasks(since))
+        except Exception as exc:  # a locked SQLite file mid-write: try again next tick
+            log.debug("metadata DB not readable yet: %s", exc)
+            return
+        for task_id, label, state, seconds, value in rows:
+            if (task_id, label) not in shown:
+                shown.add((task_id, label))
+                print(task_line(task_id, label, state, seconds, value), flush=True)
+
+    while process.poll() is None:
+        show_new()
+        time.sleep(POLL_SECONDS)
+    show_new()
+
+
+def run_dag(conf: dict[str, Any], connection: str, settings: Settings, log_file: Path) -> int:
+    """``airflow dags test`` with ``conf``; Airflow's output goes to ``log_file``."""
+    env = {**os.environ, connection_env_var(settings.github_conn_id): connection}
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_file, "ab") as out:
+        subprocess.run([airflow_exe(), "db", "migrate"], env=env, stdout=out,
+                       stderr=subprocess.STDOUT, check=True)
+        started = datetime.now(timezone.utc)
+        print(f"Running DAG {DAG_ID} (Airflow's full log: {log_file})", flush=True)
+        process = subprocess.Popen([airflow_exe(), "dags", "test", DAG_ID, "-c", json.dumps(conf)],
+                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+        follow(process, started)
+    return process.returncode
+
+
+# -- after the run -----------------------------------------------------------------------------
+
+
+def mart_summary(path: Path) -> list[str]:
+    """One line per table in ``analytics``: its name and row count."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'analytics' "
+            "order by table_name").fetchall()]
+        counts = [(t, con.execute(f'select count(*) from analytics."{t}"').fetchall()[0][0])
+                  for t in tables]
+    finally:
+        con.close()
+    return [f"  analytics.{table:<40}{rows:>8,} rows" for table, rows in counts]
+
+
+def query_snapshot(path: Path, sql: str) -> int:
+    """Print a query's result from the snapshot (read-only: never blocks the pipeline)."""
+    import duckdb
+
+    if not path.exists():
+        print(f"no snapshot at {path}: run `make demo` or the DAG first", file=sys.stderr)
+        return 1
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con.sql(sql).show(max_width=200, max_rows=100)
+    finally:
+        con.close()
+    return 0
+
+
+def create_pool(settings: Settings, slots: int) -> int:
+    """Create (or resize) the pool the extracts run in: a task in a missing pool never runs."""
+    return subprocess.run([airflow_exe(), "pools", "set", settings.pool, str(slots),
+                           "Concurrent extracts against GitHub's API"]).returncode
+
+
+def run_conf(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """The DAG conf of ``run``; nothing to sync is an error that says what to pass."""
+    if not (args.repos or args.orgs or args.project):
+        raise NothingToSync(
+            "nothing to sync: pass REPOS=\"owner/name ...\", ORGS=\"org ...\" or PROJECT=<preset> "
+            f"(presets: {settings.projects_file}), e.g.\n"
+            "  GITHUB_TOKEN=ghp_... make run REPOS=\"apache/airflow dbt-labs/dbt-core\"")
+    return {"repos": args.repos, "orgs": args.orgs, "project": args.project,
+            "page_size": args.page_size}
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="pr-warehouse", description=__doc__.split("\n\n")[0])
+    sub = root.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="run once against the bundled emulator")
+    run = sub.add_parser("run", help="run once against GitHub (GITHUB_TOKEN)")
+    run.add_argument("--repos", nargs="*", default=[])
+    run.add_argument("--orgs", nargs="*", default=[])
+    run.add_argument("--project")
+    run.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE)
+    sql = sub.add_parser("sql", help="query the read-only snapshot analysts use")
+    sql.add_argument("query")
+    pool = sub.add_parser("pool", help="create the Airflow pool the extracts run in")
+    pool.add_argument("--slots", type=int, default=DEFAULT_POOL_SLOTS)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings.from_env()
+    if args.command == "sql":
+        return query_snapshot(settings.snapshot_path, args.query)
+    if args.command == "pool":
+        return create_pool(settings, args.slots)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    log_file = settings.home / "data" / "logs" / f"{args.command}-{stamp}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    # Our own and the emulator's log lines go to the same file as Airflow's.
+    logging.basicConfig(level=logging.INFO, filename=log_file,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    with ExitStack() as stack:
+        if args.command == "demo":
+            try:
+                from github_emulator import EmulatorServer, build_world
+            except ImportError:
+                raise SystemExit("the demo needs the bundled emulator (github_emulator/): "
+                                 "`make demo` installs it") from None
+            server = stack.enter_context(EmulatorServer(build_world(), tokens={DEMO_TOKEN}))
+            print(f"GitHub emulator at {server.url}")
+            connection = github_connection(server.url, DEMO_TOKEN)
+            conf: dict[str, Any] = {"project": "demo"}
+        else:
+            conf = run_conf(args, settings)
+            if not settings.github_token:
+                raise SystemExit("GITHUB_TOKEN is not set: `GITHUB_TOKEN=ghp_... make run "
+                                 "REPOS=owner/name` (a token with read access to the repos)")
+            connection = github_connection(settings.github_graphql_url, settings.github_token)
+        status = run_dag(conf, connection, settings, log_file)
+    if status != 0:
+        print(f"\nThe run failed (airflow exited {status}); the task marked ✘ says where. "
+              f"Full log: {log_file}")
+        return status
+    print(f"\nMarts in the snapshot analysts open ({settings.snapshot_path}):")
+    print("\n".join(mart_summary(settings.snapshot_path)))
+    print(f"\nWarehouse: {settings.duckdb_path}\nAirflow's full log: {log_file}\n"
+          "Query it: make sql Q=\"select * from analytics.mart_assignee_workload\"")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Every environment variable the product reads, read here and nowhere else.
+
+Read at call time (never at import time); every setting has an embedded default, so
+``make demo`` needs no configuration. The README's configuration table lists exactly
+:data:`ENVIRONMENT` (a test holds the two to the same list).
+
+>>> s = Settings.from_env({"PR_WAREHOUSE_HOME": "/srv/prw"})
+>>> s.raw_url, str(s.duckdb_path)
+('file:///srv/prw/data/raw', '/srv/prw/data/warehouse.duckdb')
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pr_warehouse.constants import (
+    DEFAULT_DUCKDB_MEMORY_LIMIT,
+    DEFAULT_GITHUB_CONN_ID,
+    DEFAULT_MAX_EXTRACT_TASKS,
+    DEFAULT_POOL,
+    DEFAULT_POSTGRES_CONN_ID,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# src/pr_warehouse -> the checkout's root (editable install); an installed image sets
+# PR_WAREHOUSE_HOME instead.
+DEFAULT_HOME = PACKAGE_DIR.parent.parent
+
+# Every variable Settings reads, with what it sets (the README's configuration table).
+ENVIRONMENT: dict[str, str] = {
+    "PR_WAREHOUSE_HOME": "the project folder (holds `data/`, `dbt/`, `projects.yaml`)",
+    "PR_WAREHOUSE_RAW_URL": "raw pages; `s3://<conn_id>@<bucket>/<prefix>` works too",
+    "PR_WAREHOUSE_DUCKDB": "the warehouse (one writer: the DAG)",
+    "PR_WAREHOUSE_SNAPSHOT": "the read-only copy analysts open",
+    "PR_WAREHOUSE_DBT_DIR": "the dbt project",
+    "PR_WAREHOUSE_PROJECTS": "presets for the `project` Param",
+    "PR_WAREHOUSE_GITHUB_CONN_ID": "the Airflow connection holding GitHub's URL and token",
+    "PR_WAREHOUSE_POSTGRES_CONN_ID": "the Airflow connection marts are published to (optional)",
+    "PR_WAREHOUSE_POOL": "the Airflow pool extracts run in",
+    "PR_WAREHOUSE_MAX_EXTRACT_TASKS": "beyond this many repositories, several share a mapped extract task",
+    "PR_WAREHOUSE_DUCKDB_MEMORY_LIMIT": "DuckDB's memory limit during the load (higher: faster big loads)",
+    "GITHUB_TOKEN": "`make run` only: the token the CLI puts into the GitHub connection",
+    "GITHUB_GRAPHQL_URL": "`make run` only: GitHub Enterprise Server's GraphQL URL (empty: github.com)",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Locations and knobs of one deployment."""
+
+    home: Path
+    raw_url: str
+    duckdb_path: Path
+    snapshot_path: Path
+    dbt_dir: Path
+    projects_file: Path
+    github_conn_id: str = DEFAULT_GITHUB_CONN_ID
+    postgres_conn_id: str = DEFAULT_POSTGRES_CONN_ID
+    pool: str = DEFAULT_POOL
+    max_extract_tasks: int = DEFAULT_MAX_EXTRACT_TASKS
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    # Only the CLI uses these (it builds the Airflow connection from them); repr=False
+    # keeps the token out of any log line that prints the settings.
+    github_token: str | None = field(default=None, repr=False)
+    github_graphql_url: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``env`` (default: ``os.environ``)."""
+        env = os.environ if env is None else env
+        home = Path(env.get("PR_WAREHOUSE_HOME") or DEFAULT_HOME)
+        data = home / "data"
+        duckdb_path = Path(env.get("PR_WAREHOUSE_DUCKDB") or data / "warehouse.duckdb")
+        return cls(
+            home=home,
+            raw_url=env.get("PR_WAREHOUSE_RAW_URL") or (data / "raw").as_uri(),
+            duckdb_path=duckdb_path,
+            snapshot_path=Path(
+                env.get("PR_WAREHOUSE_SNAPSHOT")
+                or duckdb_path.with_name(duckdb_path.stem + ".snapshot.duckdb")
+            ),
+            dbt_dir=Path(env.get("PR_WAREHOUSE_DBT_DIR") or home / "dbt"),
+            projects_file=Path(env.get("PR_WAREHOUSE_PROJECTS") or home / "projects.yaml"),
+            github_conn_id=env.get("PR_WAREHOUSE_GITHUB_CONN_ID") or DEFAULT_GITHUB_CONN_ID,
+            postgres_conn_id=env.get("PR_WAREHOUSE_POSTGRES_CONN_ID") or DEFAULT_POSTGRES_CONN_ID,
+            pool=env.get("PR_WAREHOUSE_POOL") or DEFAULT_POOL,
+            max_extract_tasks=int(env.get("PR_WAREHOUSE_MAX_EXTRACT_TASKS")
+                                  or DEFAULT_MAX_EXTRACT_TASKS),
+            duckdb_memory_limit=(env.get("PR_WAREHOUSE_DUCKDB_MEMORY_LIMIT")
+                                 or DEFAULT_DUCKDB_MEMORY_LIMIT),
+            github_token=env.get("GITHUB_TOKEN") or None,
+            github_graphql_url=env.get("GITHUB_GRAPHQL_URL") or "",
+        )
