@@ -5,6 +5,10 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
+# pytest-xdist workers: each is its own process with its own Airflow home and metadata DB
+# (tests/conftest.py), so no Airflow state is shared; whole files go to one worker so a
+# module's fixtures (a dbt build, a pipeline run) are set up once.
+PYTEST_WORKERS ?= auto
 
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
@@ -50,7 +54,7 @@ test: venv chromium
 	@set -uo pipefail; \
 	dsn="$$(bash scripts/postgres.sh start)" || { echo "make test: PostgreSQL did not start;" \
 	  "its tests will be skipped (see the reason in pytest's summary)" >&2; dsn=""; }; \
-	status=0; PR_WAREHOUSE_TEST_PG_DSN="$$dsn" $(VENV)/bin/pytest $(PYTEST_ARGS) || status=$$?; \
+	status=0; PR_WAREHOUSE_TEST_PG_DSN="$$dsn" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=10 $(PYTEST_ARGS) || status=$$?; \
 	bash scripts/postgres.sh stop || true; \
 	exit $$status
 

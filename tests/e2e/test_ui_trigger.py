@@ -218,6 +218,9 @@ def test_trigger_form_in_a_real_browser_runs_the_dag(airflow_stack: Stack) -> No
             page.get_by_role("button", name="Trigger Dag").first.click()
             dialog = page.get_by_role("dialog")
             expect(dialog).to_be_visible()
+            # The Params sit in collapsed sections (`section=`): open the two we fill.
+            for section in ("What to sync", "Tuning"):
+                dialog.get_by_role("button", name=section).click()
             # An array-of-strings Param is a textarea, one item per line (its <label for>
             # does not match the field, so it is found by id).
             repos = dialog.locator("#element_repos")
