@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "pool":
         return create_pool(settings, args.slots)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    log_file = settings.home / "data" / "logs" / f"{args.command}-{stamp}.log"
+    log_file = settings.duckdb_path.parent / "logs" / f"{args.command}-{stamp}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     # Our own and the emulator's log lines go to the same file as Airflow's.
     logging.basicConfig(level=logging.INFO, filename=log_file,
