@@ -68,14 +68,14 @@ def _named(base: alt.Chart, columns: list[str]) -> alt.Chart:
 
 
 def _js(text: str) -> str:
-    """A JavaScript string literal.
+    """A string literal in Vega's expression language (JavaScript's syntax).
 
-    >>> _js("it's")
-    '"it\\'s"'
+    >>> print(_js('say "hi"'))
+    "say \\"hi\\""
     """
     import json
 
-    return json.dumps(text).replace("'", "\\'")
+    return json.dumps(text)
 
 
 def _order(columns: list[str]) -> list[str]:

@@ -186,8 +186,8 @@ class Where:
     """SQL conditions and their parameters, built from the filters per query.
 
     >>> w = Where().add("p.repo = ?", "acme/api").add("p.author_kind <> 'Bot'")
-    >>> w.sql(), w.params
-    ('where p.repo = ? and p.author_kind <> \\'Bot\\'', ('acme/api',))
+    >>> print(w.sql(), w.params)
+    where p.repo = ? and p.author_kind <> 'Bot' ('acme/api',)
     """
 
     conditions: tuple[str, ...] = ()
