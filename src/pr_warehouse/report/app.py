@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 SCRIPT_CACHE_SECONDS = 86_400
 
 
-def _login_required() -> list[Depends]:
+def _login_required() -> list[Any]:
     """Airflow's own check that the caller is signed in (only inside its API server)."""
     from airflow.api_fastapi.core_api.security import requires_authenticated
 
