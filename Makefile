@@ -18,7 +18,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # This machine sets PYTHONDONTWRITEBYTECODE; without compiled bytecode `import airflow` is 3x slower.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: venv demo run sql test chromium test-fast bench ui clean
+.PHONY: venv demo run sql report test chromium test-fast bench ui clean
 
 # The lock first, then the product and the emulator as editable packages:
 # --no-deps because the lock already holds every dependency, --no-build-isolation because
@@ -45,6 +45,10 @@ run: venv
 ## Query the analysts' snapshot: make sql Q="select * from analytics.mart_assignee_workload"
 sql: venv
 	$(VENV)/bin/pr-warehouse sql "$(Q)"
+
+## The charts of the PR analytics page as one self-contained HTML file, from the snapshot.
+report: venv
+	$(VENV)/bin/pr-warehouse report
 
 ## The test suite (what CI runs). Also sets up what some tests need from the system:
 ## a throwaway PostgreSQL on loopback (scripts/postgres.sh: Airflow's metadata DB and the
