@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 MASK = "***"
 #: secrets shorter than this are not masked (masking "abc" would mangle ordinary words);
@@ -82,6 +83,34 @@ def redact(text: str) -> str:
     return REDACTOR.redact(text)
 
 
+#: called with every secret registered (e.g. Airflow's ``mask_secret``, added by the code
+#: that reads the connection: this package must not import Airflow)
+SECRET_HOOKS: list[Callable[[str], None]] = []
+
+
+def add_secret_hook(hook: Callable[[str], None]) -> None:
+    """Also hand every secret registered from now on to ``hook`` (once per hook)."""
+    if hook not in SECRET_HOOKS:
+        SECRET_HOOKS.append(hook)
+
+
+def register_secret(secret: str | None) -> None:
+    """Mask ``secret`` wherever the filter runs and hand it to the hooks.
+
+    For secrets made at run time (a GitHub App's JWTs and installation tokens), which no
+    one configured and so no other masker knows.
+
+    >>> register_secret("ghs_runtime_secret_1")
+    >>> redact("token ghs_runtime_secret_1 issued")
+    'token *** issued'
+    """
+    if not secret or len(secret) < MIN_SECRET_LENGTH:
+        return
+    REDACTOR.add(secret)
+    for hook in SECRET_HOOKS:
+        hook(secret)
+
+
 def install_redaction(
     token: str | None, *targets: logging.Logger | logging.Handler
 ) -> None:
@@ -93,7 +122,7 @@ def install_redaction(
 
     >>> install_redaction("ghp_another_secret", *logging.getLogger().handlers)
     """
-    REDACTOR.add(token)
+    register_secret(token)
     chosen = targets or tuple(logging.getLogger(name) for name in DEFAULT_LOGGERS)
     for target in chosen:
         target.addFilter(REDACTOR)  # no-op when already installed
