@@ -1,4 +1,4 @@
-"""A safety net that keeps the GitHub token out of log lines.
+"""A safety net that keeps GitHub credentials (tokens, an App's key and JWTs) out of log lines.
 
 The client never logs headers and never puts the token in messages; this filter is the
 second line: any record passing through a logger or handler it is installed on has every
@@ -25,6 +25,7 @@ DEFAULT_LOGGERS = (
     "pr_warehouse.client",
     "pr_warehouse.client.graphql",
     "pr_warehouse.client.connection",
+    "pr_warehouse.client.auth",
     "urllib3",
     "urllib3.connectionpool",
     "urllib3.connection",
