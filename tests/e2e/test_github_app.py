@@ -4,7 +4,6 @@ spent, one revoked mid-run)."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -55,7 +54,6 @@ def test_an_app_whose_tokens_expire_mid_extract_loads_everything_once(
             "extra": {"app_id": APP_ID, "installation_id": str(INSTALLATION_ID),
                       "key_path": str(key_file)}},
     )
-    started = time.monotonic()
     run = pipeline.run({"repos": ["acme/api"], "page_size": 15})
     assert str(run.state) == "success", task_states(run)
     assert_warehouse_matches(pipeline, the_repo(pipeline, "acme/api"))
@@ -70,8 +68,6 @@ def test_an_app_whose_tokens_expire_mid_extract_loads_everything_once(
     # Every page was fetched exactly once (none lost, none refetched after a refresh).
     cursors = [(e.variables or {}).get("after") for e in pages if e.status == 200]
     assert len(cursors) == len(set(cursors)) == len(pages)
-    print(f"App run: {time.monotonic() - started:.0f}s, "
-          f"{len(pages)} pages, tokens issued {pipeline.emulator.credentials.issued_per_installation}")
 
 
 def test_a_provider_style_connection_with_a_token_reaches_the_ghes_graphql_path(
