@@ -123,3 +123,44 @@ def test_a_token_revoked_mid_run_is_dropped_and_the_run_succeeds(make_pipeline: 
     assert dropped and all("connection 'github_default' (password)" in m for m in dropped)
     assert all(TOKEN not in r.getMessage() and SECOND_TOKEN not in r.getMessage()
                for r in caplog.records)
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ({"app_id": APP_ID, "installation_id": "7", "key_path": "/nowhere/app.pem"},
+     "InvalidConnection: connection 'github_default': extra key_path '/nowhere/app.pem' cannot "
+     "be read"),
+    ({"app_id": APP_ID, "key_path": "/nowhere/app.pem"},
+     "InvalidConnection: connection 'github_default': extra app_id is set but installation_id "
+     "is not"),
+], ids=["unreadable-key-path", "no-installation-id"])
+def test_a_broken_app_connection_fails_fast_naming_it(make_pipeline: Any, extra: dict[str, Any],
+                                                     expected: str) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from pr_warehouse.options import RunOptions
+    from pr_warehouse.pipeline import plan
+
+    pipeline = make_pipeline(connection=lambda server: {
+        "conn_type": "github", "host": ghes_host(server), "extra": extra})
+    # AirflowFailException: no Airflow retries, the same connection fails the same way.
+    with pytest.raises(AirflowFailException, match=expected):
+        plan(["acme/api"], RunOptions(), "broken-app-run")
+    assert pipeline.emulator.ledger.requests == 0
+
+
+def test_an_app_key_github_does_not_know_fails_after_one_exchange(make_pipeline: Any) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from pr_warehouse.options import RunOptions
+    from pr_warehouse.pipeline import extract_repository
+
+    pipeline = make_pipeline(
+        credentials=app_credentials(lifetime=3600),
+        connection=lambda server: {
+            "conn_type": "github", "host": ghes_host(server),
+            "extra": {"app_id": APP_ID, "installation_id": INSTALLATION_ID,
+                      "private_key": key_pair("stranger")[0]}})
+    with pytest.raises(AirflowFailException,
+                       match="BadCredentials.*JWT was rejected.*could not be decoded"):
+        extract_repository("acme/docs", None, RunOptions(), "unknown-key-run")
+    assert [e.operation_name for e in pipeline.emulator.ledger.entries] == [TOKEN_ENDPOINT]
