@@ -186,7 +186,7 @@ class GraphQLClient:
         self._session = session if session is not None else self._new_session()
         #: every token, with what GitHub last said about each one's budget
         self.tokens = as_pool(token)
-        install_redaction(None)
+        install_redaction(None)  # the filter on our loggers; the pool registered the secrets
         # The token is not a session header: each request carries the one chosen for it.
         self._session.headers.update(
             {
@@ -285,8 +285,7 @@ class GraphQLClient:
         payload = json.dumps({"query": query, "variables": sent}).encode()
         while True:
             slot = call.slot = self.tokens.choose(self._clock())
-            # May fetch a GitHub App's installation token: its failures are this attempt's.
-            token = slot.source.token(self._clock())
+            token = self._token(call, slot, attempt)
             self.stats.requests += 1
             started = time.monotonic()
             reply, lost = self._post(payload, token, call.context)
@@ -308,7 +307,7 @@ class GraphQLClient:
                 break
             # A 401 costs nothing and carries no data: send the same request again with a
             # new installation token or another token; only the last token's 401 is final.
-            if not self.tokens.recover(slot, self._clock(), call.context):
+            if not self._recover(call, slot, attempt):
                 classified = BadCredentials(
                     f"{classified.message} [{slot.label}]", request_id=classified.request_id,
                     context=classified.context)
@@ -341,6 +340,21 @@ class GraphQLClient:
             reset_at=reset_at,
             attempts=attempt,
         )
+
+    def _token(self, call: _Call, slot: TokenSlot, attempt: int) -> str:
+        """``slot``'s token, fetching a GitHub App's installation token when due: a failed
+        exchange is this attempt's failure (retried with backoff, or fatal)."""
+        try:
+            return slot.source.token(self._clock())
+        except GitHubError as error:
+            self._fail(call, error, attempt)
+
+    def _recover(self, call: _Call, slot: TokenSlot, attempt: int) -> bool:
+        """``TokenPool.recover`` after a 401, its token exchange failing like ``_token``'s."""
+        try:
+            return self.tokens.recover(slot, self._clock(), call.context)
+        except GitHubError as error:
+            self._fail(call, error, attempt)
 
     def _post(
         self, payload: bytes, token: str, context: str
