@@ -15,7 +15,7 @@ appears in no message, repr or log line: labels name the connection, never the v
 
 >>> pool = TokenPool([StaticToken("ghp_first_token_1", "connection 'a' (password)"),
 ...                   StaticToken("ghp_second_token_2", "connection 'a' (tokens[0])")])
->>> now = utc_now()
+>>> now = datetime.now(timezone.utc)
 >>> first = pool.choose(now)
 >>> pool.record(first, remaining=10, reset_at=now + timedelta(hours=1))
 >>> pool.choose(now).label  # the other one has not told us its budget yet: more, maybe
@@ -28,14 +28,14 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 import requests
 
 from pr_warehouse.client.classify import classify_token_answer, parse_iso_utc, parse_json_object
 from pr_warehouse.client.errors import InvalidConnection, TokenExchangeFailed
-from pr_warehouse.client.models import ClientSettings, utc_now
+from pr_warehouse.client.models import ClientSettings
 from pr_warehouse.client.redaction import redact, register_secret
 
 log = logging.getLogger(__name__)
