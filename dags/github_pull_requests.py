@@ -22,8 +22,10 @@ Syncs pull requests from GitHub's GraphQL API into a DuckDB warehouse that analy
    beside the run's raw pages.
 7. **check_extracts**: fails the run, naming them, if any repository could not be extracted.
 
-GitHub credentials come from the Airflow connection `github_default` (token in *password*,
-GraphQL URL in *host*; empty means `https://api.github.com/graphql`). Extracts run in the
+GitHub credentials come from the Airflow connection `github_default`, in the GitHub
+provider's shape: a token in *password* or a GitHub App in the extras (`app_id`,
+`installation_id`, `private_key` or `key_path`); *host* empty (github.com), GitHub Enterprise
+Server's `https://HOST/api/v3`, or a GraphQL URL. Extracts run in the
 `github_api` pool, which bounds concurrent requests to GitHub.
 """
 

@@ -37,7 +37,8 @@ ENVIRONMENT: dict[str, str] = {
     "PR_WAREHOUSE_SNAPSHOT": "the read-only copy analysts open",
     "PR_WAREHOUSE_DBT_DIR": "the dbt project",
     "PR_WAREHOUSE_PROJECTS": "presets for the `project` Param",
-    "PR_WAREHOUSE_GITHUB_CONN_ID": "the Airflow connection holding GitHub's URL and token",
+    "PR_WAREHOUSE_GITHUB_CONN_ID": "the Airflow connection holding GitHub's URL and credentials "
+                                   "(several, pooled: comma-separated)",
     "PR_WAREHOUSE_POSTGRES_CONN_ID": "the Airflow connection marts are published to (optional)",
     "PR_WAREHOUSE_POOL": "the Airflow pool extracts run in",
     "PR_WAREHOUSE_MAX_EXTRACT_TASKS": "beyond this many repositories, several share a mapped extract task",

@@ -70,7 +70,11 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
     from github_emulator import EmulatorServer, build_world
 
     def factory(world: Any = None, *, token: str = TOKEN,
-                conn_extra: dict[str, Any] | None = None, **server_kwargs: Any) -> Pipeline:
+                conn_extra: dict[str, Any] | None = None,
+                connection: Callable[[Any], dict[str, Any]] | None = None,
+                **server_kwargs: Any) -> Pipeline:
+        """``connection(server)`` replaces the default ``github_default`` connection (a
+        provider-style or GitHub App one); ``credentials=`` goes to the emulator."""
         world = world or build_world()
         server = EmulatorServer(world, tokens={TOKEN}, **server_kwargs)
         server.start()
@@ -81,9 +85,10 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
         monkeypatch.setenv("PR_WAREHOUSE_RAW_URL", raw.as_uri())
         monkeypatch.setenv("PR_WAREHOUSE_DUCKDB", str(db))
         monkeypatch.setenv("PR_WAREHOUSE_SNAPSHOT", str(snapshot))
-        monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(
-            {"conn_type": "http", "host": server.url, "password": token,
-             "extra": conn_extra or {}}))
+        conn = connection(server) if connection is not None else {
+            "conn_type": "http", "host": server.url, "password": token,
+            "extra": conn_extra or {}}
+        monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
 
         def run(conf: dict[str, Any] | None = None, logical_date: datetime | None = None) -> Any:
             return github_dag.test(run_conf={**default_conf, **(conf or {})},

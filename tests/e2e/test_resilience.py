@@ -44,6 +44,41 @@ def _files_containing(root: Path, needle: bytes) -> list[str]:
     return [str(p) for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
+def assert_secrets_absent(secrets: list[str], pipeline, run, capfd, caplog,
+                          airflow_home: Path) -> None:
+    """None of ``secrets`` in captured output, log records, raw pages, Airflow's home (task
+    logs; the metadata DB with XCom, rendered template fields and task failures), XCom
+    values, or the warehouse (its tables and its file)."""
+    out, err = capfd.readouterr()
+    messages = [r.getMessage() + (r.exc_text or "") for r in caplog.records]
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        values = [json.dumps(x.value, default=str) for x in
+                  session.query(XComModel).filter(XComModel.run_id == run.run_id).all()]
+    assert values
+    tables = {table: json.dumps(pipeline.query(f"select * from {table}"), default=str)
+              for table in ("raw.pull_requests", "raw.sync_runs", "analytics.fct_pull_requests",
+                            "analytics.fct_sync_runs")}
+    assert all(rows != "[]" for rows in tables.values()), tables.keys()
+    warehouse = pipeline.duckdb_path.read_bytes()
+    for n, secret in enumerate(secrets):
+        needle = secret.encode()
+        # Booleans only: a failing assert must not print the secret it found.
+        leaks = {
+            "captured output": secret in out or secret in err,
+            "log records": any(secret in m for m in messages),
+            "raw pages": bool(_files_containing(pipeline.raw_dir, needle)),
+            "Airflow home (logs, metadata DB)": bool(_files_containing(airflow_home, needle)),
+            "XCom": any(secret in v for v in values),
+            "warehouse tables": any(secret in rows for rows in tables.values()),
+            "warehouse file": needle in warehouse,
+        }
+        found = [place for place, leaked in leaks.items() if leaked]
+        assert not found, f"secret #{n} ({len(secret)} chars) found in {found}"
+
+
 def test_token_never_reaches_logs_xcom_pages_or_warehouse(make_pipeline, capfd, caplog,
                                                           airflow_db: Path) -> None:
     from github_emulator import FaultPlan
@@ -55,22 +90,34 @@ def test_token_never_reaches_logs_xcom_pages_or_warehouse(make_pipeline, capfd, 
     pipeline = make_pipeline(faults=faults, conn_extra=FAST_CLIENT)
     run = pipeline.run({"repos": ["acme/web", "acme/not-there"], "page_size": 30})
     assert str(run.state) == "failed"  # acme/not-there
-    needle = TOKEN.encode()
-    out, err = capfd.readouterr()
-    assert TOKEN not in out and TOKEN not in err
-    assert all(TOKEN not in r.getMessage() for r in caplog.records)
-    assert _files_containing(pipeline.raw_dir, needle) == []
-    # Airflow's home: task logs, and the metadata DB holding XCom and rendered fields.
-    assert _files_containing(airflow_db, needle) == []
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
+    assert_secrets_absent([TOKEN], pipeline, run, capfd, caplog, airflow_db)
 
-    with create_session() as session:
-        values = [json.dumps(x.value, default=str) for x in
-                  session.query(XComModel).filter(XComModel.run_id == run.run_id).all()]
-    assert values and all(TOKEN not in v for v in values)
-    for table in ("raw.pull_requests", "raw.sync_runs", "analytics.fct_pull_requests",
-                  "analytics.fct_sync_runs"):
-        rows = pipeline.query(f"select * from {table}")
-        assert rows and TOKEN not in json.dumps(rows, default=str), table
-    assert needle not in pipeline.duckdb_path.read_bytes()
+
+def test_app_key_jwts_and_installation_tokens_never_leak(make_pipeline, capfd, caplog,
+                                                         airflow_db: Path) -> None:
+    """A GitHub App run with short-lived tokens (several issued and refreshed), a revoked
+    one (a 401 and a refresh), faults and a failing repository: every error path logs."""
+    from app_keys import APP_ID, INSTALLATION_ID, key_fragments, key_pair
+    from github_emulator import CredentialLog, Credentials, FaultPlan, GitHubApp, LatencyModel
+
+    caplog.set_level("DEBUG")
+    seen = CredentialLog()  # every JWT the emulator received and every token it issued
+    app = GitHubApp(APP_ID, key_pair("leak")[1], frozenset({INSTALLATION_ID}))
+    credentials = Credentials(set(), apps=[app], token_lifetime_seconds=4, secret_sink=seen)
+    faults = FaultPlan.script(["502_html", "secondary_403", None, "bad_credentials", None,
+                               "partial"], operation="RepositoryPullRequests")
+    private_key = key_pair("leak")[0]
+    pipeline = make_pipeline(
+        credentials=credentials, faults=faults, latency=LatencyModel(base_seconds=0.4),
+        connection=lambda server: {
+            "conn_type": "github", "host": f"http://127.0.0.1:{server.port}/api/v3",
+            "extra": {"app_id": APP_ID, "installation_id": INSTALLATION_ID,
+                      "private_key": private_key, **FAST_CLIENT}})
+    run = pipeline.run({"repos": ["acme/web", "acme/not-there"], "page_size": 10})
+    assert str(run.state) == "failed"  # acme/not-there
+    jwts = [s for s in seen.seen if s.count(".") == 2]
+    tokens = [s for s in seen.seen if s.startswith("ghs_")]
+    assert len(jwts) >= 3 and len(tokens) >= 3, (len(jwts), len(tokens))
+    assert [e for e in pipeline.emulator.ledger.entries if e.fault == "bad_credentials"]
+    assert_secrets_absent([*key_fragments(private_key), *jwts, *tokens], pipeline, run, capfd,
+                          caplog, airflow_db)

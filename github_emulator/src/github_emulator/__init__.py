@@ -16,6 +16,7 @@ Run one from a shell: ``python -m github_emulator --port 8765``.
 
 from __future__ import annotations
 
+from .apps import CredentialLog, Credentials, GitHubApp, Identity
 from .cost import MAX_NODES, QueryCost, node_limit_message, points_for, query_cost
 from .faults import (
     CHARGING_FAULTS,
@@ -62,6 +63,8 @@ DEFAULT_TOKEN = "emulator-token"
 
 __all__ = [
     "CHARGING_FAULTS",
+    "CredentialLog",
+    "Credentials",
     "DEFAULT_NOW",
     "DEFAULT_TOKEN",
     "DEFAULT_TOKENS",
@@ -86,6 +89,8 @@ __all__ = [
     "EmulatorServer",
     "FaultPlan",
     "FaultReply",
+    "GitHubApp",
+    "Identity",
     "Issue",
     "Label",
     "LatencyModel",

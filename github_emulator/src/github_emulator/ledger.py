@@ -34,6 +34,8 @@ class LedgerEntry:
     cost: int | None = None
     node_count: int | None = None
     rate_limit_remaining: int | None = None
+    #: which credential paid (``token 1``, ``installation 7 token 3``), never the token
+    credential: str | None = None
     duration_seconds: float = 0.0
     received_at: float = field(default_factory=time.time)
 

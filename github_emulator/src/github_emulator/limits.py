@@ -78,6 +78,11 @@ class PrimaryLimiter:
         self._clock = clock
         self._lock = threading.Lock()
         self._windows: dict[int, tuple[float, int]] = {}  # user -> (window start, used)
+        #: users with their own points per hour (a token's or an installation's quota)
+        self.quotas: dict[int, int] = {}
+
+    def limit_for(self, user: int) -> int:
+        return self.quotas.get(user, self.limits.points_per_hour)
 
     def _window(self, user: int, now: float) -> tuple[float, int]:
         start, used = self._windows.get(user, (now, 0))
@@ -85,26 +90,26 @@ class PrimaryLimiter:
             start, used = now, 0
         return start, used
 
-    def _snapshot(self, start: float, used: int, cost: int = 0) -> RateSnapshot:
-        limit = self.limits.points_per_hour
+    def _snapshot(self, start: float, used: int, cost: int = 0, user: int = 0) -> RateSnapshot:
+        limit = self.limit_for(user)
         reset = math.ceil(start + self.limits.window_seconds)
         return RateSnapshot(limit, max(0, limit - used), used, reset, cost)
 
     def peek(self, user: int) -> RateSnapshot:
         with self._lock:
             start, used = self._window(user, self._clock())
-            return self._snapshot(start, used)
+            return self._snapshot(start, used, user=user)
 
     def charge(self, user: int, points: int) -> RateSnapshot | None:
         """Charge ``points`` atomically; ``None`` (and nothing charged) when they exceed
         what is left."""
         with self._lock:
             start, used = self._window(user, self._clock())
-            if used + points > self.limits.points_per_hour:
+            if used + points > self.limit_for(user):
                 self._windows[user] = (start, used)
                 return None
             self._windows[user] = (start, used + points)
-            return self._snapshot(start, used + points, points)
+            return self._snapshot(start, used + points, points, user)
 
     def refund(self, user: int, points: int) -> RateSnapshot:
         """Give back points charged for a request that was then answered by a fault."""
@@ -112,7 +117,7 @@ class PrimaryLimiter:
             start, used = self._window(user, self._clock())
             used = max(0, used - points)
             self._windows[user] = (start, used)
-            return self._snapshot(start, used)
+            return self._snapshot(start, used, user=user)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@
 >>> r.json()
 {'data': {'viewer': {'login': 'emulator-viewer'}}}
 
+Paths: GraphQL at ``/graphql`` (github.com's layout) and ``/api/graphql`` (GitHub Enterprise
+Server's); a GitHub App's installation tokens at ``/app/installations/{id}/access_tokens``
+and ``/api/v3/app/...`` (see ``apps``).
+
 Request pipeline (each step can answer on its own): path and method -> token (401) ->
 JSON body (400) -> secondary limits (403 + retry-after) -> parse and validate (200 +
 errors, cached per query text) -> variables -> cost and node limit -> primary limit
@@ -17,11 +21,11 @@ errors, cached per query text) -> variables -> cost and node limit -> primary li
 from __future__ import annotations
 
 import functools
-import hashlib
 import itertools
 import json
 import logging
 import math
+import re
 import secrets
 import socket
 import struct
@@ -43,6 +47,7 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 
+from .apps import Credentials, Identity, digest
 from .schema import load_schema
 from .cost import QueryCost, node_limit_message, query_cost, select_operation
 from .errors import (
@@ -67,6 +72,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TOKENS: frozenset[str] = frozenset({"emulator-token"})
 _JSON = {"content-type": "application/json; charset=utf-8"}
+GRAPHQL_PATHS = frozenset({"/graphql", "/api/graphql"})
+TOKEN_PATH = re.compile(r"(?:/api/v3)?/app/installations/(\d+)/access_tokens")
 
 
 @dataclass
@@ -118,9 +125,11 @@ def prepare_document(query: str) -> tuple[DocumentNode | None, list[dict[str, An
 class EmulatorServer:
     """A real threaded HTTP server playing GitHub's GraphQL API for ``world``.
 
-    ``tokens``: accepted tokens (``None``: any non-empty token). ``faults``, ``limits``
-    and ``latency`` may be swapped between requests (assign the attributes). Use as a
-    context manager or call :meth:`start`/:meth:`stop`; :attr:`url` is the endpoint.
+    ``tokens``: accepted tokens (``None``: any non-empty token); ``credentials`` replaces
+    them with GitHub Apps, per-token quotas and revocation (``apps.Credentials``).
+    ``faults``, ``limits`` and ``latency`` may be swapped between requests (assign the
+    attributes). Use as a context manager or call :meth:`start`/:meth:`stop`; :attr:`url`
+    is the endpoint.
     """
 
     def __init__(
@@ -128,6 +137,7 @@ class EmulatorServer:
         world: World,
         *,
         tokens: Collection[str] | None = DEFAULT_TOKENS,
+        credentials: Credentials | None = None,
         faults: FaultPlan | None = None,
         limits: Limits | None = None,
         latency: LatencyModel | None = None,
@@ -136,7 +146,7 @@ class EmulatorServer:
     ) -> None:
         self.world = world
         # Only digests are kept, so not even the server object holds the raw tokens.
-        self._token_digests = None if tokens is None else {_digest(t) for t in tokens}
+        self.credentials = credentials if credentials is not None else Credentials(tokens)
         self.faults = faults
         self.limits = limits or Limits()  # also builds the limiters (see the setter)
         self.latency = latency or LatencyModel()
@@ -145,6 +155,7 @@ class EmulatorServer:
         self._host, self._port = host, port
         self._users: dict[str, int] = {}
         self._users_lock = threading.Lock()
+        self._quotas: dict[int, int] = {}
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -160,6 +171,7 @@ class EmulatorServer:
         """Replace the limits and start fresh budgets (do it between requests)."""
         self._limits = value
         self.primary = PrimaryLimiter(value)
+        self.primary.quotas.update(getattr(self, "_quotas", {}))
         self.secondary = SecondaryLimiter(value)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -220,19 +232,31 @@ class EmulatorServer:
             f"{secrets.randbelow(1 << 24):06X}:{int(time.time()):08X}"
         )
 
-    def _user(self, authorization: str | None) -> int | None:
-        """The user id for a valid ``Authorization`` header, else ``None``."""
+    def _user(self, authorization: str | None) -> tuple[int, Identity] | None:
+        """The user id (the quota's owner) and identity for a valid ``Authorization``
+        header, else ``None``."""
         if not authorization:
             return None
         scheme, _, token = authorization.strip().partition(" ")
         token = token.strip()
         if scheme.lower() not in ("bearer", "token") or not token:
             return None
-        digest = _digest(token)
-        if self._token_digests is not None and digest not in self._token_digests:
+        identity = self.credentials.admit(token)
+        if identity is None:
             return None
         with self._users_lock:
-            return self._users.setdefault(digest, len(self._users) + 1)
+            user = self._users.setdefault(identity.key, len(self._users) + 1)
+            if identity.points_per_hour is not None and user not in self._quotas:
+                self._quotas[user] = identity.points_per_hour
+                self.primary.quotas[user] = identity.points_per_hour
+        return user, identity
+
+    def rate_for(self, token: str) -> RateSnapshot | None:
+        """The primary budget of a configured personal token (tests' view), or None when
+        it never sent a request."""
+        with self._users_lock:
+            user = self._users.get(f"token:{digest(token)}")
+        return None if user is None else self.primary.peek(user)
 
     def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Reply:
         """Answer one HTTP request (transport-independent; the handler calls this)."""
@@ -260,15 +284,21 @@ class EmulatorServer:
         self, method: str, path: str, headers: Mapping[str, str], body: bytes, request: _Request
     ) -> Reply:
         note = request.note
-        if path.split("?", 1)[0].rstrip("/") != "/graphql" or method != "POST":
+        route = path.split("?", 1)[0].rstrip("/")
+        token_route = TOKEN_PATH.fullmatch(route)
+        if method == "POST" and token_route is not None:
+            return self._installation_token(int(token_route[1]), headers, body, request)
+        if route not in GRAPHQL_PATHS or method != "POST":
             note["error_type"] = "NOT_FOUND"
             missing = {"message": "Not Found", "documentation_url": DOCS_URL}
             return Reply(404, {**self.primary.peek(0).headers(), **_JSON}, _json(missing))
-        user = self._user(headers.get("Authorization"))
-        if user is None:
+        who = self._user(headers.get("Authorization"))
+        if who is None:
             note["error_type"] = "BAD_CREDENTIALS"
             return Reply(401, {**self.primary.peek(0).headers(), **_JSON}, _json(BAD_CREDENTIALS))
+        user, identity = who
         request.user = user
+        note["credential"] = identity.label
         try:
             payload = json.loads(body or b"null")
         except ValueError:
@@ -308,6 +338,26 @@ class EmulatorServer:
             return self._handle_query(query, request)
         finally:
             self.secondary.leave()
+
+    def _installation_token(
+        self, installation_id: int, headers: Mapping[str, str], body: bytes, request: _Request
+    ) -> Reply:
+        """GitHub App flow: a JWT in, an installation token out (``apps.Credentials``)."""
+        request.note["operation_name"] = "create-an-installation-access-token"
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            payload = None
+        permissions = payload.get("permissions") if isinstance(payload, dict) else None
+        answer = self.credentials.issue(
+            headers.get("Authorization"), installation_id,
+            permissions if isinstance(permissions, dict) else None,
+        )
+        if answer.error_type is not None:
+            request.note["error_type"] = answer.error_type
+        else:
+            request.note["credential"] = f"installation {installation_id}"
+        return Reply(answer.status, dict(_JSON), _json(answer.body))
 
     def _errors(
         self, user: int, errors: list[dict[str, Any]], snapshot: RateSnapshot | None = None
@@ -418,10 +468,6 @@ class EmulatorServer:
         if result.errors:
             answer["errors"] = [format_execution_error(e) for e in result.errors]
         return answer
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class _Server(ThreadingHTTPServer):

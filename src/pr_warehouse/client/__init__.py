@@ -5,16 +5,30 @@
 50
 
 See ``graphql`` for the client, ``classify`` for what each answer means and how long to
-wait, ``paging`` for the adaptive page size, ``redaction`` for keeping the token out of logs,
-``connection`` for building a client from an Airflow connection.
+wait, ``paging`` for the adaptive page size, ``redaction`` for keeping secrets out of logs,
+``auth`` for tokens and GitHub App installation tokens, ``connection`` for building a client
+from Airflow connections.
 """
 
+from pr_warehouse.client.auth import (
+    AppCredentials,
+    InstallationToken,
+    StaticToken,
+    TokenPool,
+    refresh_margin,
+)
 from pr_warehouse.client.classify import classify, failure_name, retry_wait
-from pr_warehouse.client.connection import client_from_connection, graphql_url
+from pr_warehouse.client.connection import (
+    client_from_connection,
+    endpoints,
+    graphql_url,
+    parse_connection,
+)
 from pr_warehouse.client.errors import (
     BadCredentials,
     Forbidden,
     GitHubError,
+    InvalidConnection,
     MaxNodeLimitExceeded,
     MissingToken,
     NotFound,
@@ -26,6 +40,7 @@ from pr_warehouse.client.errors import (
     RetriesExhausted,
     SecondaryRateLimited,
     ServerError,
+    TokenExchangeFailed,
 )
 from pr_warehouse.client.graphql import GraphQLClient
 from pr_warehouse.client.models import ClientSettings, ClientStats, GraphQLResponse, utc_now
@@ -34,6 +49,7 @@ from pr_warehouse.client.redaction import install_redaction, redact
 
 __all__ = [
     "AdaptivePageSize",
+    "AppCredentials",
     "BadCredentials",
     "ClientSettings",
     "ClientStats",
@@ -41,6 +57,8 @@ __all__ = [
     "GitHubError",
     "GraphQLClient",
     "GraphQLResponse",
+    "InstallationToken",
+    "InvalidConnection",
     "MaxNodeLimitExceeded",
     "MissingToken",
     "NotFound",
@@ -52,12 +70,18 @@ __all__ = [
     "RetriesExhausted",
     "SecondaryRateLimited",
     "ServerError",
+    "StaticToken",
+    "TokenExchangeFailed",
+    "TokenPool",
     "classify",
     "client_from_connection",
+    "endpoints",
     "failure_name",
     "graphql_url",
     "install_redaction",
+    "parse_connection",
     "redact",
+    "refresh_margin",
     "retry_wait",
     "utc_now",
 ]

@@ -32,6 +32,7 @@ from pr_warehouse.client.errors import (
     RequestTimeout,
     SecondaryRateLimited,
     ServerError,
+    TokenExchangeFailed,
 )
 from pr_warehouse.client.models import ClientSettings
 
@@ -47,6 +48,7 @@ _MESSAGE_LIMIT = 500
 FAILURE_NAMES: tuple[tuple[type[GitHubError], str], ...] = (
     (ServerError, "server_error"),
     (RequestTimeout, "request_timeout"),
+    (TokenExchangeFailed, "token_exchange"),
     (PartialDataError, "partial_data"),
     (SecondaryRateLimited, "secondary_rate_limit"),
     (PrimaryRateLimited, "primary_rate_limit"),
@@ -348,6 +350,81 @@ def classify(
     """
     answer = Answer(status, lower_headers(headers), parse_json_object(body), len(body), context)
     return classify_answer(answer)
+
+
+# --- the App's token exchange (POST /app/installations/{id}/access_tokens) ------------------
+
+
+def _token_bad_jwt(a: Answer) -> GitHubError | None:
+    # fatal: GitHub rejected the App's JWT (wrong app_id or key, or our clock is off by
+    # minutes); a new JWT from the same key and clock is rejected the same way
+    if a.status == 401:
+        return BadCredentials(
+            f"the GitHub App's JWT was rejected: {a.describe()} (check app_id, the private "
+            "key, and this machine's clock)", **a.ids()
+        )
+    return None
+
+
+def _token_missing_installation(a: Answer) -> GitHubError | None:
+    # fatal: no such installation for this App (wrong installation_id, or uninstalled)
+    if a.status == 404:
+        return NotFound(
+            f"installation not found: {a.describe()} (check installation_id, and that the "
+            "App is still installed)", **a.ids()
+        )
+    return None
+
+
+def _token_refused(a: Answer) -> GitHubError | None:
+    # fatal: 403 (suspended App) and 422 (token_permissions beyond the installation's)
+    # answer the same way until someone changes the App's settings
+    if a.status == 403:
+        return Forbidden(f"installation token refused: {a.describe()}", **a.ids())
+    if 400 <= a.status < 500:
+        return QueryError(f"installation token refused: {a.describe()}", **a.ids())
+    return None
+
+
+def _token_server_trouble(a: Answer) -> GitHubError | None:
+    # retried: a 5xx or a body without a token is GitHub's side failing this once
+    payload = a.payload or {}
+    if a.status >= 500 or not isinstance(payload.get("token"), str) or not payload.get(
+        "expires_at"
+    ):
+        return TokenExchangeFailed(
+            f"no installation token in the answer: HTTP {a.status}", **a.ids()
+        )
+    return None
+
+
+#: the token endpoint's answers, first match wins; falling through means a fresh token
+TOKEN_RULES: tuple[Rule, ...] = (
+    _secondary_limit,
+    _token_bad_jwt,
+    _token_missing_installation,
+    _token_refused,
+    _token_server_trouble,
+)
+
+
+def classify_token_answer(
+    status: int, headers: Mapping[str, str], body: bytes, *, context: str = ""
+) -> GitHubError | None:
+    """The typed error for an answer of the installation-token endpoint, or None when it
+    holds a token. Never echoes the body of a success (it *is* the secret).
+
+    >>> type(classify_token_answer(401, {}, b'{"message":"A JSON web token could not be '
+    ...                            b'decoded"}')).__name__
+    'BadCredentials'
+    >>> classify_token_answer(201, {}, b'{"token":"t","expires_at":"2026-01-01T00:00:00Z"}')
+    """
+    answer = Answer(status, lower_headers(headers), parse_json_object(body), len(body), context)
+    for rule in TOKEN_RULES:
+        error = rule(answer)
+        if error is not None:
+            return error
+    return None
 
 
 # --- waits ----------------------------------------------------------------------------------

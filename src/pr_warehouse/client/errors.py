@@ -119,6 +119,20 @@ class QueryError(GitHubError):
     ``EXCESSIVE_PAGINATION``, unknown fields): the same text fails the same way again."""
 
 
+class TokenExchangeFailed(GitHubError):
+    """5xx, a dropped connection or a malformed answer while trading the App's JWT for an
+    installation token: GitHub's side hiccuped, and the GraphQL query was never sent, so it
+    is retried with backoff and the page size stays as it is."""
+
+    retriable = True
+
+
+class InvalidConnection(GitHubError):
+    """The Airflow connection is malformed (``app_id`` without ``installation_id``, no key,
+    an unreadable ``key_path``, a key that is not PEM, hosts that disagree): the same
+    connection fails the same way on every try, so it fails before any request."""
+
+
 class RetriesExhausted(GitHubError):
     """A retriable failure persisted past the client's bounded tries and total wait; the
     Airflow task's own retries take over (resuming from the last stored page)."""

@@ -11,8 +11,10 @@ What it survives, and how (the decisions themselves live in ``classify``):
 - fatal answers (401, NOT_FOUND, MAX_NODE_LIMIT_EXCEEDED, validation, other 4xx) raise after
   one request; retriable ones that persist raise ``RetriesExhausted`` (Airflow retries next).
 
-The token lives only in the session's ``Authorization`` header: never logged, never in an
-exception, a repr or a returned object.
+Tokens come from a ``TokenPool`` (``auth``): each request carries, in its own
+``Authorization`` header, the token with the most points left; a GitHub App's installation
+token is replaced before it expires and once after a 401; a rejected token is dropped while
+others remain. Tokens are never logged, never in an exception, a repr or a returned object.
 
 Example::
 
@@ -41,6 +43,7 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.stop import stop_any
 
+from pr_warehouse.client.auth import TokenPool, TokenSlot, as_pool
 from pr_warehouse.client.classify import (
     SHRINKING_FAILURES,
     Answer,
@@ -55,8 +58,10 @@ from pr_warehouse.client.classify import (
     waits_for_reset,
 )
 from pr_warehouse.client.errors import (
+    BadCredentials,
     GitHubError,
     MissingToken,
+    PrimaryRateLimited,
     RateLimitWait,
     RequestTimeout,
     RetriesExhausted,
@@ -140,11 +145,14 @@ class _Call:
     failures: Counter[str] = field(default_factory=Counter)
     next_wait: float = 0.0
     resized: tuple[int, int] | None = None
+    #: the token the latest attempt went out with
+    slot: TokenSlot | None = None
 
 
 class GraphQLClient:
     """POSTs GraphQL documents to GitHub and survives its limits and faults.
 
+    ``token`` is one token, or a ``TokenPool`` (several tokens, GitHub App installations).
     ``sleep`` and ``clock`` (tz-aware UTC ``now``) are injectable so tests assert computed
     waits without waiting; ``rand`` is the jitter source. Not thread-safe: one client per
     worker.
@@ -158,7 +166,7 @@ class GraphQLClient:
     def __init__(
         self,
         url: str,
-        token: str,
+        token: str | TokenPool,
         settings: ClientSettings = ClientSettings(),
         *,
         sleep: Sleep = time.sleep,
@@ -176,19 +184,17 @@ class GraphQLClient:
         self._rand = rand
         self._owns_session = session is None
         self._session = session if session is not None else self._new_session()
-        install_redaction(token)
+        #: every token, with what GitHub last said about each one's budget
+        self.tokens = as_pool(token)
+        install_redaction(None)  # the filter on our loggers; the pool registered the secrets
+        # The token is not a session header: each request carries the one chosen for it.
         self._session.headers.update(
             {
-                "Authorization": f"bearer {token}",
                 "User-Agent": settings.user_agent,
                 "Content-Type": "application/json",
                 "Accept": "application/json",
             }
         )
-        #: (remaining points, reset time) after the last answer that told us both
-        self._budget: tuple[int, datetime] | None = None
-        #: (x-ratelimit-used, x-ratelimit-reset) of the last answer, for cost deltas
-        self._last_used: tuple[int, int | None] | None = None
 
     @staticmethod
     def _new_session() -> requests.Session:
@@ -213,11 +219,10 @@ class GraphQLClient:
         self.close()
 
     def close(self) -> None:
-        """Close our session (or take the token off a session the caller lent us)."""
+        """Close our session and the token sources' (a lent session stays open)."""
         if self._owns_session:
             self._session.close()
-        else:
-            self._session.headers.pop("Authorization", None)
+        self.tokens.close()
 
     # --- the call -------------------------------------------------------------------------
 
@@ -278,24 +283,36 @@ class GraphQLClient:
         if sent_size is not None:
             sent[page_size_var] = sent_size
         payload = json.dumps({"query": query, "variables": sent}).encode()
-        self.stats.requests += 1
-        started = time.monotonic()
-        reply, lost = self._post(payload, call.context)
-        if reply is None:
-            assert lost is not None
-            log.debug(
-                "%s: attempt %d, page size %s: %s", call.context, attempt, sent_size, lost.message
-            )
-            self._fail(call, lost, attempt)  # outside the except block: no requests objects chained
-        body = reply.content
-        headers = lower_headers(reply.headers)
-        parsed = parse_json_object(body)
-        answer = Answer(reply.status_code, headers, parsed, len(body), call.context)
-        classified = classify_answer(answer)
-        cost, remaining, reset_at = rate_info(headers, parsed if classified is None else None)
-        self._account(headers, cost, success=classified is None)
-        if remaining is not None and reset_at is not None:
-            self._budget = (remaining, reset_at)
+        while True:
+            slot = call.slot = self.tokens.choose(self._clock())
+            token = self._token(call, slot, attempt)
+            self.stats.requests += 1
+            started = time.monotonic()
+            reply, lost = self._post(payload, token, call.context)
+            if reply is None:
+                assert lost is not None
+                log.debug("%s: attempt %d, page size %s: %s",
+                          call.context, attempt, sent_size, lost.message)
+                self._fail(call, lost, attempt)  # outside the except: no requests objects chained
+            body = reply.content
+            headers = lower_headers(reply.headers)
+            parsed = parse_json_object(body)
+            answer = Answer(reply.status_code, headers, parsed, len(body), call.context)
+            classified = classify_answer(answer)
+            cost, remaining, reset_at = rate_info(headers, parsed if classified is None else None)
+            self._account(slot, headers, cost, success=classified is None)
+            if remaining is not None and reset_at is not None:
+                self.tokens.record(slot, remaining=remaining, reset_at=reset_at)
+            if not isinstance(classified, BadCredentials):
+                break
+            # A 401 costs nothing and carries no data: send the same request again with a
+            # new installation token or another token; only the last token's 401 is final.
+            if not self._recover(call, slot, attempt):
+                classified = BadCredentials(
+                    f"{classified.message} [{slot.label}]", request_id=classified.request_id,
+                    context=classified.context)
+                break
+            self.stats.retries["bad_credentials"] += 1
         log.debug(
             "%s: attempt %d, page size %s: HTTP %d in %.2fs, %d bytes, X-GitHub-Request-Id %s, "
             "cost %s, remaining %s",
@@ -304,6 +321,7 @@ class GraphQLClient:
         )
         if classified is not None:
             self._fail(call, classified, attempt)
+        self.tokens.succeeded(slot)
         if call.page_size is not None:
             call.page_size.success()
         if attempt > 1:
@@ -323,14 +341,30 @@ class GraphQLClient:
             attempts=attempt,
         )
 
+    def _token(self, call: _Call, slot: TokenSlot, attempt: int) -> str:
+        """``slot``'s token, fetching a GitHub App's installation token when due: a failed
+        exchange is this attempt's failure (retried with backoff, or fatal)."""
+        try:
+            return slot.source.token(self._clock())
+        except GitHubError as error:
+            self._fail(call, error, attempt)
+
+    def _recover(self, call: _Call, slot: TokenSlot, attempt: int) -> bool:
+        """``TokenPool.recover`` after a 401, its token exchange failing like ``_token``'s."""
+        try:
+            return self.tokens.recover(slot, self._clock(), call.context)
+        except GitHubError as error:
+            self._fail(call, error, attempt)
+
     def _post(
-        self, payload: bytes, context: str
+        self, payload: bytes, token: str, context: str
     ) -> tuple[requests.Response, None] | tuple[None, RequestTimeout]:
         """One POST: the response, or the transport failure as a ``RequestTimeout``."""
         s = self.settings
         try:
             reply = self._session.post(
-                self.url, data=payload, timeout=(s.connect_timeout, s.read_timeout)
+                self.url, data=payload, headers={"Authorization": f"bearer {token}"},
+                timeout=(s.connect_timeout, s.read_timeout),
             )
         except (
             requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError
@@ -358,6 +392,8 @@ class GraphQLClient:
             error, nth=call.failures[name], settings=self.settings, now=self._clock(),
             rand=self._rand(),
         )
+        if isinstance(error, PrimaryRateLimited) and self._switch_token(call, error):
+            wait = 0.0  # another token has points: spend those instead of waiting
         if waits_for_reset(error) and wait > self.settings.max_inline_wait:
             reset_at: datetime = error.reset_at  # type: ignore[attr-defined]
             log.warning(
@@ -377,6 +413,24 @@ class GraphQLClient:
             call.resized = (before, call.page_size.shrink())
         call.next_wait = wait
         raise error
+
+    def _switch_token(self, call: _Call, error: PrimaryRateLimited) -> bool:
+        """After the chosen token's quota ran out: mark it spent; whether another has points.
+
+        Only the primary limit switches tokens. Secondary limits are waited out: GitHub
+        counts them per user and asks clients to slow down, not to rotate credentials.
+        """
+        now, spent = self._clock(), call.slot
+        if spent is None or len(self.tokens) == 1 or error.reset_at is None:
+            return False
+        self.tokens.record(spent, remaining=0, reset_at=error.reset_at)
+        if not self.tokens.usable(now, self.settings.points_reserve):
+            return False
+        log.warning("%s: %s has no points left until %s; switching to %s",
+                    call.context, spent.label,
+                    error.reset_at.isoformat(),
+                    self.tokens.choose(now).label)
+        return True
 
     def _before_sleep(self, call: _Call, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
@@ -418,19 +472,17 @@ class GraphQLClient:
     # --- the points budget ----------------------------------------------------------------
 
     def _check_budget(self, context: str) -> None:
-        """Raise ``RateLimitWait`` before sending when the last answer left too few points."""
-        if self._budget is None:
-            return
-        remaining, reset_at = self._budget
-        if self._clock() >= reset_at:
-            self._budget = None  # a new hour, a new budget
-            return
+        """Raise ``RateLimitWait`` before sending when no token has points above the reserve
+        (a token past its reset counts as full again)."""
         reserve = self.settings.points_reserve
-        if remaining > 0 and remaining >= reserve:
+        if self.tokens.usable(self._clock(), reserve):
             return
+        reset_at = self.tokens.next_reset()
+        assert reset_at is not None  # a token without a known reset is always usable
+        left = max(slot.remaining or 0 for slot in self.tokens.slots)
         why = (
-            "no points left" if remaining <= 0
-            else f"{remaining} points left, under the reserve of {reserve}"
+            "no points left" if left <= 0
+            else f"{left} points left, under the reserve of {reserve}"
         )
         log.warning(
             "%s: %s; not sending before the reset at %s", context, why, reset_at.isoformat()
@@ -440,7 +492,9 @@ class GraphQLClient:
             context=context,
         )
 
-    def _account(self, headers: Mapping[str, str], cost: int | None, *, success: bool) -> None:
+    def _account(
+        self, slot: TokenSlot, headers: Mapping[str, str], cost: int | None, *, success: bool
+    ) -> None:
         """Add what this answer cost to ``stats.points_spent``.
 
         ``rateLimit.cost`` when the query asked for it; else the rise of ``x-ratelimit-used``
@@ -450,12 +504,12 @@ class GraphQLClient:
         used = header_int(headers, "x-ratelimit-used")
         window = header_int(headers, "x-ratelimit-reset")
         spent = cost
-        if spent is None and used is not None and self._last_used is not None:
-            last_used, last_window = self._last_used
+        if spent is None and used is not None and slot.last_used is not None:
+            last_used, last_window = slot.last_used
             if last_window == window and used > last_used:
                 spent = used - last_used
         if spent is None:
             spent = 1 if success else 0
         if used is not None:
-            self._last_used = (used, window)
+            slot.last_used = (used, window)
         self.stats.points_spent += spent

@@ -48,6 +48,10 @@ class ClientSettings:
     user_agent: str = "pr-warehouse"
     #: seconds added to ``x-ratelimit-reset`` before retrying (clock skew, rounding)
     reset_margin: float = 1.0
+    #: a GitHub App's installation token is replaced this long before it expires ...
+    token_refresh_margin: float = 300.0
+    #: ... or this fraction of its lifetime, when that is shorter (a 20 s token: 5 s)
+    token_refresh_fraction: float = 0.25
 
 
 @dataclass

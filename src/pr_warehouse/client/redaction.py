@@ -1,4 +1,4 @@
-"""A safety net that keeps the GitHub token out of log lines.
+"""A safety net that keeps GitHub credentials (tokens, an App's key and JWTs) out of log lines.
 
 The client never logs headers and never puts the token in messages; this filter is the
 second line: any record passing through a logger or handler it is installed on has every
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 MASK = "***"
 #: secrets shorter than this are not masked (masking "abc" would mangle ordinary words);
@@ -24,6 +25,7 @@ DEFAULT_LOGGERS = (
     "pr_warehouse.client",
     "pr_warehouse.client.graphql",
     "pr_warehouse.client.connection",
+    "pr_warehouse.client.auth",
     "urllib3",
     "urllib3.connectionpool",
     "urllib3.connection",
@@ -82,6 +84,34 @@ def redact(text: str) -> str:
     return REDACTOR.redact(text)
 
 
+#: called with every secret registered (e.g. Airflow's ``mask_secret``, added by the code
+#: that reads the connection: this package must not import Airflow)
+SECRET_HOOKS: list[Callable[[str], None]] = []
+
+
+def add_secret_hook(hook: Callable[[str], None]) -> None:
+    """Also hand every secret registered from now on to ``hook`` (once per hook)."""
+    if hook not in SECRET_HOOKS:
+        SECRET_HOOKS.append(hook)
+
+
+def register_secret(secret: str | None) -> None:
+    """Mask ``secret`` wherever the filter runs and hand it to the hooks.
+
+    For secrets made at run time (a GitHub App's JWTs and installation tokens), which no
+    one configured and so no other masker knows.
+
+    >>> register_secret("ghs_runtime_secret_1")
+    >>> redact("token ghs_runtime_secret_1 issued")
+    'token *** issued'
+    """
+    if not secret or len(secret) < MIN_SECRET_LENGTH:
+        return
+    REDACTOR.add(secret)
+    for hook in SECRET_HOOKS:
+        hook(secret)
+
+
 def install_redaction(
     token: str | None, *targets: logging.Logger | logging.Handler
 ) -> None:
@@ -93,7 +123,7 @@ def install_redaction(
 
     >>> install_redaction("ghp_another_secret", *logging.getLogger().handlers)
     """
-    REDACTOR.add(token)
+    register_secret(token)
     chosen = targets or tuple(logging.getLogger(name) for name in DEFAULT_LOGGERS)
     for target in chosen:
         target.addFilter(REDACTOR)  # no-op when already installed
