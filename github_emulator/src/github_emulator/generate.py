@@ -99,7 +99,7 @@ class WorldSpec:
     ``repos`` lists repositories explicitly; ``repo_sizes`` is the benchmark shorthand
     (repositories ``repo-00000``, ``repo-00001``, ... with those PR counts). Both may be
     given. ``demo_cases`` plants the documented special cases (only in a repo named
-    ``api``, which must have at least 25 PRs).
+    ``api``, which must have at least 26 PRs).
 
     >>> WorldSpec(org="big", repo_sizes=(10, 5000)).all_repos()[1]
     RepoSpec(name='repo-00001', pull_requests=5000, archived=False, issues=None, private=False)
@@ -171,6 +171,7 @@ DEMO_CASES: dict[str, int] = {
     "bot_comments_first": 23,  # a Bot, a [bot] login and the author comment before dave
     "merged_without_review": 24,  # only the author's and a bot's reviews before the merge
     "deleted_commenter": 25,  # the first response is a comment by a deleted account
+    "long_conversation": 26,  # 130 comments (> timelineItems(first: 100))
 }
 """acme/api pull-request numbers of the demo special cases (``world.special`` too)."""
 
@@ -712,3 +713,9 @@ def _plant_activity_cases(prs: dict[int, PullRequest], pool: _Pool,
     pr.add_comment_object(None, at(pr, 1), "First!")
     pr.reviews = [Review(pr, 1, bob, "APPROVED", at(pr, 2))]
     pr.review_decision = "APPROVED"
+    # 26: 130 comments, one every 20 minutes from users in turn, the author's first.
+    pr = prs[26]
+    start(pr, "Bikeshed", alice, -1)
+    for i in range(130):
+        pr.add_comment_object(pool.users[i % 7], at(pr, (i + 1) / 3), f"Comment {i + 1}")
+    pr.updated_at = pr.comments[-1].created_at
