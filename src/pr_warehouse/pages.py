@@ -52,6 +52,8 @@ def pull_request_nodes(body: Json, key: str = "") -> list[Json]:
 # Page kinds besides the listing's ``pulls`` (file names ``<kind>-000001.json``).
 EVENTS_KIND = "events"
 FOLLOWUP_KIND = "followup"
+# Follow-ups of timelines fetched by a task's shared events batches (their own sequence).
+EVENTS_FOLLOWUP_KIND = "eventsfollowup"
 
 
 def event_nodes(body: Json, key: str = "") -> list[Json]:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.client.errors import NotFound
 from pr_warehouse.pages import (
+    EVENTS_FOLLOWUP_KIND,
     EVENTS_KIND,
     FOLLOWUP_KIND,
     complete_nested_lists,
@@ -147,8 +148,16 @@ def extract_repository(
     store: RawStore,
     request: ExtractRequest,
     page_size: AdaptivePageSize | None = None,
+    *,
+    pending_events: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Page one repository into ``store`` and return its manifest (small, JSON-able)."""
+    """Page one repository into ``store`` and return its manifest (small, JSON-able).
+
+    With ``pending_events`` (a list), the ids of the PRs whose events are due are appended
+    to it instead of being fetched: the caller fetches them for several repositories at
+    once with :func:`extract_events` (GitHub charges at least 1 point a query, so a small
+    repository's own events query would cost as much as its whole listing).
+    """
     from pr_warehouse.client import AdaptivePageSize
 
     started = datetime.now(timezone.utc)
@@ -166,7 +175,10 @@ def extract_repository(
         _fetch_numbers(client, store, request, progress, sizes)
     else:
         _page_listing(client, store, request, progress, sizes)
-    _fetch_events(client, store, request, progress)
+    if pending_events is None:
+        _fetch_events(client, store, request, progress)
+    else:
+        pending_events.extend(progress.changed_ids)
     _complete_nested_lists(client, store, request, progress)
     progress.points_spent = client.stats.points_spent - points_before
     return {
@@ -292,6 +304,28 @@ def _resume_point(
     return last.meta.get("end_cursor"), last.page, done
 
 
+def extract_events(client: GraphQLClient, store: RawStore, run_key: str, anchor: str,
+                   ids: list[str]) -> dict[str, Any]:
+    """Fetch the events of ``ids`` (PRs of any repositories: the query is by node id) in
+    shared batches, completing long timelines; the pages are stored beside ``anchor``'s.
+
+    Resumable like the rest: a retry asks only for ids no stored events page covers.
+    Returns what the anchor's manifest gains (pages, follow-ups, points, requests).
+    """
+    points_before, requests_before = client.stats.points_spent, client.stats.requests
+    progress = ExtractProgress(changed_ids=dict.fromkeys(ids))
+    request = ExtractRequest(repo=anchor, run_key=run_key)
+    _fetch_events(client, store, request, progress)
+    _complete_nested_lists(client, store, request, progress, kind=EVENTS_FOLLOWUP_KIND)
+    return {
+        "event_pages": progress.event_pages,
+        "event_pages_cached": progress.event_pages_cached,
+        "followup_pages": progress.followup_pages,
+        "points_spent": client.stats.points_spent - points_before,
+        "requests": client.stats.requests - requests_before,
+    }
+
+
 def _fetch_events(client: GraphQLClient, store: RawStore, request: ExtractRequest,
                   progress: ExtractProgress) -> None:
     """Fetch the events of every PR new or changed in the window, ``EVENTS_BATCH`` at a time.
@@ -325,7 +359,8 @@ def _fetch_events(client: GraphQLClient, store: RawStore, request: ExtractReques
 
 
 def _complete_nested_lists(
-    client: GraphQLClient, store: RawStore, request: ExtractRequest, progress: ExtractProgress
+    client: GraphQLClient, store: RawStore, request: ExtractRequest, progress: ExtractProgress,
+    kind: str = FOLLOWUP_KIND,
 ) -> None:
     """Fetch the rest of every truncated nested list, in batches, until none is left.
 
@@ -335,7 +370,7 @@ def _complete_nested_lists(
     """
     repo = request.repo
     node_sets = [list(progress.truncated.values()), list(progress.truncated_events.values())]
-    stored = store.committed_pages(request.run_key, repo, kind=FOLLOWUP_KIND)
+    stored = store.committed_pages(request.run_key, repo, kind=kind)
     followups = [(store.read_json(r.key), r.meta) for r in stored]
     progress.followup_pages = [r.key for r in stored]
     number = stored[-1].page if stored else 0
@@ -353,8 +388,7 @@ def _complete_nested_lists(
         requests = [{"alias": f"n{i}", "id": node_id, "connection": conn, "after": cursor}
                     for i, (node_id, conn, cursor) in enumerate(batch)]
         meta = _response_meta(response, requests=requests)
-        key = store.write_page(request.run_key, repo, number, response.body, meta,
-                               kind=FOLLOWUP_KIND)
+        key = store.write_page(request.run_key, repo, number, response.body, meta, kind=kind)
         progress.followup_pages.append(key)
         followups.append((json.loads(response.body), {**meta, "key": key}))
         log.info("%s follow-up %d: %d nested list page(s), %d still truncated before it",

@@ -215,11 +215,13 @@ def _stage_event_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
         keyed as (
             select key, ord, repo, node,
                    json_extract_string(node, ['$.id', '$.number', '$.updatedAt',
-                                              '$.timelineItems.pageInfo.hasNextPage']) as v
+                                              '$.timelineItems.pageInfo.hasNextPage',
+                                              '$.repository.nameWithOwner']) as v
             from nodes
             where node is not null and node::varchar like '{%'
         )
-        select v[1] as node_id, repo, v[2]::integer as pr_number,
+        -- a batch may hold PRs of several repositories: each node names its own
+        select v[1] as node_id, coalesce(v[5], repo) as repo, v[2]::integer as pr_number,
                v[3]::timestamptz as updated_at, node as events, key as page_key, ord,
                coalesce(v[4], 'false') <> 'true' as complete
         from keyed
@@ -304,7 +306,8 @@ def load_manifests(
             report.pull_requests_seen += con.execute("select count(*) from staged").fetchall()[0][0]
             report.incomplete_skipped += _drop_incomplete(con)
             _upsert_staged(con, run_id, loaded_at)
-        event_pages = [(m["repo"], key) for m in ok for key in m.get("event_pages") or []]
+        event_pages = list({key: (m["repo"], key) for m in ok
+                            for key in m.get("event_pages") or []}.values())
         report.event_pages = len(event_pages)
         for start in range(0, len(event_pages), PAGE_BATCH):
             _stage_event_pages(con, store, event_pages[start : start + PAGE_BATCH], report,
