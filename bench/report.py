@@ -148,8 +148,10 @@ def cost_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
     sizes = " / ".join(str(p["page_size"]) for p in pages)
     daily = data["daily"]
     unchanged, changed = daily["unchanged"], daily["changed"]
-    return [
+    rows = [
         (section, f"per 1,000 PRs, all nested fields, page {sizes}",
+         " / ".join(f"{p['by_operation']['listing']:.0f}" for p in pages)),
+        (section, f"per 1,000 PRs, everything incl. events + follow-ups, page {sizes}",
          " / ".join(f"{p['points_per_1000_prs']:.0f}" for p in pages)),
         (section, f"GitHub seconds per 1,000 PRs (model), page {sizes}",
          " / ".join(f"{p['github_seconds_per_1000_prs']:.0f}" for p in pages)),
@@ -167,6 +169,16 @@ def cost_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
          f"({changed['pull_requests_touched']} PRs in {changed['ours']['repos_extracted']} "
          "repos)"),
     ]
+    everything = data.get("all_data")
+    if everything:
+        parts = everything["by_operation"]
+        rows.insert(3, (
+            section, f"all PR data incl. events, page {everything['page_size']} (points per "
+                     f"1,000 PRs; target <= {everything['target']})",
+            f"{everything['points_per_1000_prs']:.1f} (listing {parts['listing']:.1f} + events "
+            f"{parts['events']:.1f} + follow-ups {parts['followups']:.1f})"
+            + ("" if everything["within_target"] else " OVER TARGET")))
+    return rows
 
 
 def load_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:

@@ -81,3 +81,13 @@ def test_no_path_tricks_in_product_tests_or_bench() -> None:
         if re.search(r"sys\.path\.(insert|append)|PYTHONPATH", text):
             hits.append(str(path.relative_to(ROOT)))
     assert hits == []
+
+
+def test_readme_mart_dictionary_lists_exactly_the_marts_that_exist() -> None:
+    """The analyst section's table names every model in dbt/models/marts, and no other."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## For analysts", 1)[1].split("\n## ", 1)[0]
+    first_cells = re.findall(r"^\| (`[a-z_]+`(?:, `[a-z_]+`)*) \|", section, re.M)
+    documented = {name for cell in first_cells for name in re.findall(r"`([a-z_]+)`", cell)}
+    marts = {path.stem for path in (ROOT / "dbt" / "models" / "marts").glob("*.sql")}
+    assert documented == marts

@@ -9,9 +9,12 @@ from github_emulator.cost import MAX_NODES, query_cost
 from github_emulator.schema import load_schema
 from pr_warehouse.queries import load_query, query_names
 from pr_warehouse.queries.builders import (
+    EVENTS_BATCH,
     FOLLOWUP_BATCH,
     NESTED_CONNECTIONS,
     PROBE_BATCH,
+    TIMELINE_ITEM_TYPES,
+    events_variables,
     nested_connection_query,
     newest_update_query,
 )
@@ -20,6 +23,7 @@ SAMPLES = {
     "repository_pull_requests": {"owner": "o", "name": "n", "pageSize": 100, "after": None},
     "owner_repositories": {"login": "o", "after": None},
     "pull_request_by_number": {"owner": "o", "name": "n", "number": 1},
+    "pull_request_events": events_variables([f"PR_{i}" for i in range(EVENTS_BATCH)]),
 }
 
 
@@ -60,3 +64,43 @@ def test_default_page_size_is_the_largest_one_point_page() -> None:
     assert max(n for n, p in points.items() if p == 1) == DEFAULT_PAGE_SIZE
     best = min(points, key=lambda n: (points[n] / n, -n))
     assert best == DEFAULT_PAGE_SIZE
+
+
+def _points(name: str, variables: dict) -> int:
+    return query_cost(load_schema(), parse(load_query(name)), variables).points
+
+
+def test_events_batch_is_the_largest_one_point_batch() -> None:
+    """EVENTS_BATCH PRs of events cost 1 point by GitHub's formula; one more costs 2."""
+    ids = [f"PR_{i}" for i in range(EVENTS_BATCH + 1)]
+    assert _points("pull_request_events", {"ids": ids[:-1]}) == 1
+    assert _points("pull_request_events", {"ids": ids}) == 2
+
+
+def test_the_query_split_keeps_all_pr_data_under_60_points_per_1000_prs() -> None:
+    """The decision in builders.EVENTS_BATCH, recomputed from the formula: a separate
+    events query beats riding in the page query, and both stay near 55 points per 1,000
+    PRs, where a `comments` connection of its own would cost over 60."""
+    from pr_warehouse.constants import DEFAULT_PAGE_SIZE
+
+    listing = 1000 * _points("repository_pull_requests", {**SAMPLES["repository_pull_requests"],
+                                                          "pageSize": DEFAULT_PAGE_SIZE}) / DEFAULT_PAGE_SIZE
+    separate = listing + 1000 * 1 / EVENTS_BATCH
+    assert round(listing, 1) == 34.5 and round(separate, 1) == 54.9
+    assert separate <= 60
+    # Riding along: 5 + 3 nested connections per PR in one page; the cheapest page size.
+    combined = 1 + 8 * 18
+    assert (combined + 50) // 100 == 1 and (1 + 8 * 19 + 50) // 100 == 2
+    assert 1000 / 18 > separate
+    # With comments as a 4th connection of the events query, 37 PRs fit in a point: > 60.
+    assert listing + 1000 / (149 // 4) > 60
+
+
+def test_events_query_filters_the_timeline_to_the_metric_events() -> None:
+    assert set(TIMELINE_ITEM_TYPES) == {
+        "READY_FOR_REVIEW_EVENT", "CONVERT_TO_DRAFT_EVENT", "REVIEW_REQUESTED_EVENT",
+        "REVIEW_REQUEST_REMOVED_EVENT", "CLOSED_EVENT", "REOPENED_EVENT", "MERGED_EVENT",
+        "ISSUE_COMMENT"}
+    assert "timelineItems" in NESTED_CONNECTIONS  # long timelines get follow-up pages
+    with pytest.raises(ValueError):
+        events_variables([f"PR_{i}" for i in range(EVENTS_BATCH + 1)])

@@ -14,3 +14,12 @@
         else coalesce({{ kind }}, 'User')
     end
 {%- endmacro %}
+
+{#
+    is_bot(login, kind): a bot is an actor whose GraphQL type is Bot or whose login ends in
+    `[bot]` (how REST and imports name GitHub Apps). A deleted account (null login and
+    kind) is not a bot: the result is false, never null.
+#}
+{% macro is_bot(login, kind) -%}
+    coalesce({{ kind }} = 'Bot' or {{ login }} like '%[bot]', false)
+{%- endmacro %}

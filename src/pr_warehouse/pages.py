@@ -1,8 +1,9 @@
 """Reading raw pages: pure functions shared by the extract (to resume) and the load.
 
-A pull-request page is GitHub's response body for ``repository_pull_requests``; a
-follow-up page answers ``nested_connection_query`` with aliases ``n0..nK`` whose
-requests are listed in the page's metadata.
+A pull-request page is GitHub's response body for ``repository_pull_requests``; an
+events page answers ``pull_request_events`` (``data.nodes``, the ids it asked for are in
+its metadata); a follow-up page answers ``nested_connection_query`` with aliases
+``n0..nK`` whose requests are listed in the page's metadata.
 
 >>> body = {"data": {"repository": {"pullRequests": {"pageInfo": {"hasNextPage": False,
 ...         "endCursor": None}, "totalCount": 1, "nodes": [None, {"id": "PR_1"}]}}}}
@@ -46,6 +47,25 @@ def pull_request_nodes(body: Json, key: str = "") -> list[Json]:
     if isinstance(single, dict):
         return [single]
     return [n for n in pull_request_connection(body, key).get("nodes") or [] if n]
+
+
+# Page kinds besides the listing's ``pulls`` (file names ``<kind>-000001.json``).
+EVENTS_KIND = "events"
+FOLLOWUP_KIND = "followup"
+# Follow-ups of timelines fetched by a task's shared events batches (their own sequence).
+EVENTS_FOLLOWUP_KIND = "eventsfollowup"
+
+
+def event_nodes(body: Json, key: str = "") -> list[Json]:
+    """Non-null PR nodes of an events page (``data.nodes``), or :class:`CorruptPage`.
+
+    >>> [n["id"] for n in event_nodes({"data": {"nodes": [{"id": "PR_1"}, None]}})]
+    ['PR_1']
+    """
+    nodes = (body.get("data") or {}).get("nodes") if isinstance(body, dict) else None
+    if not isinstance(nodes, list):
+        raise CorruptPage(f"page {key or '?'} has no data.nodes")
+    return [n for n in nodes if isinstance(n, dict) and n.get("id")]
 
 
 def truncated_connections(node: Json) -> Iterator[tuple[str, str | None]]:

@@ -161,7 +161,7 @@ def extract_jobs(jobs: list[dict[str, Any]], options: RunOptions, run_id: str,
     still run; the task then fails, naming them. Usually a task holds one repository; an
     org with more repositories than Airflow should map gets several per task.
     """
-    from pr_warehouse.client.errors import GitHubError, RateLimitWait
+    from pr_warehouse.client.errors import GitHubError
     from pr_warehouse.extract.pull_requests import ExtractRequest, extract_repository as run
     from pr_warehouse.storage import RawStore, run_key_for
 
@@ -170,6 +170,9 @@ def extract_jobs(jobs: list[dict[str, Any]], options: RunOptions, run_id: str,
     run_key = run_key_for(run_id)
     manifests: list[dict[str, Any]] = []
     failures: list[tuple[str, Exception]] = []
+    # PR ids whose events are due, per repository: fetched once all listings are in, in
+    # batches shared by the task's repositories (a query costs at least 1 point).
+    pending: dict[str, list[str]] = {}
     with _client(settings) as client:
         for job in jobs:
             repo = job["repo"]
@@ -183,28 +186,77 @@ def extract_jobs(jobs: list[dict[str, Any]], options: RunOptions, run_id: str,
             )
             started = datetime.now(timezone.utc)
             try:
-                manifest = run(client, store, request)
-            except RateLimitWait as wait:
-                # Sleeping for most of an hour would hold a worker slot; Airflow
-                # reschedules the task at the reset and stored pages make the rerun cheap.
-                from airflow.sdk.exceptions import AirflowRescheduleException
-
-                log.warning("%s: %s; rescheduling at %s", repo, wait, wait.reset_at.isoformat())
-                raise AirflowRescheduleException(reschedule_date=wait.reset_at) from None
+                with _reschedule_on_rate_limit(repo):
+                    manifest = run(client, store, request,
+                                   pending_events=pending.setdefault(repo, []))
             except (GitHubError, ValueError) as exc:
-                log.error("%s failed: %s", repo, exc)
-                store.write_manifest(run_key, repo, {
-                    "repo": repo, "run_key": run_key, "status": "failed", "error": str(exc),
-                    "error_class": type(exc).__name__, "started_at": started.isoformat(),
-                    "finished_at": datetime.now(timezone.utc).isoformat(), "pages": [],
-                })
+                _record_failure(store, run_key, repo, exc, started)
                 failures.append((repo, exc))
                 continue
-            store.write_manifest(run_key, repo, manifest)
             manifests.append(manifest)
+        if manifests:
+            started = datetime.now(timezone.utc)
+            try:
+                with _reschedule_on_rate_limit(manifests[0]["repo"]):
+                    _fetch_events_of(client, store, run_key, manifests, pending)
+            except (GitHubError, ValueError) as exc:
+                # Without their events the listings would be loaded short: fail them all.
+                for manifest in manifests:
+                    _record_failure(store, run_key, manifest["repo"], exc, started)
+                    failures.append((manifest["repo"], exc))
+                manifests = []
+        for manifest in manifests:
+            store.write_manifest(run_key, manifest["repo"], manifest)
     if failures:
         _raise_extract_failures(failures, len(jobs))
     return manifests
+
+
+@contextmanager
+def _reschedule_on_rate_limit(repo: str) -> Iterator[None]:
+    """Sleeping for most of an hour would hold a worker slot; Airflow reschedules the task
+    at the reset instead, and the stored pages make the rerun cheap."""
+    from pr_warehouse.client.errors import RateLimitWait
+
+    try:
+        yield
+    except RateLimitWait as wait:
+        from airflow.sdk.exceptions import AirflowRescheduleException
+
+        log.warning("%s: %s; rescheduling at %s", repo, wait, wait.reset_at.isoformat())
+        raise AirflowRescheduleException(reschedule_date=wait.reset_at) from None
+
+
+def _record_failure(store: Any, run_key: str, repo: str, exc: Exception,
+                    started: datetime) -> None:
+    log.error("%s failed: %s", repo, exc)
+    store.write_manifest(run_key, repo, {
+        "repo": repo, "run_key": run_key, "status": "failed", "error": str(exc),
+        "error_class": type(exc).__name__, "started_at": started.isoformat(),
+        "finished_at": datetime.now(timezone.utc).isoformat(), "pages": [],
+    })
+
+
+def _fetch_events_of(client: Any, store: Any, run_key: str, manifests: list[dict[str, Any]],
+                     pending: dict[str, list[str]]) -> None:
+    """Fetch the events of every extracted repository's due PRs in shared batches; the
+    first repository's manifest carries the pages (and their points), the load reads each
+    node's repository from the node itself."""
+    from pr_warehouse.extract.pull_requests import extract_events
+
+    ids = [node_id for m in manifests for node_id in pending.get(m["repo"], [])]
+    for manifest in manifests:
+        manifest["pull_requests_with_events"] = len(pending.get(manifest["repo"], []))
+        manifest.setdefault("event_pages", [])
+    if not ids:
+        return
+    anchor = manifests[0]
+    fetched = extract_events(client, store, run_key, anchor["repo"], ids)
+    anchor["event_pages"] = fetched["event_pages"]
+    anchor["event_pages_cached"] = fetched["event_pages_cached"]
+    anchor["followup_pages"] = [*anchor.get("followup_pages", []), *fetched["followup_pages"]]
+    anchor["points_spent"] += fetched["points_spent"]
+    anchor["requests"] += fetched["requests"]
 
 
 def _raise_extract_failures(failures: list[tuple[str, Exception]], total: int) -> None:

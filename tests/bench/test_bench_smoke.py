@@ -89,18 +89,29 @@ def test_cost_and_memory_sections_and_table(tmp_path: Path) -> None:
     cost = cost_bench.run(config, tmp_path / "cost")
     assert [row["page_size"] for row in cost["page_sizes"]] == [25, 100]
     assert all(row["points"] > 0 for row in cost["page_sizes"])
+    # Everything collected, events included, is measured and split by kind of query.
+    assert all(row["by_operation"]["events"] > 0 and row["event_requests"] > 0
+               for row in cost["page_sizes"])
+    for row in cost["page_sizes"]:
+        assert sum(row["by_operation"].values()) == pytest.approx(row["points_per_1000_prs"])
     daily = cost["daily"]
     assert daily["unchanged"]["ours"]["repos_extracted"] == 0  # the probe skips them all
     assert daily["changed"]["pull_requests_touched"] >= 1
     memory = memory_bench.run(config, tmp_path / "memory")
     assert memory["pull_requests"] == 150 and memory["max_rss_mib"] > 0
 
+    # The tiny config measures page 25 and 100; the target row reads the default page.
+    assert cost["all_data"] is None
+    cost["all_data"] = cost_bench.all_data_cost(
+        [{**cost["page_sizes"][0], "page_size": config.page_size}], config.page_size)
+    assert cost["all_data"]["target"] == 60
     results = {"config": config.as_dict(),
                "sections": {"cost": {"data": cost}, "memory": {"data": memory},
                             "load": {"error": "RuntimeError: boom"}}}
     rows = report.table_rows(results)
     assert {section for section, _, _ in rows} == {
         "2. API cost (points)", "5. Memory (peak RSS)", "load"}
+    assert any("all PR data incl. events" in label for _, label, _ in rows)
     table = report.render(rows)
     assert "FAILED" in table and table.count("\n") == len(rows) + 1
     path = report.write_json(results, tmp_path / "out" / "result.json")

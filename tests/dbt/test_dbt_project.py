@@ -294,7 +294,11 @@ def test_build_ran_models_data_tests_and_unit_tests(warehouse):
     assert {
         "fct_pull_requests_first_review_skips_author_pending_and_null_items",
         "mart_assignee_workload_counts_against_as_of",
-        "mart_pr_cycle_time_weekly_median_and_p90",
+        "mart_cycle_time_weekly_human_prs_median_p90_and_unreviewed_share",
+        "cycle_time_phases_drafts_ghosts_and_unreviewed_merges",
+        "draft_bouncing_makes_one_spell_per_trip_into_draft",
+        "responses_skip_the_author_bots_pending_and_late_ones",
+        "readiness_follows_the_first_draft_event_not_is_draft",
     } <= unit_tests, unit_tests
     assert sum(i.startswith("test.") for i in ids) >= 80
 
@@ -434,7 +438,9 @@ def test_milestone_progress(con):
 
 
 def test_cycle_time_weekly(con):
-    got = rows(con, "select * from analytics.mart_pr_cycle_time_weekly order by repo, week_start")
+    """Folded from the former mart_pr_cycle_time_weekly: time to first review and to merge
+    per ISO week of merge, now over human-authored PRs only (both merged PRs are)."""
+    got = rows(con, "select * from analytics.mart_cycle_time_weekly order by repo, week_start")
     assert [(r["repo"], str(r["week_start"]), r["iso_week"]) for r in got] == [
         (G, "2024-02-26", "2024-W09"),
         (W, "2024-04-29", "2024-W18"),
@@ -444,6 +450,20 @@ def test_cycle_time_weekly(con):
     assert w["median_hours_to_merge"] == 15  # PRs 1 (10 h) and 6 (20 h)
     assert w["p90_hours_to_merge"] == pytest.approx(19)
     assert w["median_hours_to_first_review"] == 3 and w["p90_hours_to_first_review"] == 3
+    # No events were loaded for these PRs: no first commit, so cycle = opened -> merged,
+    # and PR 6 (no review at all) was merged without review.
+    assert w["median_cycle_hours"] == 15
+    assert (w["prs_merged_without_review"], w["share_merged_without_review"]) == (1, 0.5)
+
+
+def test_cycle_time_fact_has_a_row_per_pr_even_without_events(con):
+    got = rows(con, "select pr_number, is_bot_author, commit_count, draft_hours, size_bucket "
+                    "from analytics.fct_pull_request_cycle_time order by pr_number")
+    assert [r["pr_number"] for r in got] == [1, 2, 3, 4, 5, 6]
+    assert [r["is_bot_author"] for r in got] == [False, False, False, True, False, False]
+    assert all(r["commit_count"] is None for r in got)  # never fetched: unknown, not 0
+    assert got[1]["draft_hours"] == 11 * 24  # PR 2: a draft since 2024-04-20, no events
+    assert [r["size_bucket"] for r in got] == ["S", "S", "S", "S", "S", "S"]
 
 
 def test_label_activity(con):

@@ -55,8 +55,11 @@ def test_daily_run_fetches_only_what_changed(make_pipeline) -> None:
     assert ops.count(PAGE_OP) == 3  # one page per changed repository
     assert ops.count("NewestPullRequestUpdates") == 1  # one probe for all four repos
     second_points = sum(e.points for e in entries)
-    # Probe (1) + 3 repos x one 50-PR page (3 points each) + the org listing (1).
-    assert second_points == 1 + 3 * 3 + 1, [(e.operation_name, e.points) for e in entries]
+    # Each changed repository asks for the events of its changed PRs in one batch.
+    assert ops.count("PullRequestEvents") == 3
+    # Probe (1) + 3 repos x (one 50-PR page (3 points) + one events batch (1)) + the org
+    # listing (1).
+    assert second_points == 1 + 3 * (3 + 1) + 1, [(e.operation_name, e.points) for e in entries]
     assert ops.count("NestedConnectionPages") == 0  # unchanged long lists are not refetched
     assert second_points < first_points / 3
     (skipped, probe_points), = pipeline.query(

@@ -8,7 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from .conftest import task_states
-from .truth import pull_requests, repositories
+from .truth import (
+    CYCLE_TIME_COLUMNS,
+    cycle_time_row,
+    cycle_time_weekly_rows,
+    pull_requests,
+    repositories,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -65,15 +71,45 @@ def test_milestone_progress_and_overdue(synced) -> None:
     assert any(row[-1] for row in rows), "the demo org has an overdue milestone"
 
 
-def test_cycle_time_weekly_counts_merges_per_iso_week(synced) -> None:
+def test_cycle_time_fact_recomputed_from_the_world_for_every_pr(synced) -> None:
+    """Every column of fct_pull_request_cycle_time equals its definition, computed in
+    Python from the emulator's objects (tests/e2e/truth.py), for every PR."""
     pipeline, prs = synced
-    expected = Counter()
-    for (repo, _), pr in prs.items():
-        if pr.merged_at:
-            year, week, _ = pr.merged_at.isocalendar()
-            expected[(repo, f"{year}-W{week:02d}")] += 1
-    rows = pipeline.query("select repo, iso_week, prs_merged from analytics.mart_pr_cycle_time_weekly")
-    assert {(r, w): n for r, w, n in rows} == dict(expected)
+    columns = ["repo", "pr_number", *CYCLE_TIME_COLUMNS]
+    rows = pipeline.query(f"select {', '.join(columns)} from analytics.fct_pull_request_cycle_time")
+    assert len(rows) == len(prs)
+    got = {(r[0], r[1]): dict(zip(CYCLE_TIME_COLUMNS, r[2:])) for r in rows}
+    assert set(got) == set(prs)
+    mismatches = []
+    for key, pr in prs.items():
+        expected = cycle_time_row(pr, AS_OF)
+        for column, value in expected.items():
+            if got[key][column] != (pytest.approx(value, abs=1e-6) if isinstance(value, float)
+                                    else value):
+                mismatches.append((key, column, got[key][column], value))
+    assert not mismatches, mismatches[:20]
+    # The world exercises every rule: bounced drafts, pickups, bots, merges without review.
+    values = list(got.values())
+    assert any(v["draft_hours"] > 0 and v["merged_at"] for v in values)
+    assert any(v["merged_without_review"] for v in values)
+    assert any(v["is_bot_author"] for v in values) and any(v["first_commit_at"] is None
+                                                          for v in values)
+    assert any(v["coding_hours"] == 0 for v in values)
+    bounced = got[("acme/api", pipeline.world.special["draft_bounced"][1])]
+    assert (bounced["draft_hours"], bounced["pickup_hours"], bounced["review_hours"]) == (5, 1, 6)
+
+
+def test_cycle_time_weekly_recomputed_from_the_world(synced) -> None:
+    pipeline, prs = synced
+    expected = cycle_time_weekly_rows(prs, AS_OF)
+    names = list(next(iter(expected.values())))
+    rows = pipeline.query(f"select repo, iso_week, {', '.join(names)} "
+                          "from analytics.mart_cycle_time_weekly")
+    got = {(r[0], r[1]): dict(zip(names, r[2:])) for r in rows}
+    assert set(got) == set(expected)
+    for key, figures in expected.items():
+        assert got[key] == {name: pytest.approx(value) if isinstance(value, float) else value
+                            for name, value in figures.items()}, key
 
 
 def test_hours_open_is_relative_to_the_run_not_the_wall_clock(synced) -> None:
@@ -97,7 +133,7 @@ def test_readme_analyst_queries_run_on_the_snapshot(synced) -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## For analysts"):readme.index("## Run in production")]
     queries = re.findall(r"```sql\n(.*?)```", section, re.S)
-    assert len(queries) == 4
+    assert len(queries) == 8  # four questions, then one query per cycle-time phase
     con = duckdb.connect(str(pipeline.snapshot_path), read_only=True)
     try:
         results = [con.execute(q).fetchall() for q in queries]

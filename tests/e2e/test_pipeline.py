@@ -102,3 +102,11 @@ def test_an_org_with_3000_repositories(make_pipeline, monkeypatch) -> None:
                           ) == [(3000, 3000)]
     assert pipeline.query("select count(*) from raw.sync_runs where run_id = ? and "
                           "status = 'success'", [run.run_id]) == [(3000,)]
+    # The 75 repositories of a task share their events batches (49 PRs a query): one
+    # query per repository would cost 3,000 points on top of the listings, over GitHub's
+    # 5,000 an hour.
+    events = [e for e in pipeline.emulator.ledger.entries
+              if e.operation_name == "PullRequestEvents"]
+    assert len(events) == 40 * 2
+    assert pipeline.query("select count(*), count(distinct repo) from raw.pull_request_events"
+                          ) == [(3000, 3000)]

@@ -71,3 +71,167 @@ def assert_warehouse_matches(pipeline: Any, repos: list[Any]) -> None:
         got = pipeline.query(sql)
         assert len(got) == len(set(got)), f"duplicates in {sql}"
         assert set(got) == expected, sql
+
+
+# --- cycle time (fct_pull_request_cycle_time, mart_cycle_time_weekly) -------------------
+# Written from the issue's definitions against the world's objects, never from the SQL.
+
+DRAFT_KINDS = ("ReadyForReviewEvent", "ConvertToDraftEvent")
+
+
+def login(actor: Any) -> str | None:
+    """The login GitHub shows: none for a deleted account."""
+    return None if actor is None or actor.deleted else actor.login
+
+
+def is_bot(actor: Any) -> bool:
+    """Bot type or a ``[bot]`` login; a deleted account is not a bot."""
+    if actor is None or actor.deleted:
+        return False
+    return actor.kind.value == "Bot" or actor.login.endswith("[bot]")
+
+
+def hours(start: Any, end: Any) -> float | None:
+    return None if start is None or end is None else (end - start).total_seconds() / 3600
+
+
+def draft_spells(pr: Any, as_of: Any) -> tuple[bool, Any, list[tuple[Any, Any]]]:
+    """``(created_as_draft, ready_for_review_at, [(draft start, draft end)])``."""
+    moves = sorted((e for e in pr.timeline if e.kind in DRAFT_KINDS),
+                   key=lambda e: (e.created_at, e.local_id))
+    created_as_draft = moves[0].kind == "ReadyForReviewEvent" if moves else pr.is_draft
+    readies = [e.created_at for e in moves if e.kind == "ReadyForReviewEvent"]
+    ready = (min(readies) if readies else None) if created_as_draft else pr.created_at
+    stop = as_of if pr.state == "OPEN" else (pr.merged_at or pr.closed_at or as_of)
+    spells, started = [], pr.created_at if created_as_draft else None
+    for event in moves:
+        if event.kind == "ConvertToDraftEvent" and started is None:
+            started = event.created_at
+        elif event.kind == "ReadyForReviewEvent" and started is not None:
+            spells.append((started, event.created_at))
+            started = None
+    if started is not None:
+        spells.append((started, stop))
+    return created_as_draft, ready, [(s, min(e, stop)) for s, e in spells if s < stop]
+
+
+def draft_seconds_within(spells: list[tuple[Any, Any]], start: Any, end: Any) -> float:
+    return sum(max(0.0, (min(e, end) - max(s, start)).total_seconds()) for s, e in spells)
+
+
+def responses(pr: Any) -> list[tuple[Any, str, str | None]]:
+    """``(at, "review"|"comment", review state)`` of every response to ``pr``."""
+    found = [(r.submitted_at, "review", r.state, r.author) for r in pr.reviews
+             if r.state != "PENDING" and r.submitted_at is not None]
+    found += [(c.created_at, "comment", None, c.author) for c in pr.comments]
+    return sorted((at, kind, state) for at, kind, state, who in found
+                  if login(who) != login(pr.author) and not is_bot(who)
+                  and (pr.closed_at is None or at < pr.closed_at))
+
+
+def size_bucket(changed: int) -> str:
+    for bucket, most in (("XS", 10), ("S", 100), ("M", 500), ("L", 1000)):
+        if changed <= most:
+            return bucket
+    return "XL"
+
+
+def cycle_time_row(pr: Any, as_of: Any) -> dict[str, Any]:
+    """Every column of fct_pull_request_cycle_time for one PR, by the definitions."""
+    _, ready, spells = draft_spells(pr, as_of)
+    answered = responses(pr)
+    first_response = min((at for at, _, _ in answered if ready is not None and at >= ready),
+                         default=None)
+    approval = min((at for at, kind, state in answered
+                    if kind == "review" and state == "APPROVED"), default=None)
+    first_commit = pr.commits[0].authored_at if pr.commits else None
+    merged = pr.merged_at
+    pickup = hours(ready, first_response)
+    review = hours(first_response, merged)
+    coding = hours(first_commit, ready)
+    requested = [e.created_at for e in pr.timeline if e.kind == "ReviewRequestedEvent"]
+    return {
+        "author_login": login(pr.author) or GHOST,
+        "is_bot_author": is_bot(pr.author),
+        "first_commit_at": first_commit,
+        "opened_at": pr.created_at,
+        "ready_for_review_at": ready,
+        "draft_hours": sum((e - s).total_seconds() for s, e in spells) / 3600,
+        "first_review_requested_at": min(requested, default=None),
+        "first_response_at": first_response,
+        "first_approval_at": approval,
+        "merged_at": merged,
+        "coding_hours": None if coding is None else max(coding, 0.0),
+        "pickup_hours": None if pickup is None else
+        pickup - draft_seconds_within(spells, ready, first_response) / 3600,
+        "review_hours": None if review is None else
+        review - draft_seconds_within(spells, first_response, merged) / 3600,
+        "cycle_hours": hours(first_commit or pr.created_at, merged),
+        "merged_without_review": merged is not None and not any(
+            kind == "review" and at < merged for at, kind, _ in answered),
+        "size_bucket": size_bucket(pr.additions + pr.deletions),
+        "commit_count": len(pr.commits),
+        "comment_count": len(pr.comments),
+        "review_thread_count": pr.review_thread_count,
+    }
+
+
+CYCLE_TIME_COLUMNS = [
+    "author_login", "is_bot_author", "first_commit_at", "opened_at", "ready_for_review_at",
+    "draft_hours", "first_review_requested_at", "first_response_at", "first_approval_at",
+    "merged_at", "coding_hours", "pickup_hours", "review_hours", "cycle_hours",
+    "merged_without_review", "size_bucket", "commit_count", "comment_count",
+    "review_thread_count",
+]
+
+
+def first_review_hours(pr: Any) -> float | None:
+    """fct_pull_requests.hours_to_first_review: non-PENDING, non-author; bots count."""
+    at = min((r.submitted_at for r in pr.reviews if r.state != "PENDING" and r.submitted_at
+              and login(r.author) != login(pr.author)), default=None)
+    return hours(pr.created_at, at)
+
+
+def quantile_cont(values: list[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (DuckDB's quantile_cont)."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def cycle_time_weekly_rows(prs: dict[tuple[str, int], Any], as_of: Any
+                           ) -> dict[tuple[str, str], dict[str, Any]]:
+    """mart_cycle_time_weekly by (repo, ISO week): human-authored PRs merged that week."""
+    weeks: dict[tuple[str, str], list[tuple[Any, dict[str, Any]]]] = {}
+    for (repo, _), pr in prs.items():
+        row = cycle_time_row(pr, as_of)
+        if pr.merged_at is None or row["is_bot_author"]:
+            continue
+        year, week, _ = pr.merged_at.isocalendar()
+        weeks.setdefault((repo, f"{year}-W{week:02d}"), []).append((pr, row))
+    out = {}
+    for key, group in weeks.items():
+        unreviewed = sum(row["merged_without_review"] for _, row in group)
+        figures: dict[str, Any] = {"prs_merged": len(group),
+                                   "prs_merged_without_review": unreviewed,
+                                   "share_merged_without_review": unreviewed / len(group)}
+        for phase in ("coding", "pickup", "review", "cycle"):
+            values = [row[f"{phase}_hours"] for _, row in group
+                      if row[f"{phase}_hours"] is not None]
+            figures[f"median_{phase}_hours"] = quantile_cont(values, 0.5)
+            figures[f"p90_{phase}_hours"] = quantile_cont(values, 0.9)
+        reviewed = [h for h in (first_review_hours(pr) for pr, _ in group) if h is not None]
+        merge = [hours(pr.created_at, pr.merged_at) for pr, _ in group]
+        figures.update({
+            "prs_merged_with_review": len(reviewed),
+            "median_hours_to_first_review": quantile_cont(reviewed, 0.5),
+            "p90_hours_to_first_review": quantile_cont(reviewed, 0.9),
+            "median_hours_to_merge": quantile_cont(merge, 0.5),
+            "p90_hours_to_merge": quantile_cont(merge, 0.9),
+        })
+        out[key] = figures
+    return out

@@ -8,6 +8,7 @@ import pytest
 from graphql import OperationDefinitionNode, parse, validate
 
 from github_emulator import DEMO_CASES, EmulatorServer, World
+from github_emulator.ids import node_id
 from github_emulator.schema import load_schema
 from pr_warehouse.queries import load_query, query_names, with_fragments
 
@@ -16,7 +17,7 @@ from .conftest import Gql
 # Values for the variables the product's documents declare; a new document with a new
 # required variable fails loudly here until it is given one.
 SAMPLE_VARIABLES: dict[str, Any] = {"owner": "acme", "name": "api", "login": "acme", "pageSize": 100,
-                                    "number": 2}
+                                    "number": 2, "ids": [node_id("PullRequest", 1, 21)]}
 
 PR_BY_NUMBER = with_fragments(
     """query One($owner: String!, $name: String!, $number: Int!) {

@@ -14,6 +14,9 @@ sum, over connections, of the items they can return.
 >>> (c.requests, c.points, c.nodes)
 (5101, 51, 305100)
 
+``nodes(ids:)`` multiplies what it holds by the number of ids, like that many aliased
+``node(id:)`` fields (GitHub does not publish its rule for it; this never under-charges).
+
 Everything here is pure: no I/O, no clock.
 """
 
@@ -36,6 +39,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValueNode,
@@ -167,6 +171,22 @@ def page_size(field: FieldNode, variables: Mapping[str, Any]) -> tuple[int | Non
     return first, last
 
 
+def _ids_argument(field: FieldNode, field_def: GraphQLField,
+                  variables: Mapping[str, Any]) -> int | None:
+    """How many ids a ``nodes(ids:)``-style field asks for (None: not such a field)."""
+    if "ids" not in field_def.args:
+        return None
+    arg = next((a for a in field.arguments or () if a.name.value == "ids"), None)
+    if arg is None:
+        return None
+    if isinstance(arg.value, ListValueNode):
+        return len(arg.value.values)
+    if isinstance(arg.value, VariableNode):
+        value = variables.get(arg.value.name.value)
+        return len(value) if isinstance(value, (list, tuple)) else 1
+    return 1
+
+
 def _walk(
     schema: GraphQLSchema,
     selection_set: SelectionSetNode,
@@ -190,6 +210,11 @@ def _walk(
             if field_def is None:
                 continue
             child_multiplier = multiplier
+            ids = _ids_argument(selection, field_def, variables)
+            if ids is not None:
+                # nodes(ids: [...]) answers one object per id, each filling its own nested
+                # connections: as many parents as aliased node(id:) fields would be.
+                child_multiplier = multiplier * ids
             if is_connection_field(field_def):
                 first, last = page_size(selection, variables)
                 size = max(0, first if first is not None else last if last is not None else 0)

@@ -15,8 +15,9 @@ identical, whatever order the repositories are read in.
 
 from __future__ import annotations
 
+import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +25,7 @@ from .world import (
     DEFAULT_NOW,
     Actor,
     ActorKind,
+    Commit,
     Issue,
     Label,
     Milestone,
@@ -38,6 +40,9 @@ from .world import (
 
 BOT_LOGINS = ("dependabot", "renovate", "github-actions")
 MANNEQUIN_LOGIN = "svn-import-jsmith"
+# A bot that reaches the API as a plain User whose login carries REST's ``[bot]`` suffix
+# (e.g. an app account imported by a migration): a bot by login, not by type.
+BOT_SUFFIX_LOGIN = "ci-helper[bot]"
 USER_LOGINS = (
     "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
     "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter",
@@ -94,7 +99,7 @@ class WorldSpec:
     ``repos`` lists repositories explicitly; ``repo_sizes`` is the benchmark shorthand
     (repositories ``repo-00000``, ``repo-00001``, ... with those PR counts). Both may be
     given. ``demo_cases`` plants the documented special cases (only in a repo named
-    ``api``, which must have at least 20 PRs).
+    ``api``, which must have at least 26 PRs).
 
     >>> WorldSpec(org="big", repo_sizes=(10, 5000)).all_repos()[1]
     RepoSpec(name='repo-00001', pull_requests=5000, archived=False, issues=None, private=False)
@@ -161,6 +166,12 @@ DEMO_CASES: dict[str, int] = {
     "huge_body": 18,  # 70,000-character body
     "many_closing_issues": 19,  # closes 30 issues (> closingIssuesReferences(first: 25))
     "changes_requested": 20,  # open, reviewDecision CHANGES_REQUESTED
+    "draft_bounced": 21,  # created as draft, ready, back to draft, ready again, merged
+    "review_request_removed": 22,  # bob requested then removed; carol requested, approves
+    "bot_comments_first": 23,  # a Bot, a [bot] login and the author comment before dave
+    "merged_without_review": 24,  # only the author's and a bot's reviews before the merge
+    "deleted_commenter": 25,  # the first response is a comment by a deleted account
+    "long_conversation": 26,  # 130 comments (> timelineItems(first: 100))
 }
 """acme/api pull-request numbers of the demo special cases (``world.special`` too)."""
 
@@ -198,6 +209,8 @@ def _add_actors(world: World, spec: WorldSpec) -> None:
         world.add_actor(login, ActorKind.BOT)
     world.add_actor(MANNEQUIN_LOGIN, ActorKind.MANNEQUIN)
     world.add_actor(world.viewer_login, ActorKind.USER, name="Emulator Viewer")
+    # Added last, so every other actor keeps the id it had before this one existed.
+    world.add_actor(BOT_SUFFIX_LOGIN, ActorKind.USER)
 
 
 def _add_repo(world: World, owner: Owner, rs: RepoSpec, seed: int, spec: WorldSpec) -> None:
@@ -224,9 +237,12 @@ class _Pool:
         actors = list(world.actors.values())
         self.users = [
             a for a in actors if a.kind is ActorKind.USER and not isinstance(a, Owner)
-            and a.login != world.viewer_login
+            and a.login != world.viewer_login and not a.login.endswith("[bot]")
         ]
         self.bots = {a.login: a for a in actors if a.kind is ActorKind.BOT}
+        # Bots as activity sees them: Bot-typed accounts and ``[bot]`` logins alike.
+        self.any_bots = [*self.bots.values(),
+                         *(a for a in actors if a.login.endswith("[bot]"))]
         self.mannequin = next(a for a in actors if a.kind is ActorKind.MANNEQUIN)
         self.teams: list[Team] = list(owner.teams.values())
         self.maintainers = self.users[: max(1, len(self.users) // 6)]
@@ -261,9 +277,11 @@ def _populate(world: World, repo: Repository, rs: RepoSpec, seed: int, spec: Wor
     span = int((now - start).total_seconds())
     offsets = sorted(rng.randrange(span) for _ in range(rs.pull_requests))
     for number, offset in enumerate(offsets, start=1):
-        repo.add_pull_request_object(
-            _random_pr(rng, repo, number, start + timedelta(seconds=offset), now, pool, labels)
-        )
+        pr = _random_pr(rng, repo, number, start + timedelta(seconds=offset), now, pool, labels)
+        # Activity draws from its own generator, so the PR fields above stay what they were
+        # before activity existed, and one PR's activity never shifts another's.
+        add_activity(random.Random(f"{seed}:{repo.name_with_owner}#{number}"), pr, pool, now)
+        repo.add_pull_request_object(pr)
 
     issue_count = rs.issues if rs.issues is not None else max(2, rs.pull_requests // 4)
     for _ in range(issue_count):
@@ -391,6 +409,125 @@ def _random_pr(
 
 PR_STATE_CHOICES = ("OPEN", "MERGED", "CLOSED")
 
+# Draft histories as ready (R) / convert-to-draft (D) events in order. The first letter
+# says how the PR was created: R first means it was opened as a draft.
+_STILL_DRAFT = ((), ("R", "D"), ("D",), ("R", "D", "R", "D"))
+_NOW_READY = (("R",), ("R", "D", "R"), ("D", "R"), ("R", "D", "R", "D", "R"))
+
+
+def add_activity(rng: random.Random, pr: PullRequest, pool: _Pool, now: datetime, *,
+                 bot_reviews: bool = True) -> None:
+    """Give a PR its commits, draft history, review-request, close/merge events and
+    conversation comments, consistent with its state and timestamps.
+
+    The mix covers what cycle-time metrics trip over: drafts that bounce between draft and
+    ready, requests that are removed, comments by the author and by bots (Bot type and
+    ``[bot]`` logins) before anyone else, deleted accounts, PRs merged with no review (or
+    only a bot's), first commits after the PR was opened, and PRs without commits.
+    """
+    created = pr.created_at
+    end = pr.closed_at or now - timedelta(minutes=1)  # open: activity stays clear of now
+    span = max(120, int((end - created).total_seconds()))
+
+    def within(lo: float = 0.0, hi: float = 1.0) -> datetime:
+        return created + timedelta(seconds=int(span * rng.uniform(lo, hi)))
+
+    author = pr.author
+    is_bot = author is not None and author.kind is ActorKind.BOT
+    people: list[Actor] = [u for u in pool.users if u is not author]
+
+    def someone() -> Actor | None:
+        roll = rng.random()
+        if roll < 0.05:
+            return None  # a deleted account
+        if roll < 0.2:
+            return rng.choice(pool.any_bots)
+        if roll < 0.3:
+            return author
+        return rng.choice(people)
+
+    pr.commits = _random_commits(rng, pr, created, span, is_bot)
+
+    history = rng.choice(_STILL_DRAFT) if pr.is_draft else (
+        rng.choice(_NOW_READY) if not is_bot and rng.random() < 0.3 else ())
+    moments = sorted(within(0.0, 0.7) for _ in history)
+    for letter, moment in zip(history, moments, strict=True):
+        kind = "ReadyForReviewEvent" if letter == "R" else "ConvertToDraftEvent"
+        pr.add_event(kind, moment, author if rng.random() < 0.9 else None)
+
+    for request in pr.review_requests:
+        pr.add_event("ReviewRequestedEvent", within(0.0, 0.5), author, request.requested_reviewer)
+    for review in pr.reviews:
+        if review.submitted_at and review.author is not author and rng.random() < 0.5:
+            asked = created + (review.submitted_at - created) * rng.random()
+            pr.add_event("ReviewRequestedEvent", asked, author, review.author)
+    if not is_bot and rng.random() < 0.15:
+        target: Actor | Team | None = rng.choice([*people[:6], *pool.teams, None])
+        asked = within(0.0, 0.5)
+        pr.add_event("ReviewRequestedEvent", asked, author, target)
+        pr.add_event("ReviewRequestRemovedEvent", asked + (end - asked) * rng.uniform(0.1, 0.5),
+                     author, target)
+
+    if pr.state != "MERGED" and rng.random() < 0.05:
+        closed = within(0.1, 0.4)
+        pr.add_event("ClosedEvent", closed, author)
+        pr.add_event("ReopenedEvent", closed + (end - closed) * rng.uniform(0.05, 0.3), author)
+    if pr.merged_at is not None:
+        pr.add_event("MergedEvent", pr.merged_at, pr.merged_by)
+        pr.add_event("ClosedEvent", pr.merged_at, pr.merged_by)
+    elif pr.closed_at is not None:
+        pr.add_event("ClosedEvent", pr.closed_at, rng.choice([author, *pool.maintainers]))
+
+    if author is not None and not is_bot and rng.random() < 0.3:
+        pr.add_comment_object(author, within(0.0, 0.1), "Context for reviewers")
+    if rng.random() < 0.15:
+        pr.add_comment_object(rng.choice(pool.any_bots), within(0.0, 0.05), "CI report")
+    for _ in range(rng.choice((0, 0, 1, 1, 2, 3, 5))):
+        pr.add_comment_object(someone(), within(), "A comment")
+    if pr.closed_at is not None and rng.random() < 0.05:  # after the close: never a response
+        late = min(pr.closed_at + timedelta(hours=rng.uniform(1, 48)), now - timedelta(minutes=1))
+        if late > pr.closed_at:
+            pr.add_comment_object(rng.choice(people), late, "Post-merge note")
+
+    if bot_reviews and pr.merged_at is not None and rng.random() < 0.1:
+        next_id = 1 + max((r.local_id for r in pr.reviews), default=0)
+        pr.reviews.append(Review(pr, next_id, rng.choice(pool.any_bots), "COMMENTED",
+                                 within(0.1, 0.9)))
+    submitted = sum(1 for r in pr.reviews if r.state != "PENDING")
+    pr.review_thread_count = rng.randint(0, 2 * submitted)
+    _touch_after_activity(pr)
+
+
+def _random_commits(rng: random.Random, pr: PullRequest, created: datetime, span: int,
+                    is_bot: bool) -> list[Commit]:
+    """The PR's commits, oldest first; none for ~2% (GitHub allows that after a rewrite)."""
+    if rng.random() < 0.02:
+        return []
+    count = 1 if is_bot else rng.choice((1, 1, 2, 3, 5, 8))
+    if not is_bot and rng.random() < 0.1:  # opened first, committed after
+        first = created + timedelta(seconds=rng.randrange(60, max(61, min(7200, span // 2))))
+    else:
+        first = created - timedelta(seconds=rng.randrange(0, 3 * 86400))
+    author = pr.author
+    user = author if author is not None and author.kind is ActorKind.USER else None
+    if rng.random() < 0.05:
+        user = None  # the commit email matches no GitHub account
+    commits = []
+    for i in range(count):
+        authored = first + timedelta(minutes=37 * i)
+        digest = hashlib.sha1(f"{pr.id}:{i}".encode()).hexdigest()
+        commits.append(Commit(digest, authored, authored + timedelta(seconds=rng.randrange(3600)),
+                              user))
+    return commits
+
+
+def _touch_after_activity(pr: PullRequest) -> None:
+    """Any visible activity moves ``updatedAt`` on GitHub: keep it at or after the last."""
+    moments = [e.created_at for e in pr.timeline] + [c.created_at for c in pr.comments]
+    latest = max(moments, default=pr.updated_at)
+    if latest > pr.updated_at:
+        pr.updated_at = latest
+
 
 def _at(day: int, hour: int = 9, minute: int = 0) -> datetime:
     return datetime(2026, 10, day, hour, minute, tzinfo=UTC)
@@ -408,6 +545,7 @@ def _plant_demo_cases(world: World, repo: Repository, pool: _Pool) -> None:
         pr.labels, pr.assignees, pr.reviews = [], [], []
         pr.review_requests, pr.closing_issues = [], []
         pr.milestone, pr.is_draft, pr.author = None, False, pool.users[n % len(pool.users)]
+        pr.timeline, pr.comments, pr.commits, pr.review_thread_count = [], [], [], 0
         pr.title = f"Demo case #{n}"
         created = _at(1 + n, 9)
         pr.created_at, pr.state = created, "OPEN"
@@ -505,3 +643,79 @@ def _plant_demo_cases(world: World, repo: Repository, pool: _Pool) -> None:
     pr.title = "Risky refactor"
     pr.reviews = [Review(pr, 1, alice, "CHANGES_REQUESTED", pr.created_at + timedelta(hours=4))]
     pr.review_decision = "CHANGES_REQUESTED"
+
+    # 1-20 get random activity consistent with the states just planted (no extra reviews:
+    # their review counts are part of the documented cases); 17 stays bare but for a commit.
+    for n, pr in prs.items():
+        if n <= 20 and n != 17:
+            add_activity(random.Random(f"demo:{n}"), pr, pool, world.now, bot_reviews=False)
+    prs[17].commits = [Commit(f"{17:040x}", prs[17].created_at, prs[17].created_at, prs[17].author)]
+    _plant_activity_cases(prs, pool, merged)
+
+
+def _plant_activity_cases(prs: dict[int, PullRequest], pool: _Pool,
+                          merged: Callable[[PullRequest, datetime, Actor | None], None]) -> None:
+    """Cases 21-25: hand-made timelines whose cycle-time phases are known by heart."""
+    alice, bob, carol, dave, erin = pool.users[:5]
+    actions = pool.bots["github-actions"]
+    suffixed = next(a for a in pool.any_bots if a.login.endswith("[bot]"))
+
+    def at(pr: PullRequest, hours: float) -> datetime:
+        return pr.created_at + timedelta(hours=hours)
+
+    def start(pr: PullRequest, title: str, author: Actor, first_commit_hours: float) -> None:
+        pr.title, pr.author, pr.review_decision = title, author, None
+        moment = at(pr, first_commit_hours)
+        pr.commits = [Commit(hashlib.sha1(pr.id.encode()).hexdigest(), moment, moment, author)]
+
+    def merge(pr: PullRequest, hours: float, by: Actor) -> None:
+        merged(pr, at(pr, hours), by)
+        pr.add_event("MergedEvent", at(pr, hours), by)
+        pr.add_event("ClosedEvent", at(pr, hours), by)
+
+    # 21: opened as a draft; ready at 2 h, bob comments at 3 h, draft again 5-8 h, carol
+    # approves at 10 h, merged at 12 h: 5 h in draft, pickup 1 h, review 9 h - 3 h = 6 h.
+    pr = prs[21]
+    start(pr, "Draft that bounced", alice, -5)
+    pr.add_event("ReadyForReviewEvent", at(pr, 2), alice)
+    pr.add_comment_object(bob, at(pr, 3), "Looks good so far")
+    pr.add_event("ConvertToDraftEvent", at(pr, 5), alice)
+    pr.add_event("ReadyForReviewEvent", at(pr, 8), alice)
+    pr.reviews = [Review(pr, 1, carol, "APPROVED", at(pr, 10))]
+    merge(pr, 12, carol)
+    # 22: dave requested at 1 h and removed at 2 h; carol requested at 2 h, approves at 4 h.
+    pr = prs[22]
+    start(pr, "Reviewer swapped", bob, -1)
+    pr.add_event("ReviewRequestedEvent", at(pr, 1), bob, dave)
+    pr.add_event("ReviewRequestRemovedEvent", at(pr, 2), bob, dave)
+    pr.add_event("ReviewRequestedEvent", at(pr, 2), bob, carol)
+    pr.reviews = [Review(pr, 1, carol, "APPROVED", at(pr, 4))]
+    pr.review_decision = "APPROVED"
+    # 23: a Bot, a [bot] login and the author comment first; dave responds at 2 h.
+    pr = prs[23]
+    start(pr, "Chatty CI", carol, -2)
+    pr.add_comment_object(actions, at(pr, 1 / 12), "CI passed")
+    pr.add_comment_object(suffixed, at(pr, 1 / 6), "Coverage report")
+    pr.add_comment_object(carol, at(pr, 1 / 3), "Ready for eyes")
+    pr.add_comment_object(dave, at(pr, 2), "On it")
+    pr.reviews = [Review(pr, 1, dave, "APPROVED", at(pr, 3))]
+    merge(pr, 5, dave)
+    # 24: merged at 1 h with only the author's own and a bot's review; erin only comments.
+    pr = prs[24]
+    start(pr, "Straight to main", dave, 0.25)  # first commit after opening: coding 0 h
+    pr.reviews = [Review(pr, 1, dave, "COMMENTED", at(pr, 0.5)),
+                  Review(pr, 2, actions, "COMMENTED", at(pr, 2 / 3))]
+    pr.add_comment_object(erin, at(pr, 0.75), "Shipping it?")
+    merge(pr, 1, dave)
+    # 25: a since-deleted account comments first (at 1 h); bob approves at 2 h; still open.
+    pr = prs[25]
+    start(pr, "Ghost in the thread", alice, -3)
+    pr.add_comment_object(None, at(pr, 1), "First!")
+    pr.reviews = [Review(pr, 1, bob, "APPROVED", at(pr, 2))]
+    pr.review_decision = "APPROVED"
+    # 26: 130 comments, one every 20 minutes from users in turn, the author's first.
+    pr = prs[26]
+    start(pr, "Bikeshed", alice, -1)
+    for i in range(130):
+        pr.add_comment_object(pool.users[i % 7], at(pr, (i + 1) / 3), f"Comment {i + 1}")
+    pr.updated_at = pr.comments[-1].created_at

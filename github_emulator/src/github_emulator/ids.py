@@ -34,6 +34,16 @@ TYPE_PREFIX: dict[str, str] = {
     "PullRequestReview": "PRR",
     "ReviewRequest": "RR",
     "Team": "T",
+    "IssueComment": "IC",
+    "ReadyForReviewEvent": "RFRE",
+    "ConvertToDraftEvent": "CTDE",
+    "ReviewRequestedEvent": "RRE",
+    "ReviewRequestRemovedEvent": "RRRE",
+    "ClosedEvent": "CE",
+    "ReopenedEvent": "REE",
+    "MergedEvent": "ME",
+    "PullRequestCommit": "PURC",
+    "PullRequestReviewThread": "PRRT",
 }
 _PREFIX_TYPE = {prefix: name for name, prefix in TYPE_PREFIX.items()}
 _MARKER = "_kwDO"

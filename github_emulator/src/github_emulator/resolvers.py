@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import functools
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,10 +42,13 @@ from graphql import (
 from .cost import is_connection_field
 from .errors import GitHubFieldError, pagination_error
 from .ids import decode_cursor, encode_cursor
+from .ids import node_id
 from .world import (
     Actor,
     ActorKind,
+    Commit,
     Issue,
+    IssueComment,
     Label,
     Milestone,
     Owner,
@@ -53,11 +57,14 @@ from .world import (
     Review,
     ReviewRequest,
     Team,
+    TimelineEvent,
     World,
 )
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# GitHub refuses more ids than this in one ``nodes(ids:)`` (ARGUMENT_LIMIT).
+MAX_NODE_IDS = 100
 Obj = dict[str, Any]
 
 
@@ -156,6 +163,8 @@ def connection(
 
     return {
         "totalCount": len(items),
+        "filteredCount": len(items),
+        "pageCount": hi - lo,
         "pageInfo": {
             "hasNextPage": hi < len(items),
             "hasPreviousPage": lo > 0,
@@ -464,16 +473,131 @@ def render_review(review: Review) -> Obj:
     }
 
 
+def render_reviewer(target: Actor | Team | None) -> Obj | None:
+    """A ``RequestedReviewer`` (User, Bot, Mannequin or Team); a deleted account is null."""
+    return render_team(target) if isinstance(target, Team) else render_actor(target)
+
+
 def render_review_request(request: ReviewRequest) -> Obj:
-    target = request.requested_reviewer
-    reviewer = render_team(target) if isinstance(target, Team) else render_actor(target)
     return {
         "__typename": "ReviewRequest",
         "id": request.id,
         "asCodeOwner": False,
-        "requestedReviewer": reviewer,
+        "requestedReviewer": render_reviewer(request.requested_reviewer),
         "pullRequest": lambda _info, **_: render_pull_request(request.pull_request),
     }
+
+
+def item_type(typename: str) -> str:
+    """The ``PullRequestTimelineItemsItemType`` value of a timeline item's GraphQL type.
+
+    >>> item_type("ReadyForReviewEvent"), item_type("IssueComment")
+    ('READY_FOR_REVIEW_EVENT', 'ISSUE_COMMENT')
+    """
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", typename).upper()
+
+
+def render_timeline_event(event: TimelineEvent) -> Obj:
+    pr = event.pull_request
+    out: Obj = {
+        "__typename": event.kind,
+        "id": event.id,
+        "createdAt": iso(event.created_at),
+        "actor": render_actor(event.actor),
+        "url": f"{pr.url}#event-{event.local_id}",
+        "resourcePath": f"{pr.url.removeprefix('https://github.com')}#event-{event.local_id}",
+        "pullRequest": lambda _info, **_: render_pull_request(pr),
+        "closable": lambda _info, **_: render_pull_request(pr),
+    }
+    if event.kind in ("ReviewRequestedEvent", "ReviewRequestRemovedEvent"):
+        out["requestedReviewer"] = render_reviewer(event.requested_reviewer)
+    if event.kind == "MergedEvent":
+        out["mergeRefName"] = pr.base_ref_name
+    return out
+
+
+def render_issue_comment(comment: IssueComment) -> Obj:
+    pr = comment.pull_request
+    return {
+        "__typename": "IssueComment",
+        "id": comment.id,
+        "databaseId": comment.local_id,
+        "author": render_actor(comment.author),
+        "body": comment.body,
+        "bodyText": comment.body,
+        "createdAt": iso(comment.created_at),
+        "updatedAt": iso(comment.created_at),
+        "publishedAt": iso(comment.created_at),
+        "url": f"{pr.url}#issuecomment-{comment.local_id}",
+        "pullRequest": lambda _info, **_: render_pull_request(pr),
+        "repository": lambda _info, **_: render_repository(pr.repository),
+    }
+
+
+def _git_actor(commit: Commit, at: datetime) -> Obj:
+    user = commit.user
+    return {
+        "__typename": "GitActor",
+        "name": user.login if user is not None else "Someone",
+        "email": f"{user.login if user is not None else 'someone'}@example.com",
+        "date": iso(at),
+        # GitActor.user is a User: bots, mannequins and deleted accounts map to none.
+        "user": render_actor(user) if user is not None and user.kind is ActorKind.USER else None,
+    }
+
+
+def render_pull_request_commit(pr: PullRequest, position: int, commit: Commit) -> Obj:
+    return {
+        "__typename": "PullRequestCommit",
+        "id": node_id("PullRequestCommit", pr.repository.database_id, pr.number, position),
+        "url": f"{pr.url}/commits/{commit.oid}",
+        "pullRequest": lambda _info, **_: render_pull_request(pr),
+        "commit": {
+            "__typename": "Commit",
+            "id": f"C_{commit.oid}",
+            "oid": commit.oid,
+            "abbreviatedOid": commit.oid[:7],
+            "message": commit.message,
+            "messageHeadline": commit.message,
+            "authoredDate": iso(commit.authored_at),
+            "committedDate": iso(commit.committed_at),
+            "author": _git_actor(commit, commit.authored_at),
+            "committer": _git_actor(commit, commit.committed_at),
+        },
+    }
+
+
+def _timeline_items(pr: PullRequest, args: dict[str, Any]) -> list[tuple[tuple[Any, ...], Any]]:
+    """``(key, rendered-later item)`` of the PR's timeline, oldest first, filtered by
+    ``itemTypes`` and ``since``. Events and comments share one local-id sequence (rank 0);
+    submitted reviews have their own (rank 1), so keys never collide."""
+    items: list[tuple[tuple[Any, ...], Any]] = [
+        ((_epoch(x.created_at), 0, x.local_id), x) for x in [*pr.timeline, *pr.comments]
+    ]
+    items += [((_epoch(r.submitted_at), 1, r.local_id), r) for r in pr.reviews
+              if r.submitted_at is not None]
+    wanted = set(args.get("itemTypes") or ())
+    if wanted:
+        items = [(k, x) for k, x in items if item_type(_typename(x)) in wanted]
+    since = args.get("since")
+    if since:
+        floor = _epoch(datetime.fromisoformat(str(since).replace("Z", "+00:00")))
+        items = [(k, x) for k, x in items if k[0] >= floor]
+    return sorted(items, key=lambda kx: kx[0])
+
+
+def _typename(item: Any) -> str:
+    if isinstance(item, TimelineEvent):
+        return item.kind
+    return "IssueComment" if isinstance(item, IssueComment) else "PullRequestReview"
+
+
+def _render_timeline_item(item: Any) -> Obj:
+    if isinstance(item, TimelineEvent):
+        return render_timeline_event(item)
+    if isinstance(item, IssueComment):
+        return render_issue_comment(item)
+    return render_review(item)
 
 
 def render_pull_request(pr: PullRequest) -> Obj:
@@ -509,6 +633,30 @@ def render_pull_request(pr: PullRequest) -> Obj:
         return connection(
             info, found, lambda r: (r.local_id,), render_review_request, **_page_args(args)
         )
+
+    def timeline_items(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        keyed = _timeline_items(pr, args)
+        keys = {id(x): k for k, x in keyed}
+        return connection(info, [x for _, x in keyed], lambda x: keys[id(x)],
+                          _render_timeline_item, **_page_args(args))
+
+    def comments(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        found = sorted(pr.comments, key=lambda c: (c.created_at, c.local_id))
+        return connection(info, found, lambda c: (_epoch(c.created_at), c.local_id),
+                          render_issue_comment, **_page_args(args))
+
+    def commits(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        numbered = list(enumerate(pr.commits, start=1))
+        return connection(info, numbered, lambda pc: (pc[0],),
+                          lambda pc: render_pull_request_commit(pr, *pc), **_page_args(args))
+
+    def review_threads(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        database_id = pr.repository.database_id
+        return connection(
+            info, list(range(1, pr.review_thread_count + 1)), lambda i: (i,),
+            lambda i: {"__typename": "PullRequestReviewThread", "isResolved": False,
+                       "id": node_id("PullRequestReviewThread", database_id, pr.number, i)},
+            **_page_args(args))
 
     full_id = pr.full_database_id
     return {
@@ -546,6 +694,10 @@ def render_pull_request(pr: PullRequest) -> Obj:
         "closingIssuesReferences": closing_issues,
         "reviews": reviews,
         "reviewRequests": review_requests,
+        "timelineItems": timeline_items,
+        "comments": comments,
+        "commits": commits,
+        "reviewThreads": review_threads,
         "repository": lambda _info, **_: render_repository(repo),
         "baseRepository": lambda _info, **_: render_repository(repo),
         "headRepository": lambda _info, **_: render_repository(repo),
@@ -629,6 +781,10 @@ def root_value(world: World) -> Obj:
         return found
 
     def nodes(_info: GraphQLResolveInfo, ids: list[str], **_: Any) -> list[Any]:
+        if len(ids) > MAX_NODE_IDS:
+            message = (f"You may not provide more than {MAX_NODE_IDS} node ids; "
+                       f"you provided {len(ids)}.")
+            raise GitHubFieldError("ARGUMENT_LIMIT", message)
         # An Exception as a list item becomes an error at ["nodes", i] with a null item.
         return [lookup(i) for i in ids]
 

@@ -32,6 +32,12 @@ DEFAULT_NOW = datetime(2026, 11, 1, tzinfo=UTC)
 PR_STATES = ("OPEN", "CLOSED", "MERGED")
 REVIEW_STATES = ("APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING")
 REVIEW_DECISIONS = ("APPROVED", "CHANGES_REQUESTED", "REVIEW_REQUIRED")
+# The timeline events the world models (GraphQL type names); issue comments and reviews
+# are timeline items too, kept in their own lists.
+TIMELINE_EVENT_KINDS = (
+    "ReadyForReviewEvent", "ConvertToDraftEvent", "ReviewRequestedEvent",
+    "ReviewRequestRemovedEvent", "ClosedEvent", "ReopenedEvent", "MergedEvent",
+)  # fmt: skip
 
 # Fields whose change can reorder a repository's pull requests (see Repository.sorted_prs).
 _ORDER_FIELDS = frozenset({"created_at", "updated_at"})
@@ -193,6 +199,55 @@ class ReviewRequest:
 
 
 @dataclass(eq=False)
+class TimelineEvent:
+    """A timeline event of a pull request (``kind`` is one of :data:`TIMELINE_EVENT_KINDS`).
+
+    ``actor`` ``None`` is a deleted account; ``requested_reviewer`` is set for review
+    request (removed) events only and may be ``None`` too (a deleted reviewer).
+    """
+
+    pull_request: PullRequest
+    local_id: int
+    kind: str
+    created_at: datetime
+    actor: Actor | None = None
+    requested_reviewer: Actor | Team | None = None
+
+    @property
+    def id(self) -> str:
+        pr = self.pull_request
+        return node_id(self.kind, pr.repository.database_id, pr.number, self.local_id)
+
+
+@dataclass(eq=False)
+class IssueComment:
+    """A conversation comment on a pull request (not a review comment)."""
+
+    pull_request: PullRequest
+    local_id: int
+    author: Actor | None
+    created_at: datetime
+    body: str = ""
+
+    @property
+    def id(self) -> str:
+        pr = self.pull_request
+        return node_id("IssueComment", pr.repository.database_id, pr.number, self.local_id)
+
+
+@dataclass(eq=False)
+class Commit:
+    """A commit of a pull request; ``user`` is the GitHub account its author email maps
+    to (``None``: no account matches, or it was deleted)."""
+
+    oid: str
+    authored_at: datetime
+    committed_at: datetime
+    user: Actor | None = None
+    message: str = "Change things"
+
+
+@dataclass(eq=False)
 class PullRequest:
     """One pull request, with every field the product's ``PullRequestFields`` reads."""
 
@@ -220,6 +275,10 @@ class PullRequest:
     closing_issues: list[Issue] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
     review_requests: list[ReviewRequest] = field(default_factory=list)
+    timeline: list[TimelineEvent] = field(default_factory=list)
+    comments: list[IssueComment] = field(default_factory=list)
+    commits: list[Commit] = field(default_factory=list)
+    review_thread_count: int = 0
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -246,6 +305,26 @@ class PullRequest:
         return 1 + max(
             (x.local_id for x in [*self.reviews, *self.review_requests]), default=0
         )
+
+    def next_timeline_id(self) -> int:
+        """Events and comments share one sequence: their local ids never collide."""
+        return 1 + max((x.local_id for x in [*self.timeline, *self.comments]), default=0)
+
+    def add_event(self, kind: str, at: datetime, actor: Actor | None = None,
+                  requested_reviewer: Actor | Team | None = None) -> TimelineEvent:
+        """Append a timeline event (no ``updatedAt`` change: the World mutators do that)."""
+        if kind not in TIMELINE_EVENT_KINDS:
+            raise ValueError(f"timeline event {kind!r} not in {TIMELINE_EVENT_KINDS}")
+        event = TimelineEvent(self, self.next_timeline_id(), kind, _utc(at), actor,
+                              requested_reviewer)
+        self.timeline.append(event)
+        return event
+
+    def add_comment_object(self, author: Actor | None, at: datetime,
+                           body: str = "") -> IssueComment:
+        comment = IssueComment(self, self.next_timeline_id(), author, _utc(at), body)
+        self.comments.append(comment)
+        return comment
 
 
 @dataclass(eq=False)
@@ -597,6 +676,7 @@ class World:
             stamp = self._stamp(at)
             pr.state, pr.closed_at, pr.updated_at = "CLOSED", stamp, stamp
             pr.review_requests.clear()
+            pr.add_event("ClosedEvent", stamp, self._default_user())
             return pr
 
     def reopen(self, repo: RepoRef, number: int) -> PullRequest:
@@ -605,6 +685,7 @@ class World:
             if pr.state == "MERGED":
                 raise ValueError("a merged pull request cannot be reopened")
             pr.state, pr.closed_at, pr.updated_at = "OPEN", None, self.now
+            pr.add_event("ReopenedEvent", self.now, self._default_user())
             return pr
 
     def merge(
@@ -619,11 +700,17 @@ class World:
             pr.merged_at = pr.closed_at = pr.updated_at = stamp
             pr.merged_by = merger
             pr.review_requests.clear()
+            # GitHub records a merge as two timeline events at the same instant.
+            pr.add_event("MergedEvent", stamp, merger)
+            pr.add_event("ClosedEvent", stamp, merger)
             return pr
 
     def set_draft(self, repo: RepoRef, number: int, draft: bool = True) -> PullRequest:
         with self.lock:
             pr = self.pull_request(repo, number)
+            if pr.is_draft != draft:
+                kind = "ConvertToDraftEvent" if draft else "ReadyForReviewEvent"
+                pr.add_event(kind, self.now, pr.author)
             pr.is_draft, pr.updated_at = draft, self.now
             return pr
 
@@ -672,6 +759,8 @@ class World:
             )
             for name, value in fields.items():
                 setattr(pr, name, value)
+            if not pr.commits:
+                pr.commits = [Commit(f"{number:040x}", stamp, stamp, pr.author)]
             return repository.add_pull_request_object(pr)
 
     def _label(self, repo: Repository, name: str) -> Label:
@@ -754,10 +843,30 @@ class World:
                 target = self.actor(reviewer)
             request = ReviewRequest(pr, pr._next_local_id(), target)
             pr.review_requests.append(request)
+            pr.add_event("ReviewRequestedEvent", self.now, pr.author, target)
             if pr.review_decision is None and pr.state == "OPEN":
                 pr.review_decision = "REVIEW_REQUIRED"
             pr.updated_at = self.now
             return request
+
+    def remove_review_request(self, repo: RepoRef, number: int, request: ReviewRequest) -> None:
+        """Withdraw a pending review request (a ``ReviewRequestRemovedEvent``)."""
+        with self.lock:
+            pr = self.pull_request(repo, number)
+            pr.review_requests.remove(request)
+            pr.add_event("ReviewRequestRemovedEvent", self.now, pr.author,
+                         request.requested_reviewer)
+            pr.updated_at = self.now
+
+    def add_comment(self, repo: RepoRef, number: int, *, author: ActorRef, body: str = "",
+                    at: datetime | None = None) -> IssueComment:
+        """Comment on the pull request's conversation (``author=None``: a deleted account)."""
+        with self.lock:
+            pr = self.pull_request(repo, number)
+            stamp = self._stamp(at)
+            comment = pr.add_comment_object(self.actor(author), stamp, body)
+            pr.updated_at = stamp
+            return comment
 
     def add_issue(
         self,

@@ -50,22 +50,37 @@ class SyncPlan:
 
 
 def read_watermarks(duckdb_path: Path, repos: list[str]) -> dict[str, datetime]:
-    """Newest ``updated_at`` per repository in the warehouse (read-only; missing file: none)."""
+    """Newest ``updated_at`` per repository whose PRs *and* their events are in the
+    warehouse (read-only; missing file: none).
+
+    A repository whose PRs were loaded before events were collected has no events rows: it
+    gets no watermark, so its next sync is a full one and every PR gains its events.
+    """
     if not duckdb_path.exists():
         return {}
     import duckdb
 
     con = duckdb.connect(str(duckdb_path), read_only=True)
     try:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'pull_requests'"
-        ).fetchall()[0][0]
-        if not exists:
+        tables = {name for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()}
+        if not {"pull_requests", "pull_request_events"} <= tables:
             return {}
         rows = con.execute(
-            "select lower(repo), max(updated_at) from raw.pull_requests "
-            "where lower(repo) in (select unnest(?)) group by 1",
+            """
+            with prs as (
+                select lower(repo) as repo, max(updated_at) as newest from raw.pull_requests
+                where lower(repo) in (select unnest(?)) group by 1
+            ),
+            events as (
+                select lower(repo) as repo, max(updated_at) as newest
+                from raw.pull_request_events group by 1
+            )
+            -- both were loaded together; the older of the two is safe for both
+            select prs.repo, least(prs.newest, events.newest)
+            from prs join events using (repo)
+            """,
             [[r.lower() for r in repos]],
         ).fetchall()
     finally:

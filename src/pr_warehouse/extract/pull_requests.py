@@ -1,9 +1,11 @@
 """Extract one repository's pull requests into raw pages, resumably.
 
 The extract pages ``repository.pullRequests`` newest-update first, writes each response
-body untouched, then completes every nested list GitHub cut short (labels, assignees,
-closing issues, reviews, review requests) with batched follow-up queries. All state lives
-in the stored pages, so a retried task resumes where the last one stopped.
+body untouched, fetches the events (timeline, first commit, counts) of every PR new or
+changed in the window with batched ``nodes(ids:)`` queries, then completes every nested
+list GitHub cut short (labels, assignees, closing issues, reviews, review requests,
+timelines) with batched follow-up queries. All state lives in the stored pages, so a
+retried task resumes where the last one stopped and fetches nothing twice.
 
 Example::
 
@@ -23,14 +25,23 @@ from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.client.errors import NotFound
 from pr_warehouse.pages import (
+    EVENTS_FOLLOWUP_KIND,
+    EVENTS_KIND,
+    FOLLOWUP_KIND,
     complete_nested_lists,
+    event_nodes,
     pull_request_connection,
     pull_request_nodes,
     truncated_connections,
 )
 from pr_warehouse.constants import DEFAULT_PAGE_SIZE
 from pr_warehouse.queries import load_query
-from pr_warehouse.queries.builders import FOLLOWUP_BATCH, nested_connection_query
+from pr_warehouse.queries.builders import (
+    EVENTS_BATCH,
+    FOLLOWUP_BATCH,
+    events_variables,
+    nested_connection_query,
+)
 
 if TYPE_CHECKING:
     from pr_warehouse.client import AdaptivePageSize, GraphQLClient, GraphQLResponse
@@ -61,10 +72,15 @@ class ExtractProgress:
 
     pages: list[str] = field(default_factory=list)
     followup_pages: list[str] = field(default_factory=list)
+    event_pages: list[str] = field(default_factory=list)
     pages_cached: int = 0
+    event_pages_cached: int = 0
     pull_request_ids: set[str] = field(default_factory=set)
+    # PRs new or changed in the window, in the order seen: they get their events fetched.
+    changed_ids: dict[str, None] = field(default_factory=dict)
     # Only PRs with a cut-short nested list are kept in memory, for the follow-ups.
     truncated: dict[str, dict[str, Any]] = field(default_factory=dict)
+    truncated_events: dict[str, dict[str, Any]] = field(default_factory=dict)
     total_count: int | None = None
     points_spent: int = 0
 
@@ -73,13 +89,23 @@ class ExtractProgress:
         for node in nodes:
             self.pull_request_ids.add(node["id"])
             # A PR older than the window is unchanged and already complete in the
-            # warehouse: its lists need no follow-up (the load never stores it truncated).
+            # warehouse: its lists need no follow-up (the load never stores it truncated)
+            # and its events are already stored.
             in_window = floor is None or parse_time(node["updatedAt"]) >= floor  # type: ignore[operator]
+            if in_window:
+                self.changed_ids[node["id"]] = None
             if in_window and any(truncated_connections(node)):
                 self.truncated[node["id"]] = node
             else:
                 # A PR seen again later (it moved while we paged) may no longer be cut short.
                 self.truncated.pop(node["id"], None)
+
+    def add_event_nodes(self, nodes: list[dict[str, Any]]) -> None:
+        for node in nodes:
+            if any(truncated_connections(node)):
+                self.truncated_events[node["id"]] = node
+            else:
+                self.truncated_events.pop(node["id"], None)
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -122,8 +148,16 @@ def extract_repository(
     store: RawStore,
     request: ExtractRequest,
     page_size: AdaptivePageSize | None = None,
+    *,
+    pending_events: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Page one repository into ``store`` and return its manifest (small, JSON-able)."""
+    """Page one repository into ``store`` and return its manifest (small, JSON-able).
+
+    With ``pending_events`` (a list), the ids of the PRs whose events are due are appended
+    to it instead of being fetched: the caller fetches them for several repositories at
+    once with :func:`extract_events` (GitHub charges at least 1 point a query, so a small
+    repository's own events query would cost as much as its whole listing).
+    """
     from pr_warehouse.client import AdaptivePageSize
 
     started = datetime.now(timezone.utc)
@@ -141,6 +175,10 @@ def extract_repository(
         _fetch_numbers(client, store, request, progress, sizes)
     else:
         _page_listing(client, store, request, progress, sizes)
+    if pending_events is None:
+        _fetch_events(client, store, request, progress)
+    else:
+        pending_events.extend(progress.changed_ids)
     _complete_nested_lists(client, store, request, progress)
     progress.points_spent = client.stats.points_spent - points_before
     return {
@@ -149,8 +187,11 @@ def extract_repository(
         "status": "success",
         "pages": progress.pages,
         "followup_pages": progress.followup_pages,
+        "event_pages": progress.event_pages,
         "pages_cached": progress.pages_cached,
+        "event_pages_cached": progress.event_pages_cached,
         "pull_requests": len(progress.pull_request_ids),
+        "pull_requests_with_events": len(progress.changed_ids),
         "total_count": progress.total_count,
         "points_spent": progress.points_spent,
         "requests": client.stats.requests - requests_before,
@@ -263,24 +304,80 @@ def _resume_point(
     return last.meta.get("end_cursor"), last.page, done
 
 
+def extract_events(client: GraphQLClient, store: RawStore, run_key: str, anchor: str,
+                   ids: list[str]) -> dict[str, Any]:
+    """Fetch the events of ``ids`` (PRs of any repositories: the query is by node id) in
+    shared batches, completing long timelines; the pages are stored beside ``anchor``'s.
+
+    Resumable like the rest: a retry asks only for ids no stored events page covers.
+    Returns what the anchor's manifest gains (pages, follow-ups, points, requests).
+    """
+    points_before, requests_before = client.stats.points_spent, client.stats.requests
+    progress = ExtractProgress(changed_ids=dict.fromkeys(ids))
+    request = ExtractRequest(repo=anchor, run_key=run_key)
+    _fetch_events(client, store, request, progress)
+    _complete_nested_lists(client, store, request, progress, kind=EVENTS_FOLLOWUP_KIND)
+    return {
+        "event_pages": progress.event_pages,
+        "event_pages_cached": progress.event_pages_cached,
+        "followup_pages": progress.followup_pages,
+        "points_spent": client.stats.points_spent - points_before,
+        "requests": client.stats.requests - requests_before,
+    }
+
+
+def _fetch_events(client: GraphQLClient, store: RawStore, request: ExtractRequest,
+                  progress: ExtractProgress) -> None:
+    """Fetch the events of every PR new or changed in the window, ``EVENTS_BATCH`` at a time.
+
+    Each stored events page lists the ids it asked for, so a retried task asks only for
+    the ids no stored page covers.
+    """
+    repo = request.repo
+    stored = store.committed_pages(request.run_key, repo, kind=EVENTS_KIND)
+    done: set[str] = set()
+    for record in stored:
+        progress.event_pages.append(record.key)
+        progress.add_event_nodes(event_nodes(store.read_json(record.key), record.key))
+        done.update(record.meta.get("ids") or [])
+    progress.event_pages_cached = len(stored)
+    todo = [node_id for node_id in progress.changed_ids if node_id not in done]
+    number = stored[-1].page if stored else 0
+    query = load_query("pull_request_events")
+    for start in range(0, len(todo), EVENTS_BATCH):
+        batch = todo[start : start + EVENTS_BATCH]
+        number += 1
+        response = client.execute(query, events_variables(batch),
+                                  context=f"{repo} events {number}")
+        meta = _response_meta(response, ids=batch)
+        key = store.write_page(request.run_key, repo, number, response.body, meta,
+                               kind=EVENTS_KIND)
+        progress.event_pages.append(key)
+        progress.add_event_nodes(event_nodes(json.loads(response.body), key))
+        log.info("%s events %d: %d PRs, %s points, %s remaining", repo, number, len(batch),
+                 response.cost, response.remaining)
+
+
 def _complete_nested_lists(
-    client: GraphQLClient, store: RawStore, request: ExtractRequest, progress: ExtractProgress
+    client: GraphQLClient, store: RawStore, request: ExtractRequest, progress: ExtractProgress,
+    kind: str = FOLLOWUP_KIND,
 ) -> None:
     """Fetch the rest of every truncated nested list, in batches, until none is left.
 
     The to-do list is derived from what is stored (pages plus earlier follow-ups), so a
-    retried task only fetches the follow-ups it lacks.
+    retried task only fetches the follow-ups it lacks. PR nodes and events nodes share
+    their ids, so each is merged on its own (their connections never overlap).
     """
     repo = request.repo
-    nodes = list(progress.truncated.values())
-    stored = store.committed_pages(request.run_key, repo, kind="followup")
+    node_sets = [list(progress.truncated.values()), list(progress.truncated_events.values())]
+    stored = store.committed_pages(request.run_key, repo, kind=kind)
     followups = [(store.read_json(r.key), r.meta) for r in stored]
     progress.followup_pages = [r.key for r in stored]
     number = stored[-1].page if stored else 0
     query_label = f"{repo} follow-up"
     while True:
-        merged = complete_nested_lists(nodes, followups)
-        todo = [(node_id, conn, cursor) for node_id, node in merged.items()
+        todo = [(node_id, conn, cursor) for nodes in node_sets
+                for node_id, node in complete_nested_lists(nodes, followups).items()
                 for conn, cursor in truncated_connections(node)]
         if not todo:
             return
@@ -291,8 +388,7 @@ def _complete_nested_lists(
         requests = [{"alias": f"n{i}", "id": node_id, "connection": conn, "after": cursor}
                     for i, (node_id, conn, cursor) in enumerate(batch)]
         meta = _response_meta(response, requests=requests)
-        key = store.write_page(request.run_key, repo, number, response.body, meta,
-                               kind="followup")
+        key = store.write_page(request.run_key, repo, number, response.body, meta, kind=kind)
         progress.followup_pages.append(key)
         followups.append((json.loads(response.body), {**meta, "key": key}))
         log.info("%s follow-up %d: %d nested list page(s), %d still truncated before it",

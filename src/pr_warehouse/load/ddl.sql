@@ -1,5 +1,5 @@
 -- The raw layer: what the load writes and dbt reads (as sources). One row per pull request,
--- the newest `updated_at` winning; one row per sync run and repository.
+-- the newest `updated_at` winning (its fields; its events); one row per sync run and repository.
 create schema if not exists raw;
 
 create table if not exists raw.pull_requests (
@@ -9,6 +9,19 @@ create table if not exists raw.pull_requests (
     updated_at  timestamptz not null,
     pr          json not null,         -- the PullRequestFields node, nested lists completed
     page_key    varchar not null,      -- object-storage key of the page it came from
+    run_id      varchar not null,
+    loaded_at   timestamptz not null
+);
+
+-- One row per pull request whose events were fetched (new or changed in a sync), the
+-- newest `updated_at` winning, as raw.pull_requests.
+create table if not exists raw.pull_request_events (
+    node_id     varchar primary key,   -- the pull request's node id
+    repo        varchar not null,
+    pr_number   integer not null,
+    updated_at  timestamptz not null,  -- the PR's updatedAt when its events were fetched
+    events      json not null,         -- the PullRequestEventFields node, timeline completed
+    page_key    varchar not null,
     run_id      varchar not null,
     loaded_at   timestamptz not null
 );

@@ -3,7 +3,8 @@
 DuckDB parses the pages itself (``read_text`` + JSON functions), so a million PRs never
 pass through Python objects; only PRs whose nested lists needed follow-up pages are
 merged in Python. The upsert keys on GitHub's node id and keeps the newest ``updatedAt``:
-loading the same pages twice changes nothing, ``loaded_at`` included.
+loading the same pages twice changes nothing, ``loaded_at`` included. Events pages go
+into ``raw.pull_request_events`` by the same rules.
 
 Example::
 
@@ -45,6 +46,8 @@ class LoadReport:
     pull_requests_seen: int = 0
     rows_written: int = 0
     rows_cleared: int = 0
+    event_pages: int = 0
+    event_rows_written: int = 0
     # PRs outside the sync window whose nested lists were not completed: never stored.
     incomplete_skipped: int = 0
     repos: list[str] = field(default_factory=list)
@@ -170,6 +173,64 @@ def _stage_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
     con.execute("drop table page_parts")
 
 
+def _stage_event_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
+                       pages: list[tuple[str, str]], report: LoadReport,
+                       first_ord: int = 0) -> None:
+    """Parse events pages into a temp table ``staged_events`` (one row per PR node)."""
+    con.execute("create or replace temp table page_files (path varchar, key varchar, "
+                "repo varchar, ord integer)")
+    rows = [(_local_path(store, key), key, repo, first_ord + i)
+            for i, (repo, key) in enumerate(pages)]
+    con.execute("create or replace temp table event_parts (key varchar, ord integer, "
+                "valid boolean, repo varchar, nodes varchar)")
+    if rows:
+        con.executemany("insert into page_files values (?, ?, ?, ?)", rows)
+        con.execute(
+            """
+            insert into event_parts
+            with text as (
+                select filename, content, json_valid(content) as valid from read_text(?)
+            )
+            select f.key, f.ord, text.valid, f.repo,
+                   case when text.valid then json_extract_string(content, '$.data.nodes') end
+            from page_files f join text on text.filename = f.path
+            """,
+            [[r[0] for r in rows]],
+        )
+    bad = con.execute(
+        """
+        select key, case when not valid then 'not valid JSON' else 'no data.nodes' end
+        from event_parts where not valid or nodes is null or nodes not like '[%'
+        """
+    ).fetchall()
+    report.corrupt_pages.update({key: why for key, why in bad})
+    con.execute(
+        """
+        create or replace temp table staged_events as
+        with nodes as (
+            select key, ord, repo, unnest(from_json(nodes, '["json"]')) as node
+            from event_parts
+            where valid and nodes like '[%'
+        ),
+        keyed as (
+            select key, ord, repo, node,
+                   json_extract_string(node, ['$.id', '$.number', '$.updatedAt',
+                                              '$.timelineItems.pageInfo.hasNextPage',
+                                              '$.repository.nameWithOwner']) as v
+            from nodes
+            where node is not null and node::varchar like '{%'
+        )
+        -- a batch may hold PRs of several repositories: each node names its own
+        select v[1] as node_id, coalesce(v[5], repo) as repo, v[2]::integer as pr_number,
+               v[3]::timestamptz as updated_at, node as events, key as page_key, ord,
+               coalesce(v[4], 'false') <> 'true' as complete
+        from keyed
+        where v[1] is not null
+        """
+    )
+    con.execute("drop table event_parts")
+
+
 def _read_followups(store: RawStore, manifests: list[dict[str, Any]]
                     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Every follow-up page with its metadata, in fetch order (they are few and small)."""
@@ -182,21 +243,25 @@ def _read_followups(store: RawStore, manifests: list[dict[str, Any]]
 
 
 def _merge_followups(con: duckdb.DuckDBPyConnection,
-                     followups: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    """Replace the staged JSON of PRs whose nested lists were completed by follow-ups."""
+                     followups: list[tuple[dict[str, Any], dict[str, Any]]],
+                     table: str = "staged", column: str = "pr") -> None:
+    """Replace the staged JSON of nodes whose nested lists were completed by follow-ups.
+
+    ``table``/``column``: ``staged``/``pr`` (PR nodes) or ``staged_events``/``events``.
+    """
     ids = sorted({r["id"] for _, meta in followups for r in meta.get("requests", [])})
     if not ids:
         return
     rows = con.execute(
-        "select node_id, ord, pr from staged where node_id in (select unnest(?))", [ids]
+        f"select node_id, ord, {column} from {table} where node_id in (select unnest(?))", [ids]
     ).fetchall()
     updates = []
-    for node_id, ord_, pr in rows:
-        merged = complete_nested_lists([json.loads(pr)], followups)[node_id]
+    for node_id, ord_, node in rows:
+        merged = complete_nested_lists([json.loads(node)], followups)[node_id]
         complete = not any(truncated_connections(merged))
         updates.append((json.dumps(merged, ensure_ascii=False), complete, node_id, ord_))
     if updates:
-        con.executemany("update staged set pr = ?::json, complete = ? "
+        con.executemany(f"update {table} set {column} = ?::json, complete = ? "
                         "where node_id = ? and ord = ?", updates)
 
 
@@ -241,11 +306,21 @@ def load_manifests(
             report.pull_requests_seen += con.execute("select count(*) from staged").fetchall()[0][0]
             report.incomplete_skipped += _drop_incomplete(con)
             _upsert_staged(con, run_id, loaded_at)
+        event_pages = list({key: (m["repo"], key) for m in ok
+                            for key in m.get("event_pages") or []}.values())
+        report.event_pages = len(event_pages)
+        for start in range(0, len(event_pages), PAGE_BATCH):
+            _stage_event_pages(con, store, event_pages[start : start + PAGE_BATCH], report,
+                               first_ord=start)
+            _merge_followups(con, followups, table="staged_events", column="events")
+            report.incomplete_skipped += con.execute(
+                "delete from staged_events where not complete").fetchall()[0][0]
+            _upsert_staged_events(con, run_id, loaded_at)
         # loaded_at is this load's own timestamp, so it marks exactly the rows written.
-        report.rows_written = con.execute(
-            "select count(*) from raw.pull_requests where run_id = ? and loaded_at = ?",
-            [run_id, loaded_at],
-        ).fetchall()[0][0]
+        report.rows_written, report.event_rows_written = (
+            con.execute(f"select count(*) from raw.{table} where run_id = ? and loaded_at = ?",
+                        [run_id, loaded_at]).fetchall()[0][0]
+            for table in ("pull_requests", "pull_request_events"))
         _record_sync_runs(con, manifests, run_id, loaded_at)
         if plan is not None:
             _record_plan(con, plan, run_id, loaded_at)
@@ -255,9 +330,11 @@ def load_manifests(
         raise
     finally:
         con.close()
-    log.info("loaded %d pages: %d PR nodes seen, %d rows written, %d cleared, %d incomplete "
-             "(outside the window) skipped; failed repos: %s; corrupt pages: %s", report.pages,
-             report.pull_requests_seen, report.rows_written, report.rows_cleared,
+    log.info("loaded %d pages: %d PR nodes seen, %d rows written, %d events pages, %d events "
+             "rows written, %d cleared, %d incomplete (outside the window) skipped; failed "
+             "repos: %s; corrupt pages: %s", report.pages, report.pull_requests_seen,
+             report.rows_written, report.event_pages, report.event_rows_written,
+             report.rows_cleared,
              report.incomplete_skipped, report.failed_repos or "none",
              report.corrupt_pages or "none")
     return report
@@ -285,6 +362,29 @@ def _upsert_staged(con: duckdb.DuckDBPyConnection, run_id: str, loaded_at: datet
     )
 
 
+def _upsert_staged_events(con: duckdb.DuckDBPyConnection, run_id: str,
+                          loaded_at: datetime) -> None:
+    """As :func:`_upsert_staged`, for ``raw.pull_request_events``."""
+    con.execute(
+        """
+        insert into raw.pull_request_events as t
+            (node_id, repo, pr_number, updated_at, events, page_key, run_id, loaded_at)
+        select node_id, repo, pr_number, updated_at, events, page_key, ?, ?
+        from staged_events
+        qualify row_number() over (partition by node_id order by updated_at desc, ord desc) = 1
+        on conflict (node_id) do update set
+            repo = excluded.repo, pr_number = excluded.pr_number,
+            updated_at = excluded.updated_at, events = excluded.events,
+            page_key = excluded.page_key, run_id = excluded.run_id,
+            loaded_at = excluded.loaded_at
+        where excluded.updated_at > t.updated_at
+           or (excluded.updated_at = t.updated_at
+               and excluded.events::varchar <> t.events::varchar)
+        """,
+        [run_id, loaded_at],
+    )
+
+
 def _drop_incomplete(con: duckdb.DuckDBPyConnection) -> int:
     """Remove staged PRs whose nested lists are still cut short (``hasNextPage``).
 
@@ -299,7 +399,9 @@ def _clear(con: duckdb.DuckDBPyConnection, repos: list[str]) -> int:
     lowered = [r.lower() for r in repos]
     count = con.execute("select count(*) from raw.pull_requests where lower(repo) in "
                         "(select unnest(?))", [lowered]).fetchall()[0][0]
-    con.execute("delete from raw.pull_requests where lower(repo) in (select unnest(?))", [lowered])
+    for table in ("pull_requests", "pull_request_events"):
+        con.execute(f"delete from raw.{table} where lower(repo) in (select unnest(?))",
+                    [lowered])
     return count
 
 

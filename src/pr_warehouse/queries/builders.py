@@ -19,17 +19,52 @@ from pr_warehouse.queries import with_fragments
 
 RATE_LIMIT = "rateLimit { cost limit remaining used resetAt nodeCount }"
 
-# Nested connections of PullRequestFields and the fragment that selects their nodes.
+# Nested connections of PullRequestFields and PullRequestEventFields (their names never
+# clash, so one follow-up mechanism serves both nodes) and the fragment selecting their nodes.
 NESTED_CONNECTIONS: dict[str, str] = {
     "labels": "LabelFields",
     "assignees": "AssigneeFields",
     "closingIssuesReferences": "ClosingIssueFields",
     "reviews": "ReviewFields",
     "reviewRequests": "ReviewRequestFields",
+    "timelineItems": "TimelineItemFields",
+}
+# Arguments a follow-up page must repeat, and the variables they need (name -> type).
+CONNECTION_ARGUMENTS: dict[str, tuple[str, dict[str, str]]] = {
+    "timelineItems": ("itemTypes: $itemTypes",
+                      {"itemTypes": "[PullRequestTimelineItemsItemType!]"}),
 }
 FOLLOWUP_PAGE_SIZE = 100
 # 20 aliases x 100 nodes keeps a follow-up well inside GitHub's 10 s and 500k-node limits.
 FOLLOWUP_BATCH = 20
+
+# The timeline items cycle-time metrics need. Conversation comments ride in the timeline
+# instead of a `comments` connection of their own: one connection fewer per PR is what
+# keeps all PR data under 60 points per 1,000 PRs (see EVENTS_BATCH).
+TIMELINE_ITEM_TYPES: tuple[str, ...] = (
+    "READY_FOR_REVIEW_EVENT", "CONVERT_TO_DRAFT_EVENT", "REVIEW_REQUESTED_EVENT",
+    "REVIEW_REQUEST_REMOVED_EVENT", "CLOSED_EVENT", "REOPENED_EVENT", "MERGED_EVENT",
+    "ISSUE_COMMENT",
+)  # fmt: skip
+
+# PRs per `pull_request_events` query. Each PR costs 3 requests (timelineItems, commits,
+# reviewThreads), so 49 PRs = 147 requests is the largest batch GitHub rounds to 1 point:
+# 20.4 points per 1,000 PRs, beside the listing's 34.5 at 29 PRs a page (55 together).
+# Riding in the page query instead, 8 connections per PR allow 18 PRs per point (55.6),
+# and every listed PR (unchanged ones on a boundary page too) would pay for its events,
+# in one deeper, slower query (DevLake's 502s). tests/test_queries.py recomputes both.
+EVENTS_BATCH = 49
+
+
+def events_variables(ids: Sequence[str]) -> dict[str, Any]:
+    """Variables of ``pull_request_events`` for a batch of PR node ids.
+
+    >>> events_variables(["PR_1"])["ids"], len(events_variables(["PR_1"])["itemTypes"])
+    (['PR_1'], 8)
+    """
+    if not 1 <= len(ids) <= EVENTS_BATCH:
+        raise ValueError(f"an events batch holds 1-{EVENTS_BATCH} ids, got {len(ids)}")
+    return {"ids": list(ids), "itemTypes": list(TIMELINE_ITEM_TYPES)}
 
 
 def nested_connection_query(
@@ -45,16 +80,23 @@ def nested_connection_query(
     params: list[str] = []
     fields: list[str] = []
     variables: dict[str, Any] = {}
+    shared: dict[str, str] = {}
     for i, (node_id, connection, after) in enumerate(items):
         fragment = NESTED_CONNECTIONS[connection]
         params += [f"$id{i}: ID!", f"$after{i}: String"]
         variables[f"id{i}"] = node_id
         variables[f"after{i}"] = after
+        extra, needs = CONNECTION_ARGUMENTS.get(connection, ("", {}))
+        shared.update(needs)
         fields.append(
             f"  n{i}: node(id: $id{i}) {{ ... on PullRequest {{ id "
-            f"{connection}(first: {FOLLOWUP_PAGE_SIZE}, after: $after{i}) {{ totalCount "
+            f"{connection}(first: {FOLLOWUP_PAGE_SIZE}, after: $after{i}"
+            f"{', ' + extra if extra else ''}) {{ totalCount "
             f"pageInfo {{ hasNextPage endCursor }} nodes {{ ...{fragment} }} }} }} }}"
         )
+    if "itemTypes" in shared:
+        variables["itemTypes"] = list(TIMELINE_ITEM_TYPES)
+    params += [f"${name}: {kind}" for name, kind in shared.items()]
     text = "\n".join(
         [f"query NestedConnectionPages({', '.join(params)}) {{", f"  {RATE_LIMIT}", *fields, "}"]
     )

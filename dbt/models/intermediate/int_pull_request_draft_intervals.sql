@@ -1,0 +1,83 @@
+-- Grain: one row per spell in draft of a pull request: from its creation (if created as a
+-- draft) or a ConvertToDraftEvent that found it ready, until the next ReadyForReviewEvent,
+-- else until its draft clock stops (closed/merged, or as_of while open). A second convert
+-- while already in draft starts nothing; spells are clipped at the clock's stop.
+
+with
+
+readiness as (
+
+    select * from {{ ref('int_pull_request_readiness') }}
+
+),
+
+pull_requests as (
+
+    select pull_request_id, created_at from {{ ref('stg_github__pull_requests') }}
+
+),
+
+events as (
+
+    select * from {{ ref('stg_github__pull_request_timeline_events') }}
+    where event_type in ('ReadyForReviewEvent', 'ConvertToDraftEvent')
+
+),
+
+-- the PR's creation is step 0 (draft or ready), then its events in timeline order
+steps as (
+
+    select
+        readiness.pull_request_id,
+        pull_requests.created_at                 as stepped_at,
+        0                                        as position,
+        readiness.created_as_draft               as to_draft,
+        readiness.draft_clock_stops_at
+    from readiness
+    inner join pull_requests
+        on readiness.pull_request_id = pull_requests.pull_request_id
+
+    union all
+
+    select
+        events.pull_request_id,
+        events.created_at,
+        events.timeline_position,
+        events.event_type = 'ConvertToDraftEvent',
+        readiness.draft_clock_stops_at
+    from events
+    inner join readiness
+        on events.pull_request_id = readiness.pull_request_id
+
+),
+
+ordered as (
+
+    select
+        *,
+        lag(to_draft) over (
+            partition by pull_request_id order by stepped_at, position
+        )                                        as was_draft,
+        min(case when not to_draft then stepped_at end) over (
+            partition by pull_request_id order by stepped_at, position
+            rows between 1 following and unbounded following
+        )                                        as next_ready_at
+    from steps
+
+),
+
+final as (
+
+    select
+        pull_request_id,
+        stepped_at                                                   as draft_started_at,
+        least(coalesce(next_ready_at, draft_clock_stops_at), draft_clock_stops_at)
+                                                                     as draft_ended_at
+    from ordered
+    where to_draft
+      and was_draft is distinct from true
+      and stepped_at < draft_clock_stops_at
+
+)
+
+select * from final

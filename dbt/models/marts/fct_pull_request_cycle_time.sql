@@ -1,0 +1,197 @@
+-- Grain: one row per pull request (GitHub node id), every PR in staging, none dropped.
+-- The phases of its cycle time, with the raw timestamps they are measured between:
+--   coding  = first commit authored       -> ready for review (0 when the commit is later)
+--   pickup  = ready for review            -> first response,   minus time in draft inside
+--   review  = first response              -> merge,            minus time in draft inside
+--   cycle   = first commit (else opening) -> merge
+-- Definitions of ready, draft time, response and approval: the intermediate models and
+-- fct_pull_request_cycle_time.yml.
+
+with
+
+pull_requests as (
+
+    select * from {{ ref('stg_github__pull_requests') }}
+
+),
+
+activity as (
+
+    select * from {{ ref('stg_github__pull_request_activity') }}
+
+),
+
+readiness as (
+
+    select * from {{ ref('int_pull_request_readiness') }}
+
+),
+
+drafts as (
+
+    select * from {{ ref('int_pull_request_draft_intervals') }}
+
+),
+
+responses as (
+
+    select * from {{ ref('int_pull_request_responses') }}
+
+),
+
+comment_counts as (
+
+    select pull_request_id, count(*) as comment_count
+    from {{ ref('stg_github__pull_request_comments') }}
+    group by 1
+
+),
+
+as_of as (
+
+    select {{ as_of() }} as as_of
+
+),
+
+response_stats as (
+
+    select
+        responses.pull_request_id,
+        -- responses to a draft that never became ready are not a pickup
+        min(responses.responded_at) filter (
+            where responses.responded_at >= readiness.ready_for_review_at
+        )                                                          as first_response_at,
+        min(responses.responded_at) filter (
+            where responses.response_type = 'review' and responses.review_state = 'APPROVED'
+        )                                                          as first_approval_at,
+        count(*) filter (
+            where responses.response_type = 'review'
+              and responses.responded_at < pull_requests.merged_at
+        )                                                          as reviews_before_merge
+    from responses
+    inner join readiness
+        on responses.pull_request_id = readiness.pull_request_id
+    inner join pull_requests
+        on responses.pull_request_id = pull_requests.pull_request_id
+    group by 1
+
+),
+
+phases as (
+
+    select
+        pull_requests.pull_request_id,
+        readiness.ready_for_review_at,
+        response_stats.first_response_at,
+        pull_requests.merged_at
+    from pull_requests
+    inner join readiness
+        on pull_requests.pull_request_id = readiness.pull_request_id
+    left join response_stats
+        on pull_requests.pull_request_id = response_stats.pull_request_id
+
+),
+
+draft_stats as (
+
+    select
+        drafts.pull_request_id,
+        sum(date_diff('second', drafts.draft_started_at, drafts.draft_ended_at))
+                                                                   as draft_seconds,
+        sum({{ seconds_overlapping('drafts.draft_started_at', 'drafts.draft_ended_at',
+                                   'phases.ready_for_review_at', 'phases.first_response_at') }})
+                                                                   as draft_seconds_in_pickup,
+        sum({{ seconds_overlapping('drafts.draft_started_at', 'drafts.draft_ended_at',
+                                   'phases.first_response_at', 'phases.merged_at') }})
+                                                                   as draft_seconds_in_review
+    from drafts
+    inner join phases
+        on drafts.pull_request_id = phases.pull_request_id
+    group by 1
+
+),
+
+joined as (
+
+    select
+        pull_requests.pull_request_id,
+        pull_requests.repo,
+        pull_requests.pr_number,
+        {{ actor_login('pull_requests.author_login') }}            as author_login,
+        {{ is_bot('pull_requests.author_login', 'pull_requests.author_kind') }}
+                                                                   as is_bot_author,
+        activity.first_commit_authored_at                          as first_commit_at,
+        pull_requests.created_at                                   as opened_at,
+        readiness.ready_for_review_at,
+        coalesce(draft_stats.draft_seconds, 0) / 3600.0            as draft_hours,
+        readiness.first_review_requested_at,
+        response_stats.first_response_at,
+        response_stats.first_approval_at,
+        pull_requests.merged_at,
+        coalesce(draft_stats.draft_seconds_in_pickup, 0)           as draft_seconds_in_pickup,
+        coalesce(draft_stats.draft_seconds_in_review, 0)           as draft_seconds_in_review,
+        coalesce(response_stats.reviews_before_merge, 0)           as reviews_before_merge,
+        pull_requests.additions + pull_requests.deletions          as changed_lines,
+        activity.commit_count,
+        case when activity.pull_request_id is not null
+             then coalesce(comment_counts.comment_count, 0) end    as comment_count,
+        activity.review_thread_count,
+        as_of.as_of
+    from pull_requests
+    cross join as_of
+    inner join readiness
+        on pull_requests.pull_request_id = readiness.pull_request_id
+    left join activity
+        on pull_requests.pull_request_id = activity.pull_request_id
+    left join response_stats
+        on pull_requests.pull_request_id = response_stats.pull_request_id
+    left join draft_stats
+        on pull_requests.pull_request_id = draft_stats.pull_request_id
+    left join comment_counts
+        on pull_requests.pull_request_id = comment_counts.pull_request_id
+
+),
+
+final as (
+
+    select
+        pull_request_id,
+        repo,
+        pr_number,
+        author_login,
+        is_bot_author,
+        first_commit_at,
+        opened_at,
+        ready_for_review_at,
+        draft_hours,
+        first_review_requested_at,
+        first_response_at,
+        first_approval_at,
+        merged_at,
+        -- DuckDB's greatest skips nulls: without both ends there is no coding time
+        case when first_commit_at is not null and ready_for_review_at is not null
+             then greatest({{ hours_between('first_commit_at', 'ready_for_review_at') }}, 0)
+        end                                                        as coding_hours,
+        {{ hours_between('ready_for_review_at', 'first_response_at') }}
+            - draft_seconds_in_pickup / 3600.0                     as pickup_hours,
+        {{ hours_between('first_response_at', 'merged_at') }}
+            - draft_seconds_in_review / 3600.0                     as review_hours,
+        {{ hours_between('coalesce(first_commit_at, opened_at)', 'merged_at') }}
+                                                                   as cycle_hours,
+        merged_at is not null and reviews_before_merge = 0         as merged_without_review,
+        case
+            when changed_lines <= 10 then 'XS'
+            when changed_lines <= 100 then 'S'
+            when changed_lines <= 500 then 'M'
+            when changed_lines <= 1000 then 'L'
+            else 'XL'
+        end                                                        as size_bucket,
+        commit_count,
+        comment_count,
+        review_thread_count,
+        as_of
+    from joined
+
+)
+
+select * from final
