@@ -3,15 +3,17 @@
 
 with
 
+-- The bridge and the fact, not staging: tables kept incrementally, so this dimension
+-- costs a scan of them instead of unnesting every PR's JSON.
 labels as (
 
-    select * from {{ ref('stg_github__pull_request_labels') }}
+    select * from {{ ref('bridge_pull_request_labels') }}
 
 ),
 
 pull_requests as (
 
-    select * from {{ ref('stg_github__pull_requests') }}
+    select * from {{ ref('fct_pull_requests') }}
 
 ),
 
