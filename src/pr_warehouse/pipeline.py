@@ -271,13 +271,19 @@ def load(manifests: list[dict[str, Any]] | None, tasks: list[dict[str, Any]] | N
     return report.as_dict()
 
 
-def transform(as_of: datetime | None, settings: Settings | None = None) -> str:
-    """``dbt build`` (models and tests); ``as_of`` anchors ages to the run, not wall clock."""
-    from pr_warehouse.transform.dbt import run_dbt
+def transform(as_of: datetime | None, options: RunOptions | None = None,
+              settings: Settings | None = None) -> str:
+    """``dbt build`` (models and tests); ``as_of`` anchors ages to the run, not wall clock.
+
+    Incremental models rebuild only the PRs loaded since their last build; the
+    ``full_refresh`` Param rebuilds every model from scratch (``--full-refresh``).
+    """
+    from pr_warehouse.transform.dbt import build_args, run_dbt
 
     settings = settings or Settings.from_env()
     as_of = as_of or datetime.now(timezone.utc)
-    run_dbt(settings, ["build"], {"as_of": as_of.isoformat()})
+    full_refresh = bool(options and options.full_refresh)
+    run_dbt(settings, build_args(full_refresh), {"as_of": as_of.isoformat()})
     return str(settings.duckdb_path)
 
 

@@ -35,6 +35,16 @@ def dbt_executable() -> str:
     return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
 
 
+def build_args(full_refresh: bool = False) -> list[str]:
+    """``dbt build``'s arguments: incremental models rebuild only the PRs loaded since
+    their last build, unless ``full_refresh`` rebuilds every model from scratch.
+
+    >>> build_args(), build_args(full_refresh=True)
+    (['build'], ['build', '--full-refresh'])
+    """
+    return ["build", "--full-refresh"] if full_refresh else ["build"]
+
+
 def dbt_command(settings: Settings, args: list[str], variables: dict[str, Any]) -> list[str]:
     """The full command line.
 
