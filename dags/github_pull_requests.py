@@ -92,7 +92,8 @@ TUNING = "Tuning"
         ),
         "full_refresh": Param(
             False, type="boolean", title="Full refresh",
-            description="Ignore the last sync and refetch every PR's whole history.",
+            description="Ignore the last sync and refetch every PR's whole history; rebuild "
+                        "every dbt model from scratch.",
             section=HOW_FAR,
         ),
         "clear": Param(
@@ -158,8 +159,7 @@ def github_pull_requests() -> None:
 
     @warehouse_task(outlets=[MARTS])
     def transform(data_interval_end=None, params: dict | None = None) -> str:
-        """dbt build: staging views, analytics marts (incremental: the PRs loaded since the
-        last build; every PR on a full refresh) and their tests."""
+        """dbt build: staging views, marts (incremental: PRs loaded since the last build), tests."""
         from pr_warehouse import pipeline
         from pr_warehouse.options import RunOptions
 
