@@ -33,8 +33,13 @@
 
     Example: `select * from {{ ref('stg_github__pull_requests') }} where
     {{ loaded_since_last_build() }}` renders, on an incremental run, to
-    `... where loaded_at > (select coalesce(max(loaded_at), '-infinity'::timestamptz)
-    from "warehouse"."analytics"."fct_pull_requests")`.
+    `... where loaded_at > '2026-11-28 01:00:00.123456+00'::timestamptz`: the model's
+    newest `loaded_at`, read when the model runs.
+
+    A literal, not a subquery on {{ this }}: DuckDB pushes a literal comparison down to
+    the raw table's scan through the staging views, while a subquery repeated in several
+    CTEs becomes a join that unnests every PR's JSON first. (Unit tests, whose `this` is a
+    fixture, get the subquery.)
 
     The watermark is the model's own (not another model's): a model whose last build
     failed catches up on the next one. `>` is safe because one load stamps all its rows
@@ -42,12 +47,17 @@
     DuckDB file); the loader keeps `loaded_at` increasing from load to load.
 #}
 {% macro loaded_since_last_build(loaded_at='loaded_at') -%}
-    {%- if is_incremental() -%}
+    {%- if not is_incremental() -%}
+        true
+    {%- elif execute and model.resource_type != 'unit_test' -%}
+        {%- set newest = run_query(
+                "select coalesce(max(loaded_at), '-infinity'::timestamptz)::varchar from "
+                ~ this).columns[0].values()[0] -%}
+        {{ loaded_at }} > '{{ newest }}'::timestamptz
+    {%- else -%}
         {{ loaded_at }} > (
             select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }}
         )
-    {%- else -%}
-        true
     {%- endif -%}
 {%- endmacro %}
 
