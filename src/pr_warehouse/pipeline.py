@@ -273,7 +273,7 @@ def load(manifests: list[dict[str, Any]] | None, tasks: list[dict[str, Any]] | N
 
 def transform(as_of: datetime | None, options: RunOptions | None = None,
               settings: Settings | None = None) -> str:
-    """``dbt build`` (models and tests); ``as_of`` anchors ages to the run, not wall clock.
+    """``dbt build`` (models and data tests); ``as_of`` anchors ages to the run, not wall clock.
 
     Incremental models rebuild only the PRs loaded since their last build; the
     ``full_refresh`` Param rebuilds every model from scratch (``--full-refresh``).

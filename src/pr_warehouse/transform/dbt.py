@@ -36,13 +36,20 @@ def dbt_executable() -> str:
 
 
 def build_args(full_refresh: bool = False) -> list[str]:
-    """``dbt build``'s arguments: incremental models rebuild only the PRs loaded since
-    their last build, unless ``full_refresh`` rebuilds every model from scratch.
+    """``dbt build``'s arguments for a run: every model and data test. Incremental models
+    rebuild only the PRs loaded since their last build, unless ``full_refresh`` rebuilds
+    every model from scratch.
 
-    >>> build_args(), build_args(full_refresh=True)
-    (['build'], ['build', '--full-refresh'])
+    Unit tests check the models' SQL on fixtures, not the data: they run where the SQL
+    changes (tests/dbt, CI), not on every run (as dbt's docs advise).
+
+    >>> build_args()
+    ['build', '--exclude-resource-type', 'unit_test']
+    >>> build_args(full_refresh=True)[-1]
+    '--full-refresh'
     """
-    return ["build", "--full-refresh"] if full_refresh else ["build"]
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    return [*args, "--full-refresh"] if full_refresh else args
 
 
 def dbt_command(settings: Settings, args: list[str], variables: dict[str, Any]) -> list[str]:
