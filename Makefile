@@ -5,6 +5,10 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
+# pytest-xdist workers: each is its own process with its own Airflow home and metadata DB
+# (tests/conftest.py), so no Airflow state is shared; whole files go to one worker so a
+# module's fixtures (a dbt build, a pipeline run) are set up once.
+PYTEST_WORKERS ?= auto
 
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
@@ -14,7 +18,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 # This machine sets PYTHONDONTWRITEBYTECODE; without compiled bytecode `import airflow` is 3x slower.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: venv demo run sql test chromium test-fast bench ui clean
+.PHONY: venv demo run sql report test chromium test-fast bench ui clean
 
 # The lock first, then the product and the emulator as editable packages:
 # --no-deps because the lock already holds every dependency, --no-build-isolation because
@@ -42,6 +46,10 @@ run: venv
 sql: venv
 	$(VENV)/bin/pr-warehouse sql "$(Q)"
 
+## The charts of the PR analytics page as one self-contained HTML file, from the snapshot.
+report: venv
+	$(VENV)/bin/pr-warehouse report
+
 ## The test suite (what CI runs). Also sets up what some tests need from the system:
 ## a throwaway PostgreSQL on loopback (scripts/postgres.sh: Airflow's metadata DB and the
 ## BI publish target; stopped afterwards) and Debian's chromium for the browser test; both
@@ -50,7 +58,7 @@ test: venv chromium
 	@set -uo pipefail; \
 	dsn="$$(bash scripts/postgres.sh start)" || { echo "make test: PostgreSQL did not start;" \
 	  "its tests will be skipped (see the reason in pytest's summary)" >&2; dsn=""; }; \
-	status=0; PR_WAREHOUSE_TEST_PG_DSN="$$dsn" $(VENV)/bin/pytest $(PYTEST_ARGS) || status=$$?; \
+	status=0; PR_WAREHOUSE_TEST_PG_DSN="$$dsn" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=10 $(PYTEST_ARGS) || status=$$?; \
 	bash scripts/postgres.sh stop || true; \
 	exit $$status
 

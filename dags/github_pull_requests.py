@@ -18,6 +18,8 @@ Syncs pull requests from GitHub's GraphQL API into a DuckDB warehouse that analy
 6. **publish**: a read-only snapshot of the warehouse for analysts; then **publish_postgres**
    copies the `analytics` marts into Postgres in one transaction, for BI tools (only when
    the Airflow connection `warehouse_postgres` exists).
+   **report** writes the charts of the *PR analytics* page as one self-contained HTML file
+   beside the run's raw pages.
 7. **check_extracts**: fails the run, naming them, if any repository could not be extracted.
 
 GitHub credentials come from the Airflow connection `github_default` (token in *password*,
@@ -179,6 +181,13 @@ def github_pull_requests() -> None:
 
         return publish_postgres(snapshot, run_id)
 
+    @task
+    def report(snapshot: str, run_id: str | None = None) -> str:
+        """Write the run's self-contained HTML report of the charts beside its raw pages."""
+        from pr_warehouse import pipeline
+
+        return pipeline.report(snapshot, run_id or "manual")
+
     @task(trigger_rule="all_done", retries=0)  # a verdict on finished work: retrying can't change it
     def check_extracts(tasks: list[dict], manifests: list[list[dict]],
                        run_id: str | None = None) -> dict:
@@ -193,6 +202,7 @@ def github_pull_requests() -> None:
     snapshot = publish()
     load(manifests, tasks) >> transform() >> snapshot
     publish_postgres(snapshot)
+    report(snapshot)
     check_extracts(tasks, manifests)
 
 

@@ -77,3 +77,14 @@ def test_init_creates_the_pool_and_the_bucket(config: dict) -> None:
 def test_image_is_built_from_the_lock() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "apache/airflow:3.3.2" in dockerfile and "requirements.txt" in dockerfile
+
+
+def test_the_api_server_reads_the_warehouse_volume_read_only(config: dict) -> None:
+    """The PR analytics page reads the snapshot there; it must never write the warehouse."""
+    mounts = {v["target"]: v for v in config["services"]["airflow-apiserver"]["volumes"]}
+    assert mounts["/opt/airflow/warehouse"]["source"] == "warehouse"
+    assert mounts["/opt/airflow/warehouse"].get("read_only") is True
+    assert mounts["/opt/airflow/plugins"]["source"].endswith("plugins")
+    for name in ("airflow-worker", "airflow-scheduler"):  # the DAG's tasks write it
+        worker = {v["target"]: v for v in config["services"][name]["volumes"]}
+        assert not worker["/opt/airflow/warehouse"].get("read_only")

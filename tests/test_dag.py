@@ -26,7 +26,7 @@ def test_dag_imports_without_errors(dagbag) -> None:
     assert dag.max_active_runs == 1 and dag.catchup is False
     assert dag.doc_md and "object storage" in dag.doc_md
     assert set(dag.task_ids) == {"resolve_repositories", "plan", "extract", "load", "transform",
-                                 "publish", "publish_postgres", "check_extracts"}
+                                 "publish", "publish_postgres", "report", "check_extracts"}
 
 
 def test_every_param_has_a_title_and_description(dagbag) -> None:

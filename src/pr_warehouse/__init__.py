@@ -7,7 +7,11 @@ The sub-packages follow the data flow, one step each:
 - ``extract``: pages the API per repository and writes every response, untouched;
 - ``storage``: where raw pages live (``ObjectStoragePath``: ``file://`` or ``s3://``);
 - ``load``: raw pages into DuckDB, idempotently;
-- ``transform``: runs the dbt project in ``dbt/``.
+- ``transform``: runs the dbt project in ``dbt/``;
+- ``publish``: the read-only snapshot readers open, and Postgres for BI tools.
 
-``emulator`` is a local HTTP server that plays GitHub for tests and the demo.
+Beside them: ``constants`` (names and defaults shared by all), ``config`` (``Settings``:
+every environment variable), ``options`` (``RunOptions``: the run's Params, decided once),
+``pipeline`` (the DAG's task bodies) and ``cli`` (``pr-warehouse demo/run/sql/pool``).
+The GitHub emulator the demo and the tests use is a separate package, ``github_emulator``.
 """

@@ -1,15 +1,17 @@
-"""Command line for the README's commands: ``make demo``, ``make run``, ``make sql``.
+"""Command line for the README's commands: ``make demo``, ``make run``, ``make sql``, ``make report``.
 
 ``demo`` starts the bundled GitHub emulator, runs the DAG once with ``airflow dags test``
 and prints one line per task as it finishes, then a summary of the marts; Airflow's own
 log goes to a file whose path it prints. ``run`` does the same against real GitHub with the
-token from ``GITHUB_TOKEN``. ``pool`` creates the Airflow pool the extracts run in.
+token from ``GITHUB_TOKEN``. ``pool`` creates the Airflow pool the extracts run in. ``report``
+writes the PR analytics charts of the local snapshot as one self-contained HTML file.
 
 Example::
 
     pr-warehouse demo
     GITHUB_TOKEN=... pr-warehouse run --repos apache/airflow
     pr-warehouse sql "select * from analytics.mart_assignee_workload"
+    pr-warehouse report --repo acme/api
 """
 
 from __future__ import annotations
@@ -216,6 +218,20 @@ def query_snapshot(path: Path, sql: str) -> int:
     return 0
 
 
+def write_report(snapshot: Path, output: Path, repo: str | None, include_bots: bool) -> int:
+    """The snapshot's charts as one HTML file that opens offline; prints its path."""
+    from pr_warehouse.report import Filters, build_report, render_html
+
+    report = build_report(snapshot, Filters(repo=repo, include_bots=include_bots))
+    if report.empty:
+        print(report.empty, file=sys.stderr)
+        return 1
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render_html(report), encoding="utf-8")
+    print(output)
+    return 0
+
+
 def create_pool(settings: Settings, slots: int) -> int:
     """Create (or resize) the pool the extracts run in: a task in a missing pool never runs."""
     return subprocess.run([airflow_exe(), "pools", "set", settings.pool, str(slots),
@@ -244,6 +260,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE)
     sql = sub.add_parser("sql", help="query the read-only snapshot analysts use")
     sql.add_argument("query")
+    report = sub.add_parser("report", help="the PR analytics charts as one offline HTML file")
+    report.add_argument("--output", type=Path,
+                        help="where to write it (default: data/reports/pr-analytics.html)")
+    report.add_argument("--repo", help="only this repository (owner/name)")
+    report.add_argument("--include-bots", action="store_true", help="count bot-authored PRs")
     pool = sub.add_parser("pool", help="create the Airflow pool the extracts run in")
     pool.add_argument("--slots", type=int, default=DEFAULT_POOL_SLOTS)
     return root
@@ -256,8 +277,11 @@ def main(argv: list[str] | None = None) -> int:
         return query_snapshot(settings.snapshot_path, args.query)
     if args.command == "pool":
         return create_pool(settings, args.slots)
+    if args.command == "report":
+        output = args.output or settings.home / "data" / "reports" / "pr-analytics.html"
+        return write_report(settings.snapshot_path, output, args.repo, args.include_bots)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    log_file = settings.home / "data" / "logs" / f"{args.command}-{stamp}.log"
+    log_file = settings.duckdb_path.parent / "logs" / f"{args.command}-{stamp}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     # Our own and the emulator's log lines go to the same file as Airflow's.
     logging.basicConfig(level=logging.INFO, filename=log_file,

@@ -47,3 +47,11 @@ DEFAULT_WAREHOUSE_QUEUE = "default"
 DEFAULT_MAX_EXTRACT_TASKS = 500
 # DuckDB's memory limit during the load: bounds the peak of large loads.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "2GB"
+
+# The PR analytics page (plugins/pr_analytics.py): where Airflow's API server mounts it,
+# the UI route it is embedded at, and its name in the navigation.
+ANALYTICS_URL_PREFIX = "/pr-analytics"
+ANALYTICS_UI_ROUTE = "pr-analytics"
+ANALYTICS_VIEW_NAME = "PR analytics"
+# The per-run HTML report, stored under the run's key beside its raw pages.
+REPORT_FILE_NAME = "report.html"

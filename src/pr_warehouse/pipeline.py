@@ -295,6 +295,24 @@ def publish(settings: Settings | None = None) -> str:
     return str(publish_snapshot(settings.duckdb_path, settings.snapshot_path))
 
 
+def report(snapshot: str, run_id: str, settings: Settings | None = None) -> str:
+    """Write the run's self-contained HTML report beside its raw pages; return its URL."""
+    from pathlib import Path
+
+    from pr_warehouse.constants import REPORT_FILE_NAME
+    from pr_warehouse.report import Filters, build_report, render_html
+    from pr_warehouse.storage import RawStore, run_key_for
+
+    settings = settings or Settings.from_env()
+    html = render_html(build_report(Path(snapshot), Filters()))
+    store = RawStore(settings.raw_url)
+    key = f"runs/{run_key_for(run_id)}/{REPORT_FILE_NAME}"
+    store.write_atomic(key, html.encode())
+    url = str(store.path(key))
+    log.info("report of run %s: %s", run_id, url)
+    return url
+
+
 class RepositoriesFailed(RuntimeError):
     """Some repositories' extracts failed; the others were loaded."""
 

@@ -90,7 +90,7 @@ def extract_in_process(repo: str, run_id: str, **params) -> dict:
     from pr_warehouse import pipeline as steps
     from pr_warehouse.options import RunOptions
 
-    return steps.extract_repository(repo, None, RunOptions(page_size=20, **params), run_id)
+    return steps.extract_repository(repo, None, RunOptions(**{"page_size": 20, **params}), run_id)
 
 
 def test_rerun_with_cache_spends_no_points(make_pipeline) -> None:

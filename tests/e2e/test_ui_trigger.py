@@ -218,11 +218,15 @@ def test_trigger_form_in_a_real_browser_runs_the_dag(airflow_stack: Stack) -> No
             page.get_by_role("button", name="Trigger Dag").first.click()
             dialog = page.get_by_role("dialog")
             expect(dialog).to_be_visible()
+            # The Params sit in collapsed sections (`section=`), one open at a time: open
+            # each just before filling it.
+            dialog.get_by_role("button", name="What to sync").click()
             # An array-of-strings Param is a textarea, one item per line (its <label for>
             # does not match the field, so it is found by id).
             repos = dialog.locator("#element_repos")
             expect(repos).to_be_visible()
             repos.fill("\n".join(chosen))
+            dialog.get_by_role("button", name="Tuning").click()
             size = dialog.get_by_role("spinbutton", name="Page size")
             size.fill(str(page_size))
             expect(size).to_have_value(str(page_size))

@@ -107,7 +107,7 @@ def test_latency_grows_with_nodes_and_times_out_as_502(world: World) -> None:
         assert slow.json()["data"] is None
         assert "Something went wrong while executing your query" in slow.json()["errors"][0]["message"]
         assert slow.headers["X-GitHub-Request-Id"] in slow.json()["errors"][0]["message"]
-        assert 0.18 <= time.perf_counter() - started < 2
+        assert time.perf_counter() - started >= 0.18  # it really held the request (scaled)
         small = gql(PAGE, {**VARS, "pageSize": 10})  # 1,760 nodes -> 2.26 s simulated
         assert small.status_code == 200
         timeout_entry, ok_entry = server.ledger.entries

@@ -1,4 +1,6 @@
-"""How fast a 100-PR page of the product's full query is served (over real HTTP)."""
+"""A 100-PR page of the product's full query, served over real HTTP, page after page.
+
+How fast is printed, not asserted (speed belongs to ``make bench``)."""
 
 from __future__ import annotations
 
@@ -14,21 +16,22 @@ from .conftest import make_gql
 log = logging.getLogger(__name__)
 
 
-def test_a_100_pr_page_is_served_well_under_100_ms(world: World) -> None:
+def test_100_pr_pages_of_the_full_query_are_served_in_order(world: World) -> None:
     with EmulatorServer(world) as server:
         gql = make_gql(server)
         query = load_query("repository_pull_requests")
         variables = {"owner": "acme", "name": "api", "pageSize": 100}
         assert gql(query, variables).status_code == 200  # warm: parse/validate cache, sort cache
-        timings = []
+        timings, seen = [], []
         after = None
-        for _ in range(6):
+        for _ in range(3):  # acme/api holds 300 PRs: three full pages
             started = time.perf_counter()
             body = gql(query, {**variables, "after": after}).json()
             timings.append(time.perf_counter() - started)
-            info = body["data"]["repository"]["pullRequests"]["pageInfo"]
-            after = info["endCursor"] if info["hasNextPage"] else None
-        median = statistics.median(timings)
-        log.warning("100-PR page: median %.1f ms, max %.1f ms", median * 1000, max(timings) * 1000)
-        # The brief asks for well under ~100 ms; the bound leaves room for a busy 2-core box.
-        assert median < 0.15
+            connection = body["data"]["repository"]["pullRequests"]
+            seen += [node["id"] for node in connection["nodes"]]
+            after = connection["pageInfo"]["endCursor"]
+        assert connection["pageInfo"]["hasNextPage"] is False
+        assert len(seen) == len(set(seen)) == connection["totalCount"]
+        log.warning("100-PR page: median %.1f ms, max %.1f ms",
+                    statistics.median(timings) * 1000, max(timings) * 1000)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -131,9 +130,8 @@ def test_reviews_and_requests_mutators(world: World, gql: Gql) -> None:
 
 
 def test_large_worlds_build_fast_and_serve() -> None:
-    started = time.perf_counter()
+    # How fast it builds is a benchmark's business, never a timed assertion here.
     big = build_world(3, spec=WorldSpec.uniform("big", repo_count=3000, prs_per_repo=2))
-    assert time.perf_counter() - started < 2.0
     with EmulatorServer(big) as server:
         gql = make_gql(server)
         names: list[str] = []
@@ -146,7 +144,6 @@ def test_large_worlds_build_fast_and_serve() -> None:
                 break
             after = connection["pageInfo"]["endCursor"]
         assert len(names) == len(set(names)) == 3000 and names == sorted(names)
-    assert time.perf_counter() - started < 10.0
 
     sized = build_world(0, spec=WorldSpec(org="bench", repo_sizes=(10, 5000)))
     assert [len(r.pull_requests) for r in sized.repositories()] == [10, 5000]

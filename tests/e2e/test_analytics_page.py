@@ -1,0 +1,325 @@
+"""The PR analytics page and the per-run report, in a real browser.
+
+One real DAG run (``dag.test()`` against the emulator) builds the snapshot and writes the
+run's report. Then Airflow's api-server starts with the plugin folder, and headless
+Chromium opens the page where the UI embeds it (``/plugin/pr-analytics``), with every
+request off loopback blocked: every chart renders, one repository's numbers equal the
+marts', changing the filters changes them, and a missing snapshot reads "No sync has
+finished yet". The report opens from disk with the network blocked, every chart drawn.
+
+Screenshots go to ``tests/artifacts/`` (git-ignored); ``docs/pr-analytics.png`` in the README
+is one of them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOT
+from pr_warehouse.constants import ANALYTICS_UI_ROUTE, ANALYTICS_URL_PREFIX, ANALYTICS_VIEW_NAME
+
+from .conftest import Pipeline, task_states
+from .test_ui_trigger import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    _free_port,
+    _get,
+    _start,
+    _stop,
+    _wait_for,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
+
+SECTIONS = ["cycle_time", "first_review", "reviews_given", "assignee_workload",
+            "milestone_progress", "label_activity"]
+LOOPBACK = re.compile(r"^(https?://127\.0\.0\.1[:/]|file:|data:|about:|blob:)")
+
+
+@dataclass
+class Synced:
+    pipeline: Pipeline
+    run: Any
+
+
+@pytest.fixture(scope="module")
+def synced(make_module_pipeline) -> Synced:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed (make test installs Debian's chromium; "
+                    "or apt-get install -y chromium)")
+    pytest.importorskip("playwright.sync_api", reason="playwright is in requirements.txt")
+    pipeline = make_module_pipeline()
+    run = pipeline.run({"orgs": ["acme"], "page_size": 100})
+    assert str(run.state) == "success", task_states(run)
+    return Synced(pipeline, run)
+
+
+@pytest.fixture(scope="module")
+def api_server(synced: Synced, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Airflow's api-server alone (the page needs no scheduler), reading the run's snapshot."""
+    tmp = tmp_path_factory.mktemp("analytics-ui")
+    logs = tmp / "logs"
+    logs.mkdir()
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(tmp / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": base_url,
+        "PR_WAREHOUSE_SNAPSHOT": str(synced.pipeline.snapshot_path),
+    }
+    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+    exe = str(Path(sys.executable).with_name("airflow"))
+    done = subprocess.run([exe, "db", "migrate"], env=env, capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    procs = {"api-server": _start("api-server", ["api-server"], env, logs)}
+    try:
+        started = time.monotonic()
+        _wait_for("the api-server", lambda: _get(f"{base_url}/api/v2/monitor/health")[0] == 200,
+                  180, procs, logs)
+        print(f"api-server ready in {time.monotonic() - started:.1f}s at {base_url}")
+        yield base_url
+    finally:
+        _stop(procs["api-server"])
+
+
+def _browser(pw: Any) -> Any:
+    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def _offline_context(browser: Any, blocked: list[str], **kwargs: Any) -> Any:
+    """A browser context that refuses (and records) every request off loopback."""
+    context = browser.new_context(**kwargs)
+
+    def route(route: Any) -> None:
+        if LOOPBACK.match(route.request.url):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    return context
+
+
+def _wait_rendered(frame: Any, count: int) -> None:
+    """Every chart has been drawn by Vega (an SVG with marks), none failed."""
+    from playwright.sync_api import expect
+
+    expect(frame.locator("[data-chart]")).to_have_count(count)
+    expect(frame.locator("[data-chart][data-rendered='true']")).to_have_count(count,
+                                                                             timeout=60_000)
+    for key in SECTIONS:
+        assert frame.locator(f"[data-chart='{key}'] svg .mark-group, "
+                             f"[data-chart='{key}'] svg [class*='mark-']").count() > 0, key
+
+
+def _table(frame: Any, key: str) -> list[dict[str, str]]:
+    """The numbers table next to a chart, as the page shows it (header -> cell text)."""
+    return frame.locator(f"table[data-table='{key}']").evaluate("""(table) => {
+        const head = [...table.tHead.rows[0].cells].map((c) => c.textContent.trim());
+        return [...table.tBodies[0].rows].map((r) => Object.fromEntries(
+            [...r.cells].map((c, i) => [head[i], c.textContent.trim()])));
+    }""")
+
+
+def _number(text: str) -> float | None:
+    return None if text == "–" else float(text)
+
+
+def _milestones_on_page(frame: Any) -> dict[int, tuple]:
+    return {int(r["milestone_number"]): (int(r["prs_open"]), int(r["prs_merged"]),
+                                         int(r["prs_closed_unmerged"]), int(r["prs_total"]),
+                                         r["is_overdue"] == "yes")
+            for r in _table(frame, "milestone_progress")}
+
+
+def _milestones_in_mart(pipeline: Pipeline, repo: str) -> dict[int, tuple]:
+    return {n: (o, m, c, t, bool(d)) for n, o, m, c, t, d in pipeline.query(
+        "select milestone_number, prs_open, prs_merged, prs_closed_unmerged, prs_total, "
+        "is_overdue from analytics.mart_milestone_progress where repo = ?", [repo])}
+
+
+def _labels_on_page(frame: Any) -> dict[tuple[str, str], tuple[int, int]]:
+    return {(r["label"], r["week_start"]): (int(r["prs_opened"]), int(r["prs_merged"]))
+            for r in _table(frame, "label_activity")}
+
+
+def _labels_in_mart(pipeline: Pipeline, repo: str) -> dict[tuple[str, str], tuple[int, int]]:
+    return {(label, str(week)): (opened, merged) for label, week, opened, merged in
+            pipeline.query("select label_name, week_start, prs_opened, prs_merged "
+                           "from analytics.mart_label_activity where repo = ?", [repo])}
+
+
+def _merged_prs_on_page(frame: Any) -> int:
+    return sum(int(r["prs_merged"]) for r in _table(frame, "cycle_time"))
+
+
+def _merged_prs_in_mart(pipeline: Pipeline, repo: str, include_bots: bool) -> int:
+    bots = "" if include_bots else " and author_kind <> 'Bot'"
+    return pipeline.query("select count(*) from analytics.fct_pull_requests "
+                          f"where repo = ? and merged_at is not null{bots}", [repo])[0][0]
+
+
+def _check_cycle_time_equals_mart(frame: Any, pipeline: Pipeline, repo: str) -> None:
+    """With bots included, the fallback chart is exactly mart_pr_cycle_time_weekly."""
+    page = {r["week_start"]: (int(r["prs_merged"]), _number(r["median_hours_to_merge"]),
+                              _number(r["p90_hours_to_merge"]))
+            for r in _table(frame, "cycle_time")}
+    mart = {str(week): (n, median, p90) for week, n, median, p90 in pipeline.query(
+        "select week_start, prs_merged, round(median_hours_to_merge, 1), "
+        "round(p90_hours_to_merge, 1) from analytics.mart_pr_cycle_time_weekly "
+        "where repo = ?", [repo])}
+    assert page == mart
+
+
+def _inner(page: Any) -> Any:
+    """The frame the UI embeds the page in."""
+    return next(f for f in page.frames
+                if f.parent_frame is not None and ANALYTICS_URL_PREFIX in f.url)
+
+
+def _apply(page: Any, action: Any) -> None:
+    """Change one filter (the form submits itself) and wait for the new page."""
+    with page.expect_event("framenavigated", predicate=lambda f: f.parent_frame is not None):
+        action()
+    _inner(page).wait_for_load_state("domcontentloaded")
+
+
+def test_page_in_the_airflow_ui(synced: Synced, api_server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    pipeline = synced.pipeline
+    # The plugin is registered: its app and its navigation entry.
+    status, plugins = _get(f"{api_server}/api/v2/plugins")
+    assert status == 200
+    ours = [p for p in plugins["plugins"] if p["name"] == "pr_analytics"]
+    assert ours and ours[0]["external_views"][0]["url_route"] == ANALYTICS_UI_ROUTE
+    assert ours[0]["fastapi_apps"][0]["url_prefix"] == ANALYTICS_URL_PREFIX
+
+    repo, other = "acme/api", "acme/web"
+    points = pipeline.query("select total_points from analytics.fct_syncs "
+                            "order by loaded_at desc limit 1")[0][0]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    blocked: list[str] = []
+    started = time.monotonic()
+    with sync_playwright() as pw:
+        browser = _browser(pw)
+        context = _offline_context(browser, blocked, viewport={"width": 1440, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            # From Airflow's navigation, as a user gets there.
+            page.goto(f"{api_server}/", wait_until="domcontentloaded")
+            nav = page.get_by_role("link", name=ANALYTICS_VIEW_NAME)
+            expect(nav.first).to_be_visible()
+            nav.first.click()
+            expect(page).to_have_url(re.compile(f"/plugin/{ANALYTICS_UI_ROUTE}"))
+            page.wait_for_selector(f"iframe[src*='{ANALYTICS_URL_PREFIX}']")
+            frame = page.frame_locator(f"iframe[src*='{ANALYTICS_URL_PREFIX}']")
+            _wait_rendered(frame, len(SECTIONS))
+            expect(frame.locator("[data-last-run-points]")).to_have_text(str(points))
+            page.screenshot(path=str(ARTIFACTS / "pr_analytics_in_airflow.png"))
+
+            # One repository, bots included: the marts' own numbers.
+            _apply(page, lambda: frame.locator("#filter-repo").select_option(repo))
+            _apply(page, lambda: frame.locator("#filter-bots").check())
+            inner = _inner(page)
+            assert f"repo={repo.replace('/', '%2F')}" in inner.url and "bots=on" in inner.url
+            _wait_rendered(frame, len(SECTIONS))
+            assert _milestones_on_page(frame) == _milestones_in_mart(pipeline, repo)
+            assert _labels_on_page(frame) == _labels_in_mart(pipeline, repo)
+            assert _merged_prs_on_page(frame) == _merged_prs_in_mart(pipeline, repo, True)
+            if "median_hours_to_merge" in _table(frame, "cycle_time")[0] and pipeline.query(
+                    "select count(*) from information_schema.tables "
+                    "where table_name = 'mart_pr_cycle_time_weekly'")[0][0]:
+                _check_cycle_time_equals_mart(frame, pipeline, repo)
+            page.screenshot(path=str(ARTIFACTS / "pr_analytics_one_repo.png"))
+
+            # Bots excluded: fewer merged PRs (the demo org has bot authors).
+            _apply(page, lambda: frame.locator("#filter-bots").uncheck())
+            _wait_rendered(frame, len(SECTIONS))
+            without_bots = _merged_prs_in_mart(pipeline, repo, False)
+            assert without_bots < _merged_prs_in_mart(pipeline, repo, True)
+            assert _merged_prs_on_page(frame) == without_bots
+
+            # Another repository: other numbers, again the mart's.
+            _apply(page, lambda: frame.locator("#filter-repo").select_option(other))
+            _wait_rendered(frame, len(SECTIONS))
+            assert _milestones_on_page(frame) == _milestones_in_mart(pipeline, other)
+            assert _milestones_in_mart(pipeline, other) != _milestones_in_mart(pipeline, repo)
+            assert _labels_on_page(frame) == _labels_in_mart(pipeline, other)
+            print(f"page: rendered, checked and filtered in {time.monotonic() - started:.1f}s")
+
+            # The whole page on its own, for the README.
+            direct = context.new_page()
+            direct.goto(f"{api_server}{ANALYTICS_URL_PREFIX}/", wait_until="domcontentloaded")
+            _wait_rendered(direct, len(SECTIONS))
+            direct.screenshot(path=str(ARTIFACTS / "pr_analytics_page.png"), full_page=True)
+
+            # No snapshot (e.g. before the first run): a clear message, no stack trace.
+            snapshot = pipeline.snapshot_path
+            hidden = snapshot.with_name(snapshot.name + ".away")
+            snapshot.rename(hidden)
+            try:
+                direct.reload(wait_until="domcontentloaded")
+                expect(direct.locator("[data-empty]")).to_contain_text(
+                    "No sync has finished yet")
+                assert "Traceback" not in direct.content()
+            finally:
+                hidden.rename(snapshot)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "pr_analytics_failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    assert not errors, errors
+    assert not blocked, f"the page asked for something off this machine: {blocked}"
+
+
+def test_report_of_the_run_opens_offline(synced: Synced) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from pr_warehouse.constants import REPORT_FILE_NAME
+    from pr_warehouse.storage import run_key_for
+
+    report = synced.pipeline.raw_dir / "runs" / run_key_for(synced.run.run_id) / REPORT_FILE_NAME
+    assert report.is_file(), f"the report task wrote no {report}"
+    html = report.read_text()
+    assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?:", html), "external asset"
+    blocked: list[str] = []
+    with sync_playwright() as pw:
+        browser = _browser(pw)
+        context = _offline_context(browser, blocked, viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            page.goto(report.as_uri(), wait_until="domcontentloaded")
+            _wait_rendered(page, len(SECTIONS))
+            assert page.locator("[data-missing]").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "pr_analytics_report.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not errors, errors
+    assert not blocked, f"the report asked for something off this machine: {blocked}"
