@@ -25,9 +25,9 @@ Syncs pull requests from GitHub's GraphQL API into a DuckDB warehouse that analy
 GitHub credentials come from the Airflow connection `github_default` (token in *password*,
 GraphQL URL in *host*; empty means `https://api.github.com/graphql`). Extracts run in the
 `github_api` pool, which bounds concurrent requests to GitHub. The tasks that open the
-DuckDB file (plan, load, transform, publish, publish_postgres) run on the queue
-`PR_WAREHOUSE_WAREHOUSE_QUEUE` (default: `default`), which only the worker on the host
-holding the file serves; extracts run on any worker.
+DuckDB file or its snapshot (plan, load, transform, publish, publish_postgres, report) run
+on the queue `PR_WAREHOUSE_WAREHOUSE_QUEUE` (default: `default`), which only the worker on
+the host holding the file serves; extracts run on any worker.
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def github_pull_requests() -> None:
 
         return publish_postgres(snapshot, run_id)
 
-    @task
+    @warehouse_task()  # reads the snapshot beside the warehouse
     def report(snapshot: str, run_id: str | None = None) -> str:
         """Write the run's self-contained HTML report of the charts beside its raw pages."""
         from pr_warehouse import pipeline

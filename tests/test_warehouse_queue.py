@@ -1,7 +1,7 @@
 """The tasks that open the DuckDB file run on the warehouse queue; the rest on any worker.
 
 With Celery workers on several hosts, only the worker on the host that holds the
-warehouse file may run plan (watermarks), load, transform and the publishes. The queue
+warehouse file may run plan (watermarks), load, transform, the publishes and the report. The queue
 is a setting (``PR_WAREHOUSE_WAREHOUSE_QUEUE``, default Airflow's own ``default``).
 
 No Celery here (no Redis server, no Celery provider in the lock), so the real run is the
@@ -25,7 +25,7 @@ import pytest
 
 from conftest import ROOT
 
-WAREHOUSE_TASKS = {"plan", "load", "transform", "publish", "publish_postgres"}
+WAREHOUSE_TASKS = {"plan", "load", "transform", "publish", "publish_postgres", "report"}
 ANY_WORKER_TASKS = {"resolve_repositories", "extract", "check_extracts"}
 
 
