@@ -4,10 +4,9 @@ With Celery workers on several hosts, only the worker on the host that holds the
 warehouse file may run plan (watermarks), load, transform, the publishes and the report. The queue
 is a setting (``PR_WAREHOUSE_WAREHOUSE_QUEUE``, default Airflow's own ``default``).
 
-No Celery here (no Redis server, no Celery provider in the lock), so the real run is the
-issue's fallback: a real scheduler (LocalExecutor) runs the DAG against the emulator with
-the queue set, then each task instance's ``queue`` is read from the metadata DB, where the
-scheduler recorded what a CeleryExecutor would have routed on.
+The real run uses the CeleryExecutor with one worker per queue (kombu's SQLAlchemy
+transport on SQLite as the broker: no Redis needed), the warehouse file visible to the
+warehouse worker only, against the bundled GitHub emulator.
 """
 
 from __future__ import annotations
@@ -58,11 +57,12 @@ def test_warehouse_tasks_take_the_configured_queue() -> None:
 
 
 @pytest.mark.slow
-def test_a_scheduler_run_routes_warehouse_tasks_to_their_queue(tmp_path: Path) -> None:
-    """The real scheduler queues load and transform (and plan, publish) on the warehouse
-    queue only, and the extracts on the default queue, in a successful run."""
-    import sqlite3
-
+def test_two_celery_workers_one_per_queue(tmp_path: Path) -> None:
+    """A real two-queue run: the CeleryExecutor, a worker on the warehouse queue (the host
+    with the DuckDB file) and one on the default queue (a host without it). Plan, load,
+    transform, the publishes and the report run on the first only; the extracts on the
+    second. Both the metadata DB (each task instance's queue) and the workers' own logs
+    (what each one executed) say so."""
     from bench.airflow_run import AirflowDeployment
     from bench.config import TOKEN
     from bench.emulation import emulator, org_world
@@ -77,8 +77,15 @@ def test_a_scheduler_run_routes_warehouse_tasks_to_their_queue(tmp_path: Path) -
         "PR_WAREHOUSE_SNAPSHOT": str(data / "snapshot.duckdb"),
         "PR_WAREHOUSE_WAREHOUSE_QUEUE": "warehouse",
     }
+    # The other host has no warehouse: a warehouse task sent there could not open it.
+    no_warehouse = {"PR_WAREHOUSE_DUCKDB": "/proc/no-warehouse-here/warehouse.duckdb",
+                    "PR_WAREHOUSE_SNAPSHOT": "/proc/no-warehouse-here/snapshot.duckdb"}
     try:
-        with AirflowDeployment(tmp_path / "airflow", env, parallelism=4) as airflow:
+        with AirflowDeployment(tmp_path / "airflow", env, parallelism=4,
+                               executor="CeleryExecutor") as airflow:
+            warehouse_log = airflow.start_celery_worker("warehouse-worker", ["warehouse"])
+            default_log = airflow.start_celery_worker("default-worker", ["default"],
+                                                      env=no_warehouse)
             airflow.trigger({"orgs": ["acme"]}, run_id="queues")
             state = airflow.wait("queues", timeout=600)
             con = sqlite3.connect(f"file:{tmp_path / 'airflow' / 'airflow.db'}?mode=ro",
@@ -95,11 +102,21 @@ def test_a_scheduler_run_routes_warehouse_tasks_to_their_queue(tmp_path: Path) -
     for task_id, _, queue, task_state in rows:
         queues.setdefault(queue, set()).add(task_id)
         assert task_state == "success", (task_id, task_state)
-    assert queues["warehouse"] == WAREHOUSE_TASKS
-    assert queues["default"] == ANY_WORKER_TASKS
+    assert queues == {"warehouse": WAREHOUSE_TASKS, "default": ANY_WORKER_TASKS}
+    assert executed(warehouse_log) == WAREHOUSE_TASKS
+    assert executed(default_log) == ANY_WORKER_TASKS
     assert sum(1 for task_id, *_ in rows if task_id == "extract") == 2  # one per repository
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     try:
         assert con.execute("select count(*) from analytics.fct_pull_requests").fetchall() == [(9,)]
     finally:
         con.close()
+
+
+def executed(worker_log: Path) -> set[str]:
+    """The task ids a Celery worker says it executed (its "Executing workload" lines)."""
+    import re
+
+    lines = [line for line in worker_log.read_text().splitlines()
+             if "Executing workload in Celery" in line]
+    return {m.group(1) for line in lines for m in [re.search(r"task_id='([^']+)'", line)] if m}
