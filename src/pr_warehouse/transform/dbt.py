@@ -25,8 +25,20 @@ from pr_warehouse.config import Settings
 log = logging.getLogger(__name__)
 
 
+# What dbt says when an incremental model's columns differ from its table's
+# (on_schema_change='fail'): the project changed, the table must be rebuilt.
+SCHEMA_CHANGED = "The source and target schemas on this incremental model are out of sync"
+
+
 class DbtFailed(RuntimeError):
-    """``dbt`` exited non-zero; the message ends with its last output lines."""
+    """``dbt`` exited non-zero; the message ends with its last output lines.
+
+    ``schema_changed``: an incremental model's columns no longer match its table's.
+    """
+
+    def __init__(self, message: str, schema_changed: bool = False) -> None:
+        super().__init__(message)
+        self.schema_changed = schema_changed
 
 
 def dbt_executable() -> str:
@@ -80,13 +92,16 @@ def run_dbt(settings: Settings, args: list[str], variables: dict[str, Any] | Non
     }
     log.info("running %s", " ".join(command[1:]))
     tail: deque[str] = deque(maxlen=30)
+    schema_changed = False
     with subprocess.Popen(command, cwd=settings.dbt_dir, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             line = line.rstrip()
             tail.append(line)
+            schema_changed = schema_changed or SCHEMA_CHANGED in line
             log.info("dbt: %s", line)
     if proc.returncode != 0:
-        raise DbtFailed(f"dbt {' '.join(args)} exited {proc.returncode}:\n" + "\n".join(tail))
+        raise DbtFailed(f"dbt {' '.join(args)} exited {proc.returncode}:\n" + "\n".join(tail),
+                        schema_changed=schema_changed)
 
