@@ -50,6 +50,13 @@
     {%- if not is_incremental() -%}
         true
     {%- elif execute and model.resource_type != 'unit_test' -%}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {%- if 'loaded_at' not in columns -%}
+            {#- A table built before the model was incremental: the transform task
+                rebuilds everything when it reads this message (transform/dbt.py). -#}
+            {{- exceptions.raise_compiler_error(
+                    this ~ " has no loaded_at column: rebuild it with --full-refresh") -}}
+        {%- endif -%}
         {%- set newest = run_query(
                 "select coalesce(max(loaded_at), '-infinity'::timestamptz)::varchar from "
                 ~ this).columns[0].values()[0] -%}

@@ -249,15 +249,17 @@ def test_the_tricky_cases_are_in_the_data(days: dict[str, Any]) -> None:
 
 def test_a_changed_model_is_rebuilt_in_full_by_the_transform(days: dict[str, Any],
                                                              tmp_path: Path) -> None:
-    """A warehouse built by an older project (here: the fact still has the `hours_open`
-    column it had before it became incremental) makes dbt's incremental build fail
-    (on_schema_change='fail'); the transform task then rebuilds with --full-refresh."""
+    """A warehouse built by the project before its models were incremental (the fact still
+    has `hours_open`, the label bridge no `loaded_at`) makes dbt's incremental build fail
+    (on_schema_change='fail'; no watermark); the transform then rebuilds with
+    --full-refresh."""
     from pr_warehouse.config import Settings
     from pr_warehouse.pipeline import transform
 
     db = copy_warehouse(days["db"], tmp_path / "warehouse.duckdb")
     con = duckdb.connect(str(db))
     con.execute("alter table analytics.fct_pull_requests add column hours_open double")
+    con.execute("alter table analytics.bridge_pull_request_labels drop column loaded_at")
     con.close()
     settings = Settings.from_env({"PR_WAREHOUSE_DUCKDB": str(db)})
     transform(datetime(2024, 5, 5, tzinfo=timezone.utc), settings=settings)
@@ -266,7 +268,10 @@ def test_a_changed_model_is_rebuilt_in_full_by_the_transform(days: dict[str, Any
         columns = {r[0] for r in con.execute("describe analytics.fct_pull_requests").fetchall()}
         assert "hours_open" not in columns and "milestone_due_on" in columns
         assert con.execute("select count(*) from analytics.fct_pull_requests").fetchall() == [(6,)]
+        bridge = {r[0] for r in con.execute(
+            "describe analytics.bridge_pull_request_labels").fetchall()}
+        assert "loaded_at" in bridge
     finally:
         con.close()
     log = (tmp_path / "dbt_logs" / "dbt.log").read_text()
-    assert "out of sync" in log and "--full-refresh" in log
+    assert "has no loaded_at column" in log and "--full-refresh" in log

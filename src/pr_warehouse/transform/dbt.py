@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 
 
 # What dbt says when an incremental model's columns differ from its table's
-# (on_schema_change='fail'): the project changed, the table must be rebuilt.
-SCHEMA_CHANGED = "The source and target schemas on this incremental model are out of sync"
+# (on_schema_change='fail'), and what dbt/macros/incremental.sql says of a table built
+# before its model was incremental: the project changed, the tables must be rebuilt.
+SCHEMA_CHANGED = ("The source and target schemas on this incremental model are out of sync",
+                  "has no loaded_at column: rebuild it with --full-refresh")
 
 
 class DbtFailed(RuntimeError):
@@ -99,7 +101,7 @@ def run_dbt(settings: Settings, args: list[str], variables: dict[str, Any] | Non
         for line in proc.stdout:
             line = line.rstrip()
             tail.append(line)
-            schema_changed = schema_changed or SCHEMA_CHANGED in line
+            schema_changed = schema_changed or any(m in line for m in SCHEMA_CHANGED)
             log.info("dbt: %s", line)
     if proc.returncode != 0:
         raise DbtFailed(f"dbt {' '.join(args)} exited {proc.returncode}:\n" + "\n".join(tail),
