@@ -155,7 +155,19 @@ def write_pages(root: Path, total: int, per_repo: int, page_size: int,
 CHANGED_AT = "2026-11-30T00:00:00Z"  # after every template's updatedAt: the load keeps it
 
 
-def changed_node(rendered: str) -> str:
+def changed_at(day: int) -> str:
+    """The ``updatedAt`` of the PRs edited on daily run ``day`` (1, 2, ...), a day apart.
+
+    >>> changed_at(1), changed_at(3)
+    ('2026-11-30T00:00:00Z', '2026-12-02T00:00:00Z')
+    """
+    from datetime import datetime, timedelta
+
+    first = datetime.strptime(CHANGED_AT, "%Y-%m-%dT%H:%M:%SZ")
+    return (first + timedelta(days=day - 1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def changed_node(rendered: str, changed_at: str = CHANGED_AT) -> str:
     """A PR as GitHub returns it the day after an edit: newer ``updatedAt``, a new title,
     and its last label removed (so the label bridge has rows to delete).
 
@@ -164,7 +176,7 @@ def changed_node(rendered: str) -> str:
     """
     node = json.loads(rendered)
     node["title"] = f"{node.get('title') or ''} (edited)"
-    node["updatedAt"] = CHANGED_AT
+    node["updatedAt"] = changed_at
     labels = node.get("labels") or {}
     if labels.get("nodes"):
         labels["nodes"] = labels["nodes"][:-1]
@@ -186,9 +198,10 @@ def changed_numbers(size: int, fraction: float) -> list[int]:
 
 def write_changed_pages(root: Path, total: int, per_repo: int, page_size: int,
                         templates: list[str], fraction: float,
-                        run_key: str = "synthetic-changed") -> SyntheticPages:
-    """A daily sync after :func:`write_pages`: ``fraction`` of the same PRs, edited
-    (:func:`changed_node`), as pages of another run under the same ``root``."""
+                        run_key: str = "synthetic-changed",
+                        changed_at: str = CHANGED_AT) -> SyntheticPages:
+    """A daily sync after :func:`write_pages`: ``fraction`` of the same PRs, edited at
+    ``changed_at`` (:func:`changed_node`), as pages of another run under the same ``root``."""
     started = time.perf_counter()
     manifests: list[dict[str, Any]] = []
     written = pages = prs = 0
@@ -202,7 +215,7 @@ def write_changed_pages(root: Path, total: int, per_repo: int, page_size: int,
             chunk = numbers[first : first + page_size]
             # The same template as write_pages gave this PR (its global position).
             nodes = [changed_node(render(templates[(r * per_repo + n - 1) % len(templates)],
-                                         repo, slug, n)) for n in chunk]
+                                         repo, slug, n), changed_at) for n in chunk]
             body = page_body(repo, len(numbers), nodes, first + page_size < len(numbers),
                              f"Y2hhbmdlZDp2{r}:{p}").encode()
             (folder / f"{p:06d}.json").write_bytes(body)

@@ -12,9 +12,10 @@
             unique_key='pull_request_id',
             on_schema_change='fail'
         ) }}
+        {%- set loaded_since = loaded_since_last_build() %}
         ...
         from {{ ref('stg_github__pull_request_labels') }}
-        where {{ loaded_since_last_build() }}
+        where {{ loaded_since }}
 
     and a `loaded_at` column carrying the PR's raw `loaded_at` on every row.
 

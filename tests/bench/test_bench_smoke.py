@@ -143,13 +143,13 @@ def test_transform_rows_report_full_and_incremental_builds() -> None:
             "bare": {"read_text": {"seconds": 12.0, "rows_per_second": 83_000.0,
                                    "load_time_ratio": 2.5, "max_rss_mib": 900.0}},
             "transform": {"seconds": 120.0, "statuses": {"pass": 150}},
-            "changed": {"fraction": 0.01, "pull_requests": 10_000},
+            "changed": {"fraction": 0.01, "pull_requests": 10_000, "days": 3},
             "transform_incremental": {"seconds": 12.0, "statuses": {"pass": 150}},
             "incremental_over_full": 0.1}
     rows = report.load_rows({"sizes": [size], "incremental_over_full": 0.1}, {})
     transform = [(figure, value) for section, figure, value in rows if section == "4. Transform"]
     assert transform == [
         ("dbt build, 1M PRs", "120 s (150 pass)"),
-        ("dbt build, 1M PRs: 1% changed, incremental / full",
+        ("dbt build, 1M PRs: 1% changed, median of 3 days, incremental / full",
          "12.0 s / 120 s = 10% (10,000 PRs changed)"),
     ]

@@ -11,13 +11,16 @@
     )
 }}
 
+-- The PRs loaded since this model's last build (every PR on a full build), read once.
+{%- set loaded_since = loaded_since_last_build() %}
+
 with
 
 pull_requests as (
 
     select pull_request_id, loaded_at
     from {{ ref('stg_github__pull_requests') }}
-    where {{ loaded_since_last_build() }}
+    where {{ loaded_since }}
 
 ),
 
@@ -25,7 +28,7 @@ labels as (
 
     select pull_request_id, count(*) as label_count
     from {{ ref('stg_github__pull_request_labels') }}
-    where {{ loaded_since_last_build() }}
+    where {{ loaded_since }}
     group by 1
 
 ),
@@ -34,7 +37,7 @@ assignees as (
 
     select pull_request_id, count(*) as assignee_count
     from {{ ref('stg_github__pull_request_assignees') }}
-    where {{ loaded_since_last_build() }}
+    where {{ loaded_since }}
     group by 1
 
 ),
@@ -43,7 +46,7 @@ linked_issues as (
 
     select pull_request_id, count(*) as linked_issue_count
     from {{ ref('stg_github__pull_request_linked_issues') }}
-    where {{ loaded_since_last_build() }}
+    where {{ loaded_since }}
     group by 1
 
 ),
@@ -52,7 +55,7 @@ review_requests as (
 
     select pull_request_id, count(*) as review_request_count
     from {{ ref('stg_github__pull_request_review_requests') }}
-    where {{ loaded_since_last_build() }}
+    where {{ loaded_since }}
     group by 1
 
 ),
@@ -63,7 +66,7 @@ reviews as (
     select pull_request_id, count(*) as review_count
     from {{ ref('stg_github__pull_request_reviews') }}
     where review_state <> 'PENDING'
-      and {{ loaded_since_last_build() }}
+      and {{ loaded_since }}
     group by 1
 
 ),

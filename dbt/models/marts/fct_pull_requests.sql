@@ -11,26 +11,29 @@
     )
 }}
 
+-- The PRs loaded since this model's last build (every PR on a full build), read once.
+{%- set loaded_since = loaded_since_last_build() %}
+
 with
 
 pull_requests as (
 
     select * from {{ ref('stg_github__pull_requests') }}
-    where {{ loaded_since_last_build() }}
+    where {{ loaded_since }}
 
 ),
 
 reviews as (
 
     select * from {{ ref('stg_github__pull_request_reviews') }}
-    where {{ loaded_since_last_build() }}
+    where {{ loaded_since }}
 
 ),
 
 list_counts as (
 
     select * from {{ ref('int_pull_request_list_counts') }}
-    where {{ loaded_since_last_build() }}
+    where {{ loaded_since }}
 
 ),
 
