@@ -1,9 +1,10 @@
--- Grain: one row per pull request x role x actor (login and GitHub type) that appears
--- on it: author, merger, assignee, reviewer, requested reviewer. A deleted account is a
--- null login (kept: dim_github_users' `ghost` row needs to know it appeared). Teams
--- (requested as reviewers) are not logins and are left out.
--- Incremental, per PR, like the fact: dim_github_users aggregates this table instead of
--- unnesting every PR's JSON on every build (macros/incremental.sql).
+-- Grain: one row per pull request, with the list of every actor (role, login, GitHub
+-- type) that appears on it: author, merger, assignees, reviewers, requested reviewers. A
+-- deleted account is a null login (kept: dim_github_users' `ghost` row needs to know it
+-- appeared). Teams (requested as reviewers) are not logins and are left out.
+-- Incremental, per PR, like the fact: dim_github_users unnests this table instead of every
+-- PR's JSON on every build (macros/incremental.sql). A list per PR rather than a row per
+-- actor: a quarter of the rows to replace and to test on every build.
 
 {{
     config(
@@ -83,14 +84,15 @@ appearances as (
 
 final as (
 
-    select distinct
+    select
         pull_request_id,
-        role,
-        login,
-        kind,
-        kind_rank,
+        -- sorted: the same PR gives the same list, whichever build made it
+        list(distinct {'role': role, 'login': login, 'kind': kind, 'kind_rank': kind_rank}
+             order by {'role': role, 'login': login, 'kind': kind, 'kind_rank': kind_rank})
+                                                                        as actors,
         loaded_at
     from appearances
+    group by pull_request_id, loaded_at
 
 )
 

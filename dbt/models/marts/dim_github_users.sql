@@ -9,7 +9,8 @@ with
 -- reviewer), kept per PR and incrementally by int_pull_request_actors.
 appearances as (
 
-    select * from {{ ref('int_pull_request_actors') }}
+    select unnest(actors, recursive := true)
+    from {{ ref('int_pull_request_actors') }}
 
 ),
 
