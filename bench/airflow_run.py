@@ -88,13 +88,20 @@ class AirflowFailed(RuntimeError):
 
 
 class AirflowDeployment:
-    """Scheduler + LocalExecutor + execution API server in a private ``AIRFLOW_HOME``."""
+    """Scheduler + LocalExecutor + execution API server in a private ``AIRFLOW_HOME``.
+
+    ``executor="CeleryExecutor"`` runs the tasks on Celery workers instead, which the
+    caller starts with :meth:`start_celery_worker` (one per queue, each with its own
+    environment, as on separate hosts). The broker and result backend are SQLite files
+    in the home (kombu's SQLAlchemy transport): no Redis needed.
+    """
 
     def __init__(self, home: Path, extra_env: dict[str, str], *, pool_slots: int = 4,
-                 parallelism: int = 8) -> None:
+                 parallelism: int = 8, executor: str = "LocalExecutor") -> None:
         self.home = home
         self.pool_slots = pool_slots
         self.api_port = free_port()
+        self.executor = executor
         self.env = self._environment(extra_env, parallelism)
         self._procs: list[tuple[str, subprocess.Popen[bytes], IO[bytes]]] = []
         self.startup_seconds = 0.0
@@ -108,7 +115,9 @@ class AirflowDeployment:
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__EXECUTOR": self.executor,
+            "AIRFLOW__CELERY__BROKER_URL": f"sqla+sqlite:///{self.home / 'celery-broker.db'}",
+            "AIRFLOW__CELERY__RESULT_BACKEND": f"db+sqlite:///{self.home / 'celery-results.db'}",
             # Above the pool size, so the pool is what bounds the extracts.
             "AIRFLOW__CORE__PARALLELISM": str(parallelism),
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
@@ -135,11 +144,11 @@ class AirflowDeployment:
                                 + (done.stdout + done.stderr)[-3000:])
         return done.stdout
 
-    def _spawn(self, name: str, *args: str) -> None:
+    def _spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
         exe = str(Path(sys.executable).with_name("airflow"))
         output = open(self.home / f"{name}.log", "ab")  # noqa: SIM115 (closed in stop())
         # A session of its own: stop() signals the component and every child it forked.
-        proc = subprocess.Popen([exe, *args], env=self.env, stdout=output,
+        proc = subprocess.Popen([exe, *args], env={**self.env, **(env or {})}, stdout=output,
                                 stderr=subprocess.STDOUT, cwd=self.home, start_new_session=True)
         self._procs.append((name, proc, output))
 
@@ -159,6 +168,18 @@ class AirflowDeployment:
         log.info("Airflow up in %.1fs (home %s, API on :%d)", self.startup_seconds, self.home,
                  self.api_port)
         return self
+
+    def start_celery_worker(self, name: str, queues: list[str],
+                            env: dict[str, str] | None = None, concurrency: int = 2) -> Path:
+        """A Celery worker serving ``queues``, with ``env`` on top of the deployment's (as a
+        worker on another host would have); its log file."""
+        overrides = {**(env or {}),
+                     # Each worker its own log-server port, as on its own host.
+                     "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())}
+        self._spawn(name, "celery", "worker", "--queues", ",".join(queues),
+                    "--concurrency", str(concurrency), "--celery-hostname", f"{name}@%h",
+                    env=overrides)
+        return self.home / f"{name}.log"
 
     def _wait_for_api(self, timeout: float = 120) -> None:
         """Wait for the execution API; its first answer warms it (else the first task stalls)."""

@@ -5,7 +5,10 @@ child processes, one after another on the same files: the product's load into a 
 DuckDB file, and bare DuckDB reading the same pages into a table (``read_text`` + JSON
 functions, the loader's own core; and ``read_json``). The ratio says what the loader's
 validation, follow-up merge and upsert cost over plain parsing. Then ``dbt build`` runs on
-the loaded warehouse, as the transform task does (a subprocess, timed from outside).
+the loaded warehouse, as the transform task does (a subprocess, timed from outside): first
+``--full-refresh`` (every model from scratch), then, after loading a day on which
+``daily_changed_fraction`` of the PRs changed, incrementally (what a daily run does). The
+ratio of the two, ``incremental_over_full``, is the transform's cost of a quiet day.
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ def run(config: BenchConfig, workdir: Path, keep: bool = False) -> dict[str, Any
         results.append(measure_size(config, folder, size, templates))
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
-    return {"template_prs": len(templates), "sizes": results}
+    largest = max(results, key=lambda r: r["pull_requests"], default=None)
+    return {"template_prs": len(templates), "sizes": results,
+            "incremental_over_full": largest and largest.get("incremental_over_full")}
 
 
 def measure_size(config: BenchConfig, folder: Path, size: int,
@@ -73,25 +78,65 @@ def measure_size(config: BenchConfig, folder: Path, size: int,
     log.info("load %d PRs: %.1fs (%.0f rows/s), bare read_text %.1fs", size,
              load.result["seconds"], row["load"]["rows_per_second"],
              row["bare"]["read_text"]["seconds"])
-    row["transform"] = measure_dbt(warehouse)
+    row["transform"] = measure_dbt(warehouse, full_refresh=True)
+    row.update(measure_changed_day(config, folder, size, templates, warehouse, log_path,
+                                   full_seconds=row["transform"]["seconds"]))
     return row
 
 
-def measure_dbt(warehouse: Path) -> dict[str, Any]:
-    """``dbt build`` on ``warehouse``, timed; failures are reported, not raised."""
+def measure_changed_day(config: BenchConfig, folder: Path, size: int, templates: list[str],
+                        warehouse: Path, log_path: Path, full_seconds: float
+                        ) -> dict[str, Any]:
+    """Daily runs after the full build: each day ``daily_changed_fraction`` of the PRs
+    come back edited (new title, a label removed), are loaded, then ``dbt build`` runs
+    incrementally. The figure is the median day of ``incremental_days``."""
+    days = []
+    for day in range(1, config.incremental_days + 1):
+        pages = synth.write_changed_pages(folder / "raw", size, config.load_prs_per_repo,
+                                          config.load_page_size, templates,
+                                          config.daily_changed_fraction,
+                                          run_key=f"synthetic-changed-{day}",
+                                          changed_at=synth.changed_at(day))
+        manifests = folder / f"changed-{day}-manifests.json"
+        manifests.write_text(json.dumps(pages.manifests))
+        load = run_worker("load", {"duckdb_path": str(warehouse), "base_url": pages.base_url,
+                                   "manifests_file": str(manifests),
+                                   "run_id": f"bench_changed_{size}_{day}"}, log_path)
+        days.append({"day": day, "pull_requests": pages.pull_requests,
+                     "rows_loaded": load.result["rows"], "load_seconds": load.result["seconds"],
+                     "transform": measure_dbt(warehouse, full_refresh=False)})
+    median = sorted(days, key=lambda d: d["transform"]["seconds"])[len(days) // 2]
+    incremental = median["transform"]
+    log.info("dbt build, %d PRs: incremental after %.0f%% changed (median of %d days) / full"
+             " = %.1fs / %.1fs", size, 100 * config.daily_changed_fraction, len(days),
+             incremental["seconds"], full_seconds)
+    return {
+        "changed": {"fraction": config.daily_changed_fraction,
+                    "pull_requests": median["pull_requests"], "rows_loaded": median["rows_loaded"],
+                    "load_seconds": median["load_seconds"], "days": len(days)},
+        "transform_incremental": incremental,
+        "transform_incremental_days": [d["transform"]["seconds"] for d in days],
+        "incremental_over_full": incremental["seconds"] / full_seconds,
+    }
+
+
+def measure_dbt(warehouse: Path, full_refresh: bool = False) -> dict[str, Any]:
+    """``dbt build`` on ``warehouse`` as the transform task runs it, timed; failures are
+    reported, not raised."""
     from pr_warehouse.config import Settings
-    from pr_warehouse.transform.dbt import DbtFailed, run_dbt
+    from pr_warehouse.transform.dbt import DbtFailed, build_args, run_dbt
 
     settings = Settings.from_env({"PR_WAREHOUSE_DUCKDB": str(warehouse)})
     started = time.perf_counter()
     error = None
     try:
-        run_dbt(settings, ["build"], {"as_of": AS_OF})
+        run_dbt(settings, build_args(full_refresh), {"as_of": AS_OF})
     except DbtFailed as exc:
         error = str(exc)[-2000:]
     seconds = time.perf_counter() - started
-    log.info("dbt build: %.1fs%s", seconds, " (FAILED)" if error else "")
-    return {"seconds": seconds, "error": error,
+    log.info("dbt build%s: %.1fs%s", " --full-refresh" if full_refresh else "", seconds,
+             " (FAILED)" if error else "")
+    return {"seconds": seconds, "error": error, "full_refresh": full_refresh,
             **run_results(warehouse.parent / "dbt_target" / "run_results.json")}
 
 

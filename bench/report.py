@@ -201,6 +201,18 @@ def load_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
             f"{n} {s}" for s, n in sorted(dbt.get("statuses", {}).items()))
         rows.append(("4. Transform", f"dbt build, {size_label(size['pull_requests'])} PRs",
                      f"{seconds(dbt['seconds'])} ({status})"))
+    for size in data["sizes"]:
+        if "transform_incremental" not in size:
+            continue
+        dbt, changed = size["transform_incremental"], size["changed"]
+        status = " (FAILED)" if dbt.get("error") else ""
+        days = f", median of {changed['days']} days" if changed.get("days", 1) > 1 else ""
+        rows.append(("4. Transform",
+                     f"dbt build, {size_label(size['pull_requests'])} PRs: "
+                     f"{changed['fraction']:.0%} changed{days}, incremental / full",
+                     f"{seconds(dbt['seconds'])} / {seconds(size['transform']['seconds'])} = "
+                     f"{size['incremental_over_full']:.0%}{status} "
+                     f"({count(changed['pull_requests'])} PRs changed)"))
     return rows
 
 

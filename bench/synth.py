@@ -150,3 +150,86 @@ def write_pages(root: Path, total: int, per_repo: int, page_size: int,
     log.info("wrote %d synthetic PRs in %d pages (%.0f MiB) in %.1fs", total, pages,
              written / 2**20, seconds)
     return SyntheticPages(root.as_uri(), manifests, total, pages, written, seconds)
+
+
+CHANGED_AT = "2026-11-30T00:00:00Z"  # after every template's updatedAt: the load keeps it
+
+
+def changed_at(day: int) -> str:
+    """The ``updatedAt`` of the PRs edited on daily run ``day`` (1, 2, ...), a day apart.
+
+    >>> changed_at(1), changed_at(3)
+    ('2026-11-30T00:00:00Z', '2026-12-02T00:00:00Z')
+    """
+    from datetime import datetime, timedelta
+
+    first = datetime.strptime(CHANGED_AT, "%Y-%m-%dT%H:%M:%SZ")
+    return (first + timedelta(days=day - 1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def changed_node(rendered: str, changed_at: str = CHANGED_AT) -> str:
+    """A PR as GitHub returns it the day after an edit: newer ``updatedAt``, a new title,
+    and its last label removed (so the label bridge has rows to delete).
+
+    >>> changed_node('{"title":"t","updatedAt":"x","labels":{"nodes":[{"name":"a"},{"name":"b"}]}}')
+    '{"title":"t (edited)","updatedAt":"2026-11-30T00:00:00Z","labels":{"nodes":[{"name":"a"}]}}'
+    """
+    node = json.loads(rendered)
+    node["title"] = f"{node.get('title') or ''} (edited)"
+    node["updatedAt"] = changed_at
+    labels = node.get("labels") or {}
+    if labels.get("nodes"):
+        labels["nodes"] = labels["nodes"][:-1]
+        if "totalCount" in labels:
+            labels["totalCount"] = len(labels["nodes"])
+    return json.dumps(node, ensure_ascii=False, separators=(",", ":"))
+
+
+def changed_numbers(size: int, fraction: float) -> list[int]:
+    """Which PR numbers of a ``size``-PR repository a day with ``fraction`` changed edits:
+    evenly spread, so every part of the table (and of DuckDB's row groups) is touched.
+
+    >>> changed_numbers(1000, 0.01)[:3], len(changed_numbers(1000, 0.01))
+    ([1, 101, 201], 10)
+    """
+    step = max(1, round(1 / fraction))
+    return list(range(1, size + 1, step))
+
+
+def write_changed_pages(root: Path, total: int, per_repo: int, page_size: int,
+                        templates: list[str], fraction: float,
+                        run_key: str = "synthetic-changed",
+                        changed_at: str = CHANGED_AT) -> SyntheticPages:
+    """A daily sync after :func:`write_pages`: ``fraction`` of the same PRs, edited at
+    ``changed_at`` (:func:`changed_node`), as pages of another run under the same ``root``."""
+    started = time.perf_counter()
+    manifests: list[dict[str, Any]] = []
+    written = pages = prs = 0
+    for r, size in enumerate(_repo_sizes(total, per_repo)):
+        repo, slug = f"{SYNTH_ORG}/repo-{r:04d}", f"r{r:04d}"
+        folder = root / "runs" / run_key / SYNTH_ORG / f"repo-{r:04d}" / "pages"
+        folder.mkdir(parents=True, exist_ok=True)
+        numbers = changed_numbers(size, fraction)
+        keys = []
+        for p, first in enumerate(range(0, len(numbers), page_size), start=1):
+            chunk = numbers[first : first + page_size]
+            # The same template as write_pages gave this PR (its global position).
+            nodes = [changed_node(render(templates[(r * per_repo + n - 1) % len(templates)],
+                                         repo, slug, n), changed_at) for n in chunk]
+            body = page_body(repo, len(numbers), nodes, first + page_size < len(numbers),
+                             f"Y2hhbmdlZDp2{r}:{p}").encode()
+            (folder / f"{p:06d}.json").write_bytes(body)
+            keys.append(f"runs/{run_key}/{SYNTH_ORG}/repo-{r:04d}/pages/{p:06d}.json")
+            written += len(body)
+        pages += len(keys)
+        prs += len(numbers)
+        manifests.append({
+            "repo": repo, "run_key": run_key, "status": "success", "pages": keys,
+            "followup_pages": [], "pull_requests": len(numbers), "total_count": size,
+            "points_spent": len(keys), "requests": len(keys), "retries": {},
+            "page_size_final": page_size, "started_at": "2026-11-30T00:00:00+00:00",
+            "finished_at": "2026-11-30T00:01:00+00:00",
+        })
+    seconds = time.perf_counter() - started
+    log.info("wrote %d changed PRs in %d pages in %.1fs", prs, pages, seconds)
+    return SyntheticPages(root.as_uri(), manifests, prs, pages, written, seconds)

@@ -26,12 +26,16 @@ GitHub credentials come from the Airflow connection `github_default`, in the Git
 provider's shape: a token in *password* or a GitHub App in the extras (`app_id`,
 `installation_id`, `private_key` or `key_path`); *host* empty (github.com), GitHub Enterprise
 Server's `https://HOST/api/v3`, or a GraphQL URL. Extracts run in the
-`github_api` pool, which bounds concurrent requests to GitHub.
+`github_api` pool, which bounds concurrent requests to GitHub. The tasks that open the
+DuckDB file or its snapshot (plan, load, transform, publish, publish_postgres, report) run
+on the queue `PR_WAREHOUSE_WAREHOUSE_QUEUE` (default: `default`), which only the worker on
+the host holding the file serves; extracts run on any worker.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import pendulum
 from airflow.sdk import Asset, Param, dag, task
@@ -47,7 +51,11 @@ from pr_warehouse.constants import (
     REPO_PATTERN,
 )
 
+SETTINGS = Settings.from_env()
 MARTS = Asset("duckdb://pr_warehouse/analytics")
+# Every task that opens the DuckDB file (or its snapshot) is a warehouse task: it must run
+# where the file is. Declare new ones with @warehouse_task(...) instead of @task(...).
+warehouse_task = partial(task, queue=SETTINGS.warehouse_queue)
 WHAT = "What to sync"
 HOW_FAR = "How far back"
 TUNING = "Tuning"
@@ -88,7 +96,8 @@ TUNING = "Tuning"
         ),
         "full_refresh": Param(
             False, type="boolean", title="Full refresh",
-            description="Ignore the last sync and refetch every PR's whole history.",
+            description="Ignore the last sync and refetch every PR's whole history; rebuild "
+                        "every dbt model from scratch.",
             section=HOW_FAR,
         ),
         "clear": Param(
@@ -120,7 +129,7 @@ def github_pull_requests() -> None:
 
         return pipeline.resolve_repositories(RunOptions.from_params(params))
 
-    @task
+    @warehouse_task()  # reads the watermarks from the warehouse
     def plan(repos: list[str], params: dict | None = None, run_id: str | None = None) -> list[dict]:
         """Which repositories changed since their watermark, and the mapped extract jobs."""
         from pr_warehouse import pipeline
@@ -130,7 +139,7 @@ def github_pull_requests() -> None:
 
     @task(
         map_index_template="{{ task.op_kwargs['label'] }}",
-        pool=Settings.from_env().pool,
+        pool=SETTINGS.pool,
         retries=3,
         execution_timeout=timedelta(hours=3),
     )
@@ -142,7 +151,7 @@ def github_pull_requests() -> None:
 
         return pipeline.extract_jobs(jobs, RunOptions.from_params(params), run_id or "manual")
 
-    @task(trigger_rule="all_done")
+    @warehouse_task(trigger_rule="all_done")
     def load(manifests: list[list[dict]], tasks: list[dict], params: dict | None = None,
              run_id: str | None = None) -> dict:
         """Upsert the run's raw pages into DuckDB (newest updatedAt wins); record every repo."""
@@ -152,28 +161,29 @@ def github_pull_requests() -> None:
         return pipeline.load(pipeline.flatten(manifests), tasks, RunOptions.from_params(params),
                              run_id or "manual")
 
-    @task(outlets=[MARTS])
-    def transform(data_interval_end=None) -> str:
-        """dbt build: staging views, analytics marts and their tests."""
+    @warehouse_task(outlets=[MARTS])
+    def transform(data_interval_end=None, params: dict | None = None) -> str:
+        """dbt build: staging views, marts (incremental: PRs loaded since the last build), tests."""
         from pr_warehouse import pipeline
+        from pr_warehouse.options import RunOptions
 
-        return pipeline.transform(data_interval_end)
+        return pipeline.transform(data_interval_end, RunOptions.from_params(params))
 
-    @task
+    @warehouse_task()
     def publish() -> str:
         """Replace the read-only snapshot analysts open, atomically."""
         from pr_warehouse import pipeline
 
         return pipeline.publish()
 
-    @task
+    @warehouse_task()  # reads the snapshot beside the warehouse
     def publish_postgres(snapshot: str, run_id: str | None = None) -> dict:
         """Copy the marts to Postgres for BI tools; a no-op without that connection."""
         from pr_warehouse.publish.postgres import publish_postgres
 
         return publish_postgres(snapshot, run_id)
 
-    @task
+    @warehouse_task()  # reads the snapshot beside the warehouse
     def report(snapshot: str, run_id: str | None = None) -> str:
         """Write the run's self-contained HTML report of the charts beside its raw pages."""
         from pr_warehouse import pipeline

@@ -11,7 +11,8 @@ import pytest
 from conftest import ROOT
 
 AIRFLOW_SERVICES = ["airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-                    "airflow-worker", "airflow-triggerer", "airflow-init"]
+                    "airflow-worker", "airflow-warehouse-worker", "airflow-triggerer",
+                    "airflow-init"]
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,8 @@ def config() -> dict:
 def test_services_of_the_official_layout(config: dict) -> None:
     assert {"postgres", "redis", "minio", *AIRFLOW_SERVICES} <= set(config["services"])
     for name in ["postgres", "redis", "minio", "airflow-apiserver", "airflow-scheduler",
-                 "airflow-worker", "airflow-triggerer", "airflow-dag-processor"]:
+                 "airflow-worker", "airflow-warehouse-worker", "airflow-triggerer",
+                 "airflow-dag-processor"]:
         assert config["services"][name].get("healthcheck"), f"{name} has no health check"
 
 
@@ -49,6 +51,20 @@ def test_every_airflow_service_gets_the_dags_settings(config: dict) -> None:
         assert {"/opt/airflow/dags", "/opt/airflow/plugins", "/opt/airflow/project/dbt",
                 "/opt/airflow/warehouse"} <= targets
         assert service["build"]["context"] == str(ROOT)
+
+
+def test_a_worker_serves_the_warehouse_queue_and_only_it(config: dict) -> None:
+    """The DAG (parsed with the services' environment) puts the warehouse tasks on the
+    queue the warehouse worker serves; the other workers serve Airflow's default queue."""
+    services = config["services"]
+    queue = services["airflow-dag-processor"]["environment"]["PR_WAREHOUSE_WAREHOUSE_QUEUE"]
+    assert queue == "warehouse"
+    for name in AIRFLOW_SERVICES:  # every component parses the DAG alike
+        assert services[name]["environment"]["PR_WAREHOUSE_WAREHOUSE_QUEUE"] == queue
+    warehouse = services["airflow-warehouse-worker"]
+    assert warehouse["command"] == ["celery", "worker", "--queues", queue]
+    assert "/opt/airflow/warehouse" in {v["target"] for v in warehouse["volumes"]}
+    assert services["airflow-worker"]["command"] == ["celery", "worker"]  # the default queue
 
 
 def test_init_creates_the_pool_and_the_bucket(config: dict) -> None:

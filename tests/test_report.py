@@ -197,3 +197,34 @@ def test_plugin_mounts_the_app_and_adds_the_navigation_entry() -> None:
     (view,) = plugin.external_views
     assert view["name"] == ANALYTICS_VIEW_NAME and view["destination"] == "nav"
     assert view["href"].startswith(ANALYTICS_URL_PREFIX)
+
+
+def test_one_repositorys_workload_reads_ages_from_the_open_pr_mart(tmp_path: Path) -> None:
+    """The fact holds no ages (it is incremental): a repository's share of the workload
+    takes the oldest open PR's age from mart_open_pull_requests, as_of from the workload
+    mart, and the data's as_of comes from them too."""
+    as_of = "timestamptz '2025-03-20 00:00:00+00'"
+    path = _snapshot(
+        tmp_path / "s.duckdb",
+        "create table analytics.fct_pull_requests as select * from (values "
+        "('P1', 'acme/api', 'OPEN', false, null::timestamptz), "
+        "('P2', 'acme/api', 'OPEN', true, null), "
+        "('P3', 'acme/api', 'MERGED', false, timestamptz '2025-03-10 00:00:00+00'), "
+        "('P4', 'acme/web', 'OPEN', false, null)"
+        ") t(pull_request_id, repo, state, is_draft, merged_at)",
+        "create table analytics.mart_open_pull_requests as select *, "
+        f"{as_of} as as_of from (values ('P1', 48.0), ('P2', 12.0), ('P4', 500.0)) "
+        "t(pull_request_id, hours_open)",
+        "create table analytics.bridge_pull_request_assignees as select * from (values "
+        "('P1', 'erin'), ('P2', 'erin'), ('P3', 'erin'), ('P4', 'erin')) "
+        "t(pull_request_id, assignee_login)",
+        "create table analytics.mart_assignee_workload as select 'erin' as assignee_login, "
+        f"3 as open_prs, {as_of} as as_of",
+    )
+    report = build_report(path, Filters(repo="acme/api"))
+    workload = {s.key: s for s in report.sections}["assignee_workload"]
+    assert workload.missing is None, workload.missing
+    assert workload.table.records() == [{
+        "assignee": "erin", "open_prs": 2, "open_ready_prs": 1, "open_draft_prs": 1,
+        "oldest_open_days": 2.0, "merged_last_30_days": 1}]
+    assert report.freshness.as_of.startswith("2025-03-20")

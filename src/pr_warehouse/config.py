@@ -22,6 +22,7 @@ from pr_warehouse.constants import (
     DEFAULT_MAX_EXTRACT_TASKS,
     DEFAULT_POOL,
     DEFAULT_POSTGRES_CONN_ID,
+    DEFAULT_WAREHOUSE_QUEUE,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -41,6 +42,7 @@ ENVIRONMENT: dict[str, str] = {
                                    "(several, pooled: comma-separated)",
     "PR_WAREHOUSE_POSTGRES_CONN_ID": "the Airflow connection marts are published to (optional)",
     "PR_WAREHOUSE_POOL": "the Airflow pool extracts run in",
+    "PR_WAREHOUSE_WAREHOUSE_QUEUE": "the Airflow queue of the tasks that open the DuckDB file",
     "PR_WAREHOUSE_MAX_EXTRACT_TASKS": "beyond this many repositories, several share a mapped extract task",
     "PR_WAREHOUSE_DUCKDB_MEMORY_LIMIT": "DuckDB's memory limit during the load (higher: faster big loads)",
     "GITHUB_TOKEN": "`make run` only: the token the CLI puts into the GitHub connection",
@@ -61,6 +63,7 @@ class Settings:
     github_conn_id: str = DEFAULT_GITHUB_CONN_ID
     postgres_conn_id: str = DEFAULT_POSTGRES_CONN_ID
     pool: str = DEFAULT_POOL
+    warehouse_queue: str = DEFAULT_WAREHOUSE_QUEUE
     max_extract_tasks: int = DEFAULT_MAX_EXTRACT_TASKS
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     # Only the CLI uses these (it builds the Airflow connection from them); repr=False
@@ -88,6 +91,7 @@ class Settings:
             github_conn_id=env.get("PR_WAREHOUSE_GITHUB_CONN_ID") or DEFAULT_GITHUB_CONN_ID,
             postgres_conn_id=env.get("PR_WAREHOUSE_POSTGRES_CONN_ID") or DEFAULT_POSTGRES_CONN_ID,
             pool=env.get("PR_WAREHOUSE_POOL") or DEFAULT_POOL,
+            warehouse_queue=env.get("PR_WAREHOUSE_WAREHOUSE_QUEUE") or DEFAULT_WAREHOUSE_QUEUE,
             max_extract_tasks=int(env.get("PR_WAREHOUSE_MAX_EXTRACT_TASKS")
                                   or DEFAULT_MAX_EXTRACT_TASKS),
             duckdb_memory_limit=(env.get("PR_WAREHOUSE_DUCKDB_MEMORY_LIMIT")

@@ -36,6 +36,11 @@ DEFAULT_GITHUB_CONN_ID = "github_default"
 DEFAULT_POSTGRES_CONN_ID = "warehouse_postgres"
 DEFAULT_POOL = "github_api"
 DEFAULT_POOL_SLOTS = 4
+# The Airflow queue of every task that opens the DuckDB warehouse file (plan reads the
+# watermarks; load, transform, the publishes and the report write, copy or read it). Airflow's own default queue, so
+# a single host needs nothing; with Celery workers on several hosts, only the worker on
+# the host holding the file listens to it (README: scaling).
+DEFAULT_WAREHOUSE_QUEUE = "default"
 
 # Beyond this many repositories, several share one mapped extract task (Airflow's
 # max_map_length is 1024 by default, and each task instance has a fixed overhead).

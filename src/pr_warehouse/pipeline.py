@@ -323,13 +323,28 @@ def load(manifests: list[dict[str, Any]] | None, tasks: list[dict[str, Any]] | N
     return report.as_dict()
 
 
-def transform(as_of: datetime | None, settings: Settings | None = None) -> str:
-    """``dbt build`` (models and tests); ``as_of`` anchors ages to the run, not wall clock."""
-    from pr_warehouse.transform.dbt import run_dbt
+def transform(as_of: datetime | None, options: RunOptions | None = None,
+              settings: Settings | None = None) -> str:
+    """``dbt build`` (models and data tests); ``as_of`` anchors ages to the run, not wall clock.
+
+    Incremental models rebuild only the PRs loaded since their last build; the
+    ``full_refresh`` Param rebuilds every model from scratch (``--full-refresh``), and so
+    does the first run after an incremental model's columns changed (a new version of
+    the dbt project), which an incremental build cannot apply to the rows it keeps.
+    """
+    from pr_warehouse.transform.dbt import DbtFailed, build_args, run_dbt
 
     settings = settings or Settings.from_env()
-    as_of = as_of or datetime.now(timezone.utc)
-    run_dbt(settings, ["build"], {"as_of": as_of.isoformat()})
+    variables = {"as_of": (as_of or datetime.now(timezone.utc)).isoformat()}
+    full_refresh = bool(options and options.full_refresh)
+    try:
+        run_dbt(settings, build_args(full_refresh), variables)
+    except DbtFailed as exc:
+        if full_refresh or not exc.schema_changed:
+            raise
+        log.warning("an incremental model's columns changed since its table was built: "
+                    "rebuilding every model with --full-refresh")
+        run_dbt(settings, build_args(full_refresh=True), variables)
     return str(settings.duckdb_path)
 
 

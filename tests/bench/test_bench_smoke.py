@@ -116,3 +116,51 @@ def test_cost_and_memory_sections_and_table(tmp_path: Path) -> None:
     assert "FAILED" in table and table.count("\n") == len(rows) + 1
     path = report.write_json(results, tmp_path / "out" / "result.json")
     assert json.loads(path.read_text())["sections"]["cost"]["data"]["daily"]["repos"] == 3
+
+
+def test_changed_day_pages_update_one_percent_of_the_loaded_prs(tmp_path: Path) -> None:
+    """The transform's daily-run figure loads 1% of the PRs again, edited: the load
+    rewrites exactly those rows, with a label fewer where they had one."""
+    import duckdb
+
+    from pr_warehouse.load.duckdb_loader import load_manifests
+    from pr_warehouse.storage import RawStore
+
+    templates = [synth.node_template(n) for n in synth.template_nodes(30, seed=1)]
+    full = synth.write_pages(tmp_path / "raw", total=250, per_repo=200, page_size=25,
+                             templates=templates)
+    changed = synth.write_changed_pages(tmp_path / "raw", total=250, per_repo=200,
+                                        page_size=25, templates=templates, fraction=0.01)
+    assert changed.pull_requests == 3  # PRs 1 and 101 of the first repository, 1 of the second
+    db, store = tmp_path / "w.duckdb", RawStore(full.base_url)
+    load_manifests(db, store, full.manifests, run_id="day1")
+    con = duckdb.connect(str(db))
+    before = dict(con.execute("select node_id, json_array_length(pr -> '$.labels.nodes') "
+                              "from raw.pull_requests").fetchall())
+    con.close()
+    report_ = load_manifests(db, store, changed.manifests, run_id="day2")
+    assert report_.rows_written == 3
+    con = duckdb.connect(str(db), read_only=True)
+    after = dict(con.execute("select node_id, json_array_length(pr -> '$.labels.nodes') "
+                             "from raw.pull_requests where run_id = 'day2'").fetchall())
+    con.close()
+    assert set(after) == {"PR_r0000_1", "PR_r0000_101", "PR_r0001_1"}
+    assert all(after[n] == max(before[n] - 1, 0) for n in after)
+
+
+def test_transform_rows_report_full_and_incremental_builds() -> None:
+    size = {"pull_requests": 1_000_000,
+            "load": {"seconds": 30.0, "rows_per_second": 33_000.0, "max_rss_mib": 2000.0},
+            "bare": {"read_text": {"seconds": 12.0, "rows_per_second": 83_000.0,
+                                   "load_time_ratio": 2.5, "max_rss_mib": 900.0}},
+            "transform": {"seconds": 120.0, "statuses": {"pass": 150}},
+            "changed": {"fraction": 0.01, "pull_requests": 10_000, "days": 3},
+            "transform_incremental": {"seconds": 12.0, "statuses": {"pass": 150}},
+            "incremental_over_full": 0.1}
+    rows = report.load_rows({"sizes": [size], "incremental_over_full": 0.1}, {})
+    transform = [(figure, value) for section, figure, value in rows if section == "4. Transform"]
+    assert transform == [
+        ("dbt build, 1M PRs", "120 s (150 pass)"),
+        ("dbt build, 1M PRs: 1% changed, median of 3 days, incremental / full",
+         "12.0 s / 120 s = 10% (10,000 PRs changed)"),
+    ]

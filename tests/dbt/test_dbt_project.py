@@ -299,6 +299,9 @@ def test_build_ran_models_data_tests_and_unit_tests(warehouse):
         "draft_bouncing_makes_one_spell_per_trip_into_draft",
         "responses_skip_the_author_bots_pending_and_late_ones",
         "readiness_follows_the_first_draft_event_not_is_draft",
+        "mart_open_pull_requests_ages_against_as_of",
+        "fct_pull_requests_incremental_run_rebuilds_only_prs_loaded_since_the_last_build",
+        "bridge_labels_incremental_run_takes_only_prs_loaded_since_the_last_build",
     } <= unit_tests, unit_tests
     assert sum(i.startswith("test.") for i in ids) >= 80
 
@@ -323,7 +326,9 @@ def test_first_review_and_merge_hours(con):
     assert pr1["hours_to_first_review"] == 3
     assert pr1["hours_to_merge"] == 10
     assert pr1["first_review_at"] == datetime(2024, 4, 29, 11, tzinfo=timezone.utc)
-    assert pr1["hours_open"] is None
+    assert "hours_open" not in pr1  # ages depend on as_of: mart_open_pull_requests
+    assert one(con, "select count(*) as n from analytics.mart_open_pull_requests "
+                    "where pr_number = 1 and repo = 'acme/widgets'")["n"] == 0
     assert pr1["review_count"] == 3  # the PENDING review and the null item are not counted
     assert (pr1["label_count"], pr1["assignee_count"], pr1["linked_issue_count"]) == (3, 1, 2)
     assert pr1["merged_by_login"] == "carol" and pr1["is_merged"]
@@ -362,10 +367,12 @@ def test_actors_ghost_bot_mannequin(con):
 
 
 def test_open_ages_against_as_of(con):
-    pr2 = one(con, "select * from analytics.fct_pull_requests where pr_number = 2")
+    pr2 = one(con, "select * from analytics.mart_open_pull_requests where pr_number = 2")
     assert pr2["hours_open"] == 11 * 24
     assert pr2["is_draft"] and pr2["label_count"] == 0
     assert pr2["as_of"] == datetime(2024, 5, 1, tzinfo=timezone.utc)
+    open_prs = rows(con, "select pr_number from analytics.mart_open_pull_requests order by 1")
+    assert [r["pr_number"] for r in open_prs] == [2, 3]
 
 
 def test_title_with_nul_and_emoji(con):
@@ -494,7 +501,7 @@ def test_docs_generate_and_as_of_default(warehouse):
     target = warehouse["tmp"] / "target"
     catalog = json.loads((target / "catalog.json").read_text())
     assert "model.pr_warehouse.fct_pull_requests" in catalog["nodes"]
-    compiled = next(target.glob("compiled/pr_warehouse/models/marts/fct_pull_requests.sql")).read_text()
+    compiled = next(target.glob("compiled/pr_warehouse/models/marts/mart_open_pull_requests.sql")).read_text()
     assert "max(loaded_at)" in compiled and "raw" in compiled
-    ran = next(target.glob("run/pr_warehouse/models/marts/fct_pull_requests.sql")).read_text()
+    ran = next(target.glob("run/pr_warehouse/models/marts/mart_open_pull_requests.sql")).read_text()
     assert "cast('2024-05-01" in ran and "max(loaded_at)" not in ran

@@ -114,8 +114,9 @@ def test_cycle_time_weekly_recomputed_from_the_world(synced) -> None:
 
 def test_hours_open_is_relative_to_the_run_not_the_wall_clock(synced) -> None:
     pipeline, prs = synced
-    rows = pipeline.query("select repo, pr_number, hours_open from analytics.fct_pull_requests "
-                          "where state = 'OPEN'")
+    rows = pipeline.query("select repo, pr_number, hours_open from analytics.mart_open_pull_requests")
+    assert len(rows) == pipeline.query(
+        "select count(*) from analytics.fct_pull_requests where state = 'OPEN'")[0][0] > 0
     for repo, number, hours in rows:
         created = prs[(repo, number)].created_at
         assert hours == pytest.approx(max((AS_OF - created).total_seconds() / 3600, 0)), number

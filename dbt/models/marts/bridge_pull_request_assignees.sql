@@ -1,10 +1,22 @@
 -- Grain: one row per pull request x assignee login.
+-- Incremental: the rows of the PRs loaded since the last build are replaced, those of
+-- PRs whose list emptied or that left raw are deleted (macros/incremental.sql).
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_pull_requests',
+        unique_key='pull_request_id',
+        on_schema_change='fail'
+    )
+}}
 
 with
 
 assignees as (
 
     select * from {{ ref('stg_github__pull_request_assignees') }}
+    where {{ loaded_since_last_build() }}
 
 ),
 
@@ -15,7 +27,8 @@ final as (
         repo,
         pr_number,
         assignee_login,
-        assignee_id
+        assignee_id,
+        loaded_at
     from assignees
 
 )

@@ -1,10 +1,22 @@
 -- Grain: one row per pull request x label (labels on the PR when last fetched).
+-- Incremental: the rows of the PRs loaded since the last build are replaced, those of
+-- PRs whose list emptied or that left raw are deleted (macros/incremental.sql).
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_pull_requests',
+        unique_key='pull_request_id',
+        on_schema_change='fail'
+    )
+}}
 
 with
 
 labels as (
 
     select * from {{ ref('stg_github__pull_request_labels') }}
+    where {{ loaded_since_last_build() }}
 
 ),
 
@@ -16,7 +28,8 @@ final as (
         pr_number,
         label_name,
         label_id,
-        label_color
+        label_color,
+        loaded_at
     from labels
 
 )

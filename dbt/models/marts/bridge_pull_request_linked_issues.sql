@@ -1,10 +1,22 @@
 -- Grain: one row per pull request x issue it closes (`closingIssuesReferences`).
+-- Incremental: the rows of the PRs loaded since the last build are replaced, those of
+-- PRs whose list emptied or that left raw are deleted (macros/incremental.sql).
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_pull_requests',
+        unique_key='pull_request_id',
+        on_schema_change='fail'
+    )
+}}
 
 with
 
 linked_issues as (
 
     select * from {{ ref('stg_github__pull_request_linked_issues') }}
+    where {{ loaded_since_last_build() }}
 
 ),
 
@@ -18,7 +30,8 @@ final as (
         issue_repo,
         issue_number,
         issue_title,
-        issue_state
+        issue_state,
+        loaded_at
     from linked_issues
 
 )

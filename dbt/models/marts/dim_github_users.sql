@@ -5,56 +5,12 @@
 
 with
 
-pull_requests as (
-
-    select * from {{ ref('stg_github__pull_requests') }}
-
-),
-
-assignees as (
-
-    select * from {{ ref('stg_github__pull_request_assignees') }}
-
-),
-
-reviews as (
-
-    select * from {{ ref('stg_github__pull_request_reviews') }}
-
-),
-
-review_requests as (
-
-    select * from {{ ref('stg_github__pull_request_review_requests') }}
-
-),
-
--- Every appearance of an actor; `kind_rank` 1 = GitHub's own __typename, 2 = assumed
--- (assignees are always users but the query does not ask for their __typename).
+-- Every appearance of an actor on a PR (author, merger, assignee, reviewer, requested
+-- reviewer), kept per PR and incrementally by int_pull_request_actors.
 appearances as (
 
-    select author_login as login, author_kind as kind, 1 as kind_rank, 'author' as role
-    from pull_requests where author_login is not null
-
-    union all
-
-    select merged_by_login, merged_by_kind, 1, 'merger'
-    from pull_requests where merged_by_login is not null
-
-    union all
-
-    select assignee_login, 'User', 2, 'assignee'
-    from assignees
-
-    union all
-
-    select reviewer_login, reviewer_kind, 1, 'reviewer'
-    from reviews where reviewer_login is not null
-
-    union all
-
-    select requested_reviewer_login, requested_reviewer_kind, 1, 'requested_reviewer'
-    from review_requests where requested_reviewer_login is not null
+    select unnest(actors, recursive := true)
+    from {{ ref('int_pull_request_actors') }}
 
 ),
 
@@ -69,7 +25,8 @@ logins as (
         bool_or(role = 'reviewer')                             as is_reviewer,
         bool_or(role = 'requested_reviewer')                   as is_requested_reviewer
     from appearances
-    where login <> 'ghost'
+    where login is not null
+      and login <> 'ghost'
     group by login
 
 ),
@@ -79,11 +36,13 @@ ghost as (
     select
         'ghost'  as login,
         'ghost'  as kind,
-        exists (select 1 from pull_requests where author_login is null)   as is_author,
-        exists (select 1 from pull_requests
-                where merged_at is not null and merged_by_login is null)  as is_merger,
+        exists (select 1 from appearances
+                where role = 'author' and login is null)                  as is_author,
+        exists (select 1 from appearances
+                where role = 'merger' and login is null)                  as is_merger,
         false                                                             as is_assignee,
-        exists (select 1 from reviews where reviewer_login is null)       as is_reviewer,
+        exists (select 1 from appearances
+                where role = 'reviewer' and login is null)                as is_reviewer,
         false                                                             as is_requested_reviewer
 
 ),

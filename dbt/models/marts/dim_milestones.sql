@@ -3,9 +3,10 @@
 
 with
 
+-- The fact, not staging: a table kept incrementally that carries each PR's milestone.
 pull_requests as (
 
-    select * from {{ ref('stg_github__pull_requests') }}
+    select * from {{ ref('fct_pull_requests') }}
 
 ),
 

@@ -1,22 +1,39 @@
 -- Grain: one row per pull request (GitHub node id), every PR in staging, none dropped.
+-- Incremental: only the PRs loaded since the last build are rebuilt, so nothing here may
+-- depend on other PRs or on the run's `as_of` (ages live in mart_open_pull_requests).
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_pull_requests',
+        unique_key='pull_request_id',
+        on_schema_change='fail'
+    )
+}}
+
+-- The PRs loaded since this model's last build (every PR on a full build), read once.
+{%- set loaded_since = loaded_since_last_build() %}
 
 with
 
 pull_requests as (
 
     select * from {{ ref('stg_github__pull_requests') }}
+    where {{ loaded_since }}
 
 ),
 
 reviews as (
 
     select * from {{ ref('stg_github__pull_request_reviews') }}
+    where {{ loaded_since }}
 
 ),
 
 list_counts as (
 
     select * from {{ ref('int_pull_request_list_counts') }}
+    where {{ loaded_since }}
 
 ),
 
@@ -37,12 +54,6 @@ review_stats as (
     inner join pull_requests
         on reviews.pull_request_id = pull_requests.pull_request_id
     group by 1
-
-),
-
-as_of as (
-
-    select {{ as_of() }} as as_of
 
 ),
 
@@ -71,8 +82,11 @@ final as (
              then {{ actor_kind('pull_requests.merged_by_login', 'pull_requests.merged_by_kind') }}
         end                                                       as merged_by_kind,
 
+        pull_requests.milestone_id,
         pull_requests.milestone_number,
         pull_requests.milestone_title,
+        pull_requests.milestone_state,
+        pull_requests.milestone_due_on,
 
         pull_requests.created_at,
         pull_requests.updated_at,
@@ -84,9 +98,6 @@ final as (
                                                                   as hours_to_first_review,
         {{ hours_between('pull_requests.created_at', 'pull_requests.merged_at') }}
                                                                   as hours_to_merge,
-        case when pull_requests.state = 'OPEN'
-             then greatest({{ hours_between('pull_requests.created_at', 'as_of.as_of') }}, 0)
-        end                                                       as hours_open,
 
         list_counts.label_count,
         list_counts.assignee_count,
@@ -98,11 +109,9 @@ final as (
         pull_requests.deletions,
         pull_requests.changed_files,
 
-        as_of.as_of,
         pull_requests.loaded_at
 
     from pull_requests
-    cross join as_of
     left join review_stats
         on pull_requests.pull_request_id = review_stats.pull_request_id
     inner join list_counts

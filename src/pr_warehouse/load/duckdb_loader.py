@@ -18,7 +18,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +73,25 @@ def duckdb_config(memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> dict[str, 
         # Row order within the raw table carries no meaning; not keeping it saves memory.
         "preserve_insertion_order": "false",
     }
+
+
+def next_loaded_at(newest: datetime | None, now: datetime) -> datetime:
+    """This load's ``loaded_at``: ``now``, but always after every row already stored.
+
+    dbt's incremental models rebuild the PRs loaded after their newest ``loaded_at``
+    (dbt/macros/incremental.sql): a clock stepped back must not hide a load from them.
+
+    >>> t = datetime(2026, 11, 28, tzinfo=timezone.utc)
+    >>> next_loaded_at(None, t) == t, next_loaded_at(t, t - timedelta(hours=1))
+    (True, datetime.datetime(2026, 11, 28, 0, 0, 0, 1, tzinfo=datetime.timezone.utc))
+    """
+    return now if newest is None or now > newest else newest + timedelta(microseconds=1)
+
+
+def load_timestamp(con: duckdb.DuckDBPyConnection) -> datetime:
+    """The ``loaded_at`` of a load starting now on ``con`` (see :func:`next_loaded_at`)."""
+    newest = con.execute("select max(loaded_at) from raw.pull_requests").fetchall()[0][0]
+    return next_loaded_at(newest, datetime.now(timezone.utc))
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -279,7 +298,6 @@ def load_manifests(
     """Load every page the manifests list, record the sync runs, all in one transaction."""
     import duckdb
 
-    loaded_at = loaded_at or datetime.now(timezone.utc)
     report = LoadReport()
     ok = [m for m in manifests if m.get("status") == "success"]
     report.failed_repos = {m["repo"]: m.get("error") or "failed" for m in manifests
@@ -294,6 +312,7 @@ def load_manifests(
         _register_store(con, store)
         ensure_schema(con)
         con.execute("begin transaction")
+        loaded_at = loaded_at or load_timestamp(con)
         if clear_repos:
             report.rows_cleared = _clear(con, clear_repos)
         followups = _read_followups(store, ok)

@@ -37,6 +37,7 @@ USERS = "analytics.dim_github_users"
 ASSIGNEES = "analytics.bridge_pull_request_assignees"
 WORKLOAD = "analytics.mart_assignee_workload"
 MILESTONES = "analytics.mart_milestone_progress"
+OPEN_PULL_REQUESTS = "analytics.mart_open_pull_requests"
 LABEL_ACTIVITY = "analytics.mart_label_activity"
 SYNCS = "analytics.fct_syncs"
 # The cycle-time fact's columns the phase chart reads; without any of them it falls back.
@@ -394,23 +395,31 @@ def assignee_workload(snap: Snapshot, filters: Filters) -> Section:
         return replace(section, table=table, source=WORKLOAD, notes=notes)
     if not snap.has(ASSIGNEES, "assignee_login", "pull_request_id"):
         return replace(section, missing=missing_message(ASSIGNEES))
+    if not snap.has(OPEN_PULL_REQUESTS, "pull_request_id", "hours_open"):
+        return replace(section, missing=missing_message(OPEN_PULL_REQUESTS))
     # The mart sums every repository; one repository's share is the same definition
     # computed from its PRs (open, drafts, oldest open, merged within 30 days of as_of).
+    # Ages live in the open-PR mart (the fact is incremental: it holds no ages), and
+    # as_of is the workload mart's own.
     table = snap.table(f"""
-        with per_assignee as (
+        with as_of as (select max(as_of) as as_of from {WORKLOAD}),
+        per_assignee as (
             select a.assignee_login,
                    count(*) filter (where p.state = 'OPEN') as open_prs,
                    count(*) filter (where p.state = 'OPEN' and not p.is_draft) as open_ready_prs,
                    count(*) filter (where p.state = 'OPEN' and p.is_draft) as open_draft_prs,
-                   max(p.hours_open) filter (where p.state = 'OPEN') as oldest_open_pr_hours,
-                   count(*) filter (where p.merged_at > p.as_of - interval 30 day
-                                      and p.merged_at <= p.as_of) as merged_last_30_days
+                   max(o.hours_open) as oldest_open_pr_hours,
+                   count(*) filter (where p.merged_at > as_of.as_of - interval 30 day
+                                      and p.merged_at <= as_of.as_of) as merged_last_30_days
             from {ASSIGNEES} a join {PULL_REQUESTS} p using (pull_request_id)
+            left join {OPEN_PULL_REQUESTS} o using (pull_request_id)
+            cross join as_of
             where p.repo = ? group by 1)
         select assignee_login as assignee, {columns} from per_assignee
         where open_prs > 0 order by open_prs desc, assignee limit {TOP_PEOPLE}""",
                        [filters.repo])
-    return replace(section, table=table, source=f"{ASSIGNEES}, {PULL_REQUESTS}", notes=notes)
+    return replace(section, table=table,
+                   source=f"{ASSIGNEES}, {PULL_REQUESTS}, {OPEN_PULL_REQUESTS}", notes=notes)
 
 
 def milestone_progress(snap: Snapshot, filters: Filters) -> Section:
@@ -464,12 +473,25 @@ SECTIONS: tuple[Callable[[Snapshot, Filters], Section], ...] = (
 # --- the whole report -------------------------------------------------------------------
 
 
+# Marts measured against the run's as_of, in the order to ask them (one may be empty: no
+# open PR, no assignee). The fact held as_of before it became incremental: older snapshots.
+AS_OF_MARTS = (OPEN_PULL_REQUESTS, WORKLOAD, MILESTONES, PULL_REQUESTS)
+
+
+def data_as_of(snap: Snapshot) -> Any:
+    """The run's ``as_of``, from the first mart that holds it; None if none does."""
+    for relation in AS_OF_MARTS:
+        if snap.has(relation, "as_of"):
+            value = snap.con.execute(f"select max(as_of) from {relation}").fetchall()[0][0]
+            if value is not None:
+                return value
+    return None
+
+
 def freshness(snap: Snapshot, path: Path) -> Freshness:
     """The data's ``as_of``, when the snapshot file was published, the last run's points."""
     published = datetime.fromtimestamp(os.stat(path).st_mtime, timezone.utc)
-    as_of = None
-    if snap.has(PULL_REQUESTS, "as_of"):
-        as_of = snap.con.execute(f"select max(as_of) from {PULL_REQUESTS}").fetchall()[0][0]
+    as_of = data_as_of(snap)
     run: tuple[Any, ...] = (None, None, None)
     if snap.has(SYNCS, "run_id", "total_points", "loaded_at"):
         rows = snap.con.execute(f"select run_id, total_points, loaded_at from {SYNCS} "

@@ -25,14 +25,45 @@ from pr_warehouse.config import Settings
 log = logging.getLogger(__name__)
 
 
+# What dbt says when an incremental model's columns differ from its table's
+# (on_schema_change='fail'), and what dbt/macros/incremental.sql says of a table built
+# before its model was incremental: the project changed, the tables must be rebuilt.
+SCHEMA_CHANGED = ("The source and target schemas on this incremental model are out of sync",
+                  "has no loaded_at column: rebuild it with --full-refresh")
+
+
 class DbtFailed(RuntimeError):
-    """``dbt`` exited non-zero; the message ends with its last output lines."""
+    """``dbt`` exited non-zero; the message ends with its last output lines.
+
+    ``schema_changed``: an incremental model's columns no longer match its table's.
+    """
+
+    def __init__(self, message: str, schema_changed: bool = False) -> None:
+        super().__init__(message)
+        self.schema_changed = schema_changed
 
 
 def dbt_executable() -> str:
     """The ``dbt`` next to this interpreter (the project's venv), else the one on PATH."""
     local = Path(sys.executable).with_name("dbt")
     return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
+
+
+def build_args(full_refresh: bool = False) -> list[str]:
+    """``dbt build``'s arguments for a run: every model and data test. Incremental models
+    rebuild only the PRs loaded since their last build, unless ``full_refresh`` rebuilds
+    every model from scratch.
+
+    Unit tests check the models' SQL on fixtures, not the data: they run where the SQL
+    changes (tests/dbt, CI), not on every run (as dbt's docs advise).
+
+    >>> build_args()
+    ['build', '--exclude-resource-type', 'unit_test']
+    >>> build_args(full_refresh=True)[-1]
+    '--full-refresh'
+    """
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    return [*args, "--full-refresh"] if full_refresh else args
 
 
 def dbt_command(settings: Settings, args: list[str], variables: dict[str, Any]) -> list[str]:
@@ -63,13 +94,16 @@ def run_dbt(settings: Settings, args: list[str], variables: dict[str, Any] | Non
     }
     log.info("running %s", " ".join(command[1:]))
     tail: deque[str] = deque(maxlen=30)
+    schema_changed = False
     with subprocess.Popen(command, cwd=settings.dbt_dir, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             line = line.rstrip()
             tail.append(line)
+            schema_changed = schema_changed or any(m in line for m in SCHEMA_CHANGED)
             log.info("dbt: %s", line)
     if proc.returncode != 0:
-        raise DbtFailed(f"dbt {' '.join(args)} exited {proc.returncode}:\n" + "\n".join(tail))
+        raise DbtFailed(f"dbt {' '.join(args)} exited {proc.returncode}:\n" + "\n".join(tail),
+                        schema_changed=schema_changed)
 

@@ -9,15 +9,17 @@ source as (
 
 ),
 
+-- unnest in the select list: a filter on loaded_at reaches the raw scan (see
+-- stg_github__pull_request_labels).
 unnested as (
 
     select
-        source.node_id,
-        source.repo,
-        source.pr_number,
-        item.assignee
+        node_id,
+        repo,
+        pr_number,
+        loaded_at,
+        unnest(cast(pr -> '$.assignees.nodes' as json[])) as assignee
     from source
-    cross join unnest(cast(source.pr -> '$.assignees.nodes' as json[])) as item(assignee)
 
 ),
 
@@ -28,12 +30,14 @@ renamed as (
         repo,
         pr_number,
         assignee ->> '$.id'              as assignee_id,
-        assignee ->> '$.login'           as assignee_login
+        assignee ->> '$.login'           as assignee_login,
+        loaded_at
     from unnested
     where assignee is not null
       and assignee ->> '$.login' is not null
+    -- loaded_at: one value per node_id; lets a filter on it pass the window.
     qualify row_number() over (
-        partition by node_id, assignee ->> '$.login' order by assignee ->> '$.id'
+        partition by node_id, loaded_at, assignee ->> '$.login' order by assignee ->> '$.id'
     ) = 1
 
 )

@@ -9,17 +9,17 @@ source as (
 
 ),
 
+-- unnest in the select list: a filter on loaded_at reaches the raw scan (see
+-- stg_github__pull_request_labels).
 unnested as (
 
     select
-        source.node_id,
-        source.repo,
-        source.pr_number,
-        item.issue
+        node_id,
+        repo,
+        pr_number,
+        loaded_at,
+        unnest(cast(pr -> '$.closingIssuesReferences.nodes' as json[])) as issue
     from source
-    cross join unnest(
-        cast(source.pr -> '$.closingIssuesReferences.nodes' as json[])
-    ) as item(issue)
 
 ),
 
@@ -33,11 +33,13 @@ renamed as (
         issue ->> '$.repository.nameWithOwner'           as issue_repo,
         cast(issue ->> '$.number' as integer)            as issue_number,
         replace(issue ->> '$.title', chr(0), '')         as issue_title,
-        issue ->> '$.state'                              as issue_state
+        issue ->> '$.state'                              as issue_state,
+        loaded_at
     from unnested
     where issue is not null
       and issue ->> '$.id' is not null
-    qualify row_number() over (partition by node_id, issue ->> '$.id') = 1
+    -- loaded_at: one value per node_id; lets a filter on it pass the window.
+    qualify row_number() over (partition by node_id, loaded_at, issue ->> '$.id') = 1
 
 )
 

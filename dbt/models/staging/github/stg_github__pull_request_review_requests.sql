@@ -11,16 +11,30 @@ source as (
 
 ),
 
+-- unnest in the select list: a filter on loaded_at reaches the raw scan (see
+-- stg_github__pull_request_labels).
 unnested as (
 
     select
-        source.node_id,
-        source.repo,
-        source.pr_number,
-        item.request -> '$.requestedReviewer' as reviewer
+        node_id,
+        repo,
+        pr_number,
+        loaded_at,
+        unnest(cast(pr -> '$.reviewRequests.nodes' as json[])) as request
     from source
-    cross join unnest(cast(source.pr -> '$.reviewRequests.nodes' as json[])) as item(request)
-    where item.request is not null
+
+),
+
+requests as (
+
+    select
+        node_id,
+        repo,
+        pr_number,
+        loaded_at,
+        request -> '$.requestedReviewer' as reviewer
+    from unnested
+    where request is not null
 
 ),
 
@@ -35,11 +49,14 @@ renamed as (
              then reviewer ->> '$.login' end                   as requested_reviewer_login,
         case when reviewer ->> '$.__typename' = 'Team'
              then reviewer ->> '$.slug' end                    as requested_team_slug,
-        coalesce(reviewer ->> '$.login', reviewer ->> '$.slug') as requested_reviewer_name
-    from unnested
+        coalesce(reviewer ->> '$.login', reviewer ->> '$.slug') as requested_reviewer_name,
+        loaded_at
+    from requests
     where coalesce(reviewer ->> '$.login', reviewer ->> '$.slug') is not null
+    -- loaded_at: one value per node_id; lets a filter on it pass the window.
     qualify row_number() over (
         partition by node_id,
+                     loaded_at,
                      reviewer ->> '$.__typename',
                      coalesce(reviewer ->> '$.login', reviewer ->> '$.slug')
     ) = 1

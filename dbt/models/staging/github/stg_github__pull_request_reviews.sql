@@ -10,15 +10,17 @@ source as (
 
 ),
 
+-- unnest in the select list: a filter on loaded_at reaches the raw scan (see
+-- stg_github__pull_request_labels).
 unnested as (
 
     select
-        source.node_id,
-        source.repo,
-        source.pr_number,
-        item.review
+        node_id,
+        repo,
+        pr_number,
+        loaded_at,
+        unnest(cast(pr -> '$.reviews.nodes' as json[])) as review
     from source
-    cross join unnest(cast(source.pr -> '$.reviews.nodes' as json[])) as item(review)
 
 ),
 
@@ -32,11 +34,14 @@ renamed as (
         review ->> '$.state'                                as review_state,
         cast(review ->> '$.submittedAt' as timestamptz)     as submitted_at,
         review ->> '$.author.login'                         as reviewer_login,
-        review ->> '$.author.__typename'                    as reviewer_kind
+        review ->> '$.author.__typename'                    as reviewer_kind,
+        loaded_at
     from unnested
     where review is not null
       and review ->> '$.id' is not null
-    qualify row_number() over (partition by review ->> '$.id') = 1
+    -- A review belongs to one PR, so partitioning by the PR (and its loaded_at, one value
+    -- per PR) changes nothing, but lets a filter on loaded_at pass the window.
+    qualify row_number() over (partition by node_id, loaded_at, review ->> '$.id') = 1
 
 )
 

@@ -1,0 +1,277 @@
+"""The incremental build equals a full rebuild, row for row, day after day.
+
+Four simulated days of GitHub changes go through the product's own load
+(``load_manifests`` of raw pages in GitHub's response shape, ``clear`` included); after
+each, ``dbt build`` runs incrementally on the warehouse, and a copy of the same file is
+rebuilt with ``dbt build --full-refresh``. Every table dbt builds (marts and incremental
+intermediates) must hold exactly the same rows (``EXCEPT ALL`` both ways) in the two.
+
+The days cover what incremental models get wrong: new PRs, edits, merges, a label
+removed, a PR's last label and last assignee removed (no new bridge row to replace the
+old ones), a new review moving the first review, a milestone change, a ``clear``ed
+repository reloaded without a PR deleted on GitHub, a day with no change at all, and
+``as_of`` moving every day (open PRs age while their rows do not change).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from pr_warehouse.load.duckdb_loader import load_manifests
+from pr_warehouse.storage import RawStore
+from test_dbt_project import actor, issue, label, milestone, pr_node, review, run_dbt, ts, user
+
+pytestmark = pytest.mark.timeout(600)
+
+A, B = "acme/api", "acme/web"
+MS_A1 = milestone(A, 1, "v1", "OPEN", "2024-05-10T00:00:00Z")
+MS_A2 = milestone(A, 2, "v2", "OPEN", "2024-06-10T00:00:00Z")
+# Schemas dbt builds tables in: the marts and the incremental intermediates.
+BUILT_SCHEMAS = ("analytics", "intermediate")
+
+
+def edited(node: dict[str, Any], hours_later: float, **fields: Any) -> dict[str, Any]:
+    """``node`` as GitHub returns it after an edit ``hours_later``: new fields, newer
+    ``updatedAt`` (the load keeps the newest version).
+
+    >>> n = {"id": "x", "updatedAt": "2024-05-01T00:00:00Z", "title": "a"}
+    >>> edited(n, 2, title="b")
+    {'id': 'x', 'updatedAt': '2024-05-01T02:00:00Z', 'title': 'b'}
+    """
+    return {**node, **fields, "updatedAt": ts(node["updatedAt"], hours_later)}
+
+
+def connection(nodes: list[Any]) -> dict[str, Any]:
+    return {"totalCount": len(nodes), "pageInfo": {"hasNextPage": False, "endCursor": None},
+            "nodes": nodes}
+
+
+# --- the days ----------------------------------------------------------------------------
+
+A1 = pr_node(A, 1, title="Add API", created="2024-04-29T08:00:00Z", author=actor("alice"),
+             milestone_=MS_A1, labels=[label("bug"), label("api"), label("docs")],
+             assignees=[user("erin")], issues=[issue(10, "OPEN", A)],
+             reviews=[review("A1R1", "COMMENTED", ts("2024-04-29T08:00:00Z", 5), actor("bob"))],
+             review_requests=[])
+A2 = pr_node(A, 2, title="Refactor", created="2024-04-20T00:00:00Z", author=actor("bob"),
+             labels=[label("refactor")], assignees=[user("frank"), user("erin")], issues=[],
+             reviews=[], review_requests=[])
+A3 = pr_node(A, 3, title="Bump deps", created="2024-04-01T00:00:00Z", state="MERGED",
+             author=actor("dependabot", "Bot"), merged_by=actor("carol"), merged_after_h=30,
+             labels=[label("dependencies")], assignees=[], issues=[],
+             reviews=[review("A3R1", "APPROVED", ts("2024-04-01T00:00:00Z", 2), actor("carol"))],
+             review_requests=[])
+B1 = pr_node(B, 1, title="Landing page", created="2024-04-25T00:00:00Z", author=actor("dave"),
+             labels=[label("ui"), label("bug")], assignees=[user("dave")], issues=[],
+             reviews=[], review_requests=[])
+B2 = pr_node(B, 2, title="Old experiment", created="2024-03-01T00:00:00Z", state="CLOSED",
+             author=None, closed_after_h=48, labels=[label("wontfix")], assignees=[user("erin")],
+             issues=[], reviews=[], review_requests=[])
+B3 = pr_node(B, 3, title="Typo", created="2024-04-30T00:00:00Z", author=actor("erin"),
+             labels=[], assignees=[], issues=[], reviews=[], review_requests=[])
+
+# Day 2: a new PR, a merge, a label removed, a PR losing its only label and every assignee,
+# a new review moving the first review earlier, a milestone change.
+A1_D2 = edited(A1, 30, labels=connection([label("api"), label("docs")]), milestone=MS_A2,
+               reviews=connection([
+                   review("A1R0", "APPROVED", ts("2024-04-29T08:00:00Z", 2), actor("carol")),
+                   review("A1R1", "COMMENTED", ts("2024-04-29T08:00:00Z", 5), actor("bob")),
+               ]))
+A2_D2 = edited(A2, 24 * 11, labels=connection([]), assignees=connection([]))
+B1_D2 = edited(B1, 24 * 6, state="MERGED", mergedAt=ts(B1["createdAt"], 24 * 5),
+               closedAt=ts(B1["createdAt"], 24 * 5), mergedBy=actor("alice"))
+A4 = pr_node(A, 4, title="New endpoint", created="2024-05-01T09:00:00Z", author=actor("carol"),
+             milestone_=MS_A2, labels=[label("api")], assignees=[user("carol")], issues=[],
+             reviews=[], review_requests=[])
+
+# Day 3: `clear` on acme/web, reloaded without B2 (deleted on GitHub); B3 now has a label.
+B3_D3 = edited(B3, 24 * 2, labels=connection([label("docs")]))
+
+DAYS: list[dict[str, Any]] = [
+    {"as_of": "2024-05-01T00:00:00+00:00", "pages": {A: [A1, A2, A3], B: [B1, B2, B3]}},
+    {"as_of": "2024-05-02T00:00:00+00:00", "pages": {A: [A1_D2, A2_D2, A4], B: [B1_D2]}},
+    {"as_of": "2024-05-03T00:00:00+00:00", "pages": {B: [B1_D2, B3_D3]}, "clear": [B]},
+    {"as_of": "2024-05-04T00:00:00+00:00", "pages": {}},  # nothing changed; PRs age
+]
+
+
+def page_body(repo: str, nodes: list[dict[str, Any]]) -> bytes:
+    """A ``RepositoryPullRequests`` response page holding ``nodes``."""
+    return json.dumps({"data": {"repository": {
+        "nameWithOwner": repo,
+        "pullRequests": {"totalCount": len(nodes),
+                         "pageInfo": {"hasNextPage": False, "endCursor": None},
+                         "nodes": nodes},
+    }}}).encode()
+
+
+def load_day(db: Path, store: RawStore, number: int, day: dict[str, Any]) -> None:
+    """Store the day's pages and load them as the DAG's load task does."""
+    run_key = f"day{number}"
+    manifests = []
+    for repo, nodes in day["pages"].items():
+        key = store.write_page(run_key, repo, 1, page_body(repo, nodes), {"repo": repo})
+        manifests.append({"repo": repo, "run_key": run_key, "status": "success",
+                          "pages": [key], "followup_pages": [], "pull_requests": len(nodes)})
+    loaded_at = datetime.fromisoformat(day["as_of"]).replace(hour=1).astimezone(timezone.utc)
+    report = load_manifests(db, store, manifests, run_id=run_key, loaded_at=loaded_at,
+                            clear_repos=day.get("clear"))
+    assert not report.corrupt_pages and not report.failed_repos
+
+
+# --- comparing two warehouses ------------------------------------------------------------
+
+
+def built_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+    rows = con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where table_catalog = ? and table_type = 'BASE TABLE' and table_schema in "
+        "(select unnest(?)) order by 1", [catalog, list(BUILT_SCHEMAS)]).fetchall()
+    return [r[0] for r in rows]
+
+
+def differences(incremental: Path, full: Path) -> dict[str, Any]:
+    """Tables whose rows differ between the two files (``EXCEPT ALL`` both ways)."""
+    con = duckdb.connect(str(incremental), read_only=True)
+    try:
+        ours = built_tables(con, con.execute("select current_database()").fetchall()[0][0])
+        con.execute(f"attach '{full}' as full_build (read_only)")
+        theirs = built_tables(con, "full_build")
+        assert ours == theirs
+        diff: dict[str, Any] = {}
+        for table in ours:
+            columns = [r[0] for r in con.execute(f"describe {table}").fetchall()]
+            other = [r[0] for r in con.execute(f"describe full_build.{table}").fetchall()]
+            if columns != other:
+                diff[table] = {"columns": (columns, other)}
+                continue
+            only_incremental = con.execute(
+                f"select * from {table} except all "
+                f"select * from full_build.{table}").fetchall()
+            only_full = con.execute(
+                f"select * from full_build.{table} except all "
+                f"select * from {table}").fetchall()
+            if only_incremental or only_full:
+                diff[table] = {"only_incremental": only_incremental[:5],
+                               "only_full_refresh": only_full[:5]}
+        return {"tables": ours, "diff": diff}
+    finally:
+        con.close()
+
+
+def build(db: Path, tmp: Path, as_of: str, *extra: str) -> None:
+    result = run_dbt(["build", *extra, "--vars", json.dumps({"as_of": as_of})], db, tmp)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def copy_warehouse(db: Path, to: Path) -> Path:
+    shutil.copy(db, to)
+    wal = db.with_name(db.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, to.with_name(to.name + ".wal"))
+    return to
+
+
+# --- the test ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def days(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Load and build each day incrementally; after each, compare with a full refresh."""
+    tmp = tmp_path_factory.mktemp("incremental")
+    db, store = tmp / "warehouse.duckdb", RawStore((tmp / "raw").as_uri())
+    results = []
+    for number, day in enumerate(DAYS, start=1):
+        load_day(db, store, number, day)
+        build(db, tmp / "incremental", day["as_of"])
+        run_sql = (tmp / "incremental" / "target" / "run" / "pr_warehouse" / "models" /
+                   "marts" / "bridge_pull_request_labels.sql").read_text()
+        staging_test = next((tmp / "incremental" / "target" / "run").rglob(
+            "stg_github__pull_request_labels.yml/unique_combination*.sql")).read_text()
+        full = copy_warehouse(db, tmp / f"full-day{number}.duckdb")
+        build(full, tmp / "full", day["as_of"], "--full-refresh")
+        results.append({"day": number, "run_sql": run_sql, "staging_test": staging_test,
+                        **differences(db, full)})
+        full.unlink()
+    yield {"db": db, "days": results}
+
+
+def test_every_day_incremental_equals_full_refresh(days: dict[str, Any]) -> None:
+    for day in days["days"]:
+        assert day["diff"] == {}, f"day {day['day']}: {day['diff']}"
+    tables = set(days["days"][0]["tables"])
+    assert {"analytics.fct_pull_requests", "analytics.bridge_pull_request_labels",
+            "analytics.bridge_pull_request_assignees", "analytics.mart_open_pull_requests",
+            "analytics.dim_github_users", "intermediate.int_pull_request_actors"} <= tables
+
+
+def test_later_days_ran_the_incremental_strategy(days: dict[str, Any]) -> None:
+    """Day 1 creates the tables; later days delete and insert only what changed, and
+    test the staging views on the newest load only."""
+    first, *later = days["days"]
+    assert "delete from" not in first["run_sql"]
+    for day in later:
+        assert "delete from" in day["run_sql"] and "not exists" in day["run_sql"], day["day"]
+        assert "loaded_at >= (select max(loaded_at)" in day["staging_test"], day["day"]
+
+
+def test_the_tricky_cases_are_in_the_data(days: dict[str, Any]) -> None:
+    """The changes the days make did reach the marts (the equality is not vacuous)."""
+    con = duckdb.connect(str(days["db"]), read_only=True)
+    try:
+        def q(sql: str) -> list[tuple]:
+            return con.execute(sql).fetchall()
+
+        labels = q("select pr_number, label_name from analytics.bridge_pull_request_labels "
+                   "where repo = 'acme/api' order by 1, 2")
+        assert labels == [(1, "api"), (1, "docs"), (3, "dependencies"), (4, "api")]
+        assert q("select count(*) from analytics.bridge_pull_request_assignees "
+                 "where repo = 'acme/api' and pr_number = 2") == [(0,)]
+        assert q("select repo, pr_number from analytics.fct_pull_requests "
+                 "where repo = 'acme/web' order by 2") == [(B, 1), (B, 3)]
+        assert q("select hours_to_first_review, milestone_number from analytics.fct_pull_requests "
+                 "where repo = 'acme/api' and pr_number = 1") == [(2.0, 2)]
+        assert q("select pr_number, hours_open from analytics.mart_open_pull_requests "
+                 "where repo = 'acme/web'") == [(3, 96.0)]
+        assert q("select state from analytics.fct_pull_requests "
+                 "where repo = 'acme/web' and pr_number = 1") == [("MERGED",)]
+    finally:
+        con.close()
+
+
+def test_a_changed_model_is_rebuilt_in_full_by_the_transform(days: dict[str, Any],
+                                                             tmp_path: Path) -> None:
+    """A warehouse built by the project before its models were incremental (the fact still
+    has `hours_open`, the label bridge no `loaded_at`) makes dbt's incremental build fail
+    (on_schema_change='fail'; no watermark); the transform then rebuilds with
+    --full-refresh."""
+    from pr_warehouse.config import Settings
+    from pr_warehouse.pipeline import transform
+
+    db = copy_warehouse(days["db"], tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute("alter table analytics.fct_pull_requests add column hours_open double")
+    con.execute("alter table analytics.bridge_pull_request_labels drop column loaded_at")
+    con.close()
+    settings = Settings.from_env({"PR_WAREHOUSE_DUCKDB": str(db)})
+    transform(datetime(2024, 5, 5, tzinfo=timezone.utc), settings=settings)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        columns = {r[0] for r in con.execute("describe analytics.fct_pull_requests").fetchall()}
+        assert "hours_open" not in columns and "milestone_due_on" in columns
+        assert con.execute("select count(*) from analytics.fct_pull_requests").fetchall() == [(6,)]
+        bridge = {r[0] for r in con.execute(
+            "describe analytics.bridge_pull_request_labels").fetchall()}
+        assert "loaded_at" in bridge
+    finally:
+        con.close()
+    log = (tmp_path / "dbt_logs" / "dbt.log").read_text()
+    assert "has no loaded_at column" in log and "--full-refresh" in log
