@@ -6,12 +6,38 @@
 --   cycle   = first commit (else opening) -> merge
 -- Definitions of ready, draft time, response and approval: the intermediate models and
 -- fct_pull_request_cycle_time.yml.
+--
+-- Incremental (dbt/macros/incremental.sql): a run rebuilds the PRs loaded, or whose events
+-- were loaded, since the last build, and every open PR, whose draft time grows with as_of.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_pull_requests',
+    unique_key='pull_request_id',
+    on_schema_change='fail'
+) }}
+{%- set loaded_since = loaded_since_last_build() %}
 
 with
 
+rebuilt as (
+
+    select pull_request_id
+    from {{ ref('stg_github__pull_requests') }}
+    where {{ loaded_since }} or state = 'OPEN'
+
+    union
+
+    select pull_request_id
+    from {{ ref('stg_github__pull_request_activity') }}
+    where {{ loaded_since }}
+
+),
+
 pull_requests as (
 
-    select * from {{ ref('stg_github__pull_requests') }}
+    select *
+    from {{ ref('stg_github__pull_requests') }}
+    where pull_request_id in (select pull_request_id from rebuilt)
 
 ),
 
@@ -136,7 +162,10 @@ joined as (
         case when activity.pull_request_id is not null
              then coalesce(comment_counts.comment_count, 0) end    as comment_count,
         activity.review_thread_count,
-        as_of.as_of
+        -- only an open PR's figures depend on as_of; a closed one's never change again
+        case when pull_requests.state = 'OPEN' then as_of.as_of end
+                                                                   as as_of,
+        pull_requests.loaded_at
     from pull_requests
     cross join as_of
     inner join readiness
@@ -189,7 +218,8 @@ final as (
         commit_count,
         comment_count,
         review_thread_count,
-        as_of
+        as_of,
+        loaded_at
     from joined
 
 )

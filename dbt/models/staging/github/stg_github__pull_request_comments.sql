@@ -15,7 +15,8 @@ unnested as (
         source.node_id,
         source.repo,
         source.pr_number,
-        item.comment
+        item.comment,
+        source.loaded_at
     from source
     cross join unnest(cast(source.events -> '$.timelineItems.nodes' as json[])) as item(comment)
 
@@ -30,7 +31,8 @@ renamed as (
         pr_number,
         cast(comment ->> '$.createdAt' as timestamptz)      as created_at,
         comment ->> '$.author.login'                        as author_login,
-        comment ->> '$.author.__typename'                   as author_kind
+        comment ->> '$.author.__typename'                   as author_kind,
+        loaded_at
     from unnested
     where comment is not null
       and comment ->> '$.__typename' = 'IssueComment'

@@ -17,7 +17,8 @@ timelines as (
         node_id,
         repo,
         pr_number,
-        cast(events -> '$.timelineItems.nodes' as json[]) as items
+        cast(events -> '$.timelineItems.nodes' as json[]) as items,
+        loaded_at
     from source
 
 ),
@@ -30,7 +31,8 @@ unnested as (
         pr_number,
         unnest(items)                      as item,
         -- the position breaks ties between events of the same second (GitHub's order)
-        generate_subscripts(items, 1)      as timeline_position
+        generate_subscripts(items, 1)      as timeline_position,
+        loaded_at
     from timelines
 
 ),
@@ -49,7 +51,8 @@ renamed as (
         item ->> '$.actor.__typename'                          as actor_kind,
         item ->> '$.requestedReviewer.__typename'              as requested_reviewer_kind,
         coalesce(item ->> '$.requestedReviewer.login',
-                 item ->> '$.requestedReviewer.slug')          as requested_reviewer_name
+                 item ->> '$.requestedReviewer.slug')          as requested_reviewer_name,
+        loaded_at
     from unnested
     where item is not null
       and item ->> '$.__typename' <> 'IssueComment'
