@@ -334,7 +334,8 @@ def load_manifests(
             _merge_followups(con, followups, table="staged_events", column="events")
             report.incomplete_skipped += con.execute(
                 "delete from staged_events where not complete").fetchall()[0][0]
-            _upsert_staged_events(con, run_id, loaded_at)
+            _upsert_staged(con, run_id, loaded_at, table="raw.pull_request_events",
+                           staged="staged_events", payload="events")
         # loaded_at is this load's own timestamp, so it marks exactly the rows written.
         report.rows_written, report.event_rows_written = (
             con.execute(f"select count(*) from raw.{table} where run_id = ? and loaded_at = ?",
@@ -359,46 +360,31 @@ def load_manifests(
     return report
 
 
-def _upsert_staged(con: duckdb.DuckDBPyConnection, run_id: str, loaded_at: datetime) -> None:
+def _upsert_staged(con: duckdb.DuckDBPyConnection, run_id: str, loaded_at: datetime,
+                   *, table: str = "raw.pull_requests", staged: str = "staged",
+                   payload: str = "pr") -> None:
+    """Upsert one staged table into its raw table (PR nodes by default; events with
+    ``table="raw.pull_request_events", staged="staged_events", payload="events"``).
+
+    Newer wins; at the same ``updatedAt`` a (complete) copy that differs replaces the
+    stored one, so a full refresh picks up fields a newer query asks for. The names are
+    this module's own, never input.
+    """
     con.execute(
-        """
-        insert into raw.pull_requests as t
-            (node_id, repo, pr_number, updated_at, pr, page_key, run_id, loaded_at)
-        select node_id, repo, pr_number, updated_at, pr, page_key, ?, ?
-        from staged
+        f"""
+        insert into {table} as t
+            (node_id, repo, pr_number, updated_at, {payload}, page_key, run_id, loaded_at)
+        select node_id, repo, pr_number, updated_at, {payload}, page_key, ?, ?
+        from {staged}
         qualify row_number() over (partition by node_id order by updated_at desc, ord desc) = 1
         on conflict (node_id) do update set
             repo = excluded.repo, pr_number = excluded.pr_number,
-            updated_at = excluded.updated_at, pr = excluded.pr,
-            page_key = excluded.page_key, run_id = excluded.run_id,
-            loaded_at = excluded.loaded_at
-        -- Newer wins; at the same updatedAt a (complete) copy that differs replaces the
-        -- stored one, so a full refresh picks up fields a newer query asks for.
-        where excluded.updated_at > t.updated_at
-           or (excluded.updated_at = t.updated_at and excluded.pr::varchar <> t.pr::varchar)
-        """,
-        [run_id, loaded_at],
-    )
-
-
-def _upsert_staged_events(con: duckdb.DuckDBPyConnection, run_id: str,
-                          loaded_at: datetime) -> None:
-    """As :func:`_upsert_staged`, for ``raw.pull_request_events``."""
-    con.execute(
-        """
-        insert into raw.pull_request_events as t
-            (node_id, repo, pr_number, updated_at, events, page_key, run_id, loaded_at)
-        select node_id, repo, pr_number, updated_at, events, page_key, ?, ?
-        from staged_events
-        qualify row_number() over (partition by node_id order by updated_at desc, ord desc) = 1
-        on conflict (node_id) do update set
-            repo = excluded.repo, pr_number = excluded.pr_number,
-            updated_at = excluded.updated_at, events = excluded.events,
+            updated_at = excluded.updated_at, {payload} = excluded.{payload},
             page_key = excluded.page_key, run_id = excluded.run_id,
             loaded_at = excluded.loaded_at
         where excluded.updated_at > t.updated_at
            or (excluded.updated_at = t.updated_at
-               and excluded.events::varchar <> t.events::varchar)
+               and excluded.{payload}::varchar <> t.{payload}::varchar)
         """,
         [run_id, loaded_at],
     )
