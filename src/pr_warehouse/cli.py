@@ -91,6 +91,8 @@ def describe(task_id: str, state: str, value: Any) -> str:
     '2 repositories'
     >>> describe("load", "success", {"pull_requests_seen": 9, "rows_written": 4, "pages": 2})
     '2 pages, 9 PRs seen, 4 rows written'
+    >>> describe("report", "success", "file:///data/raw/runs/r1/report.html")
+    'file:///data/raw/runs/r1/report.html'
     """
     if state != "success":
         return state
@@ -105,6 +107,8 @@ def describe(task_id: str, state: str, value: Any) -> str:
     if task_id == "load" and isinstance(value, dict):
         return (f"{value.get('pages', 0)} pages, {value.get('pull_requests_seen', 0)} PRs seen, "
                 f"{value.get('rows_written', 0)} rows written")
+    if task_id == "report" and isinstance(value, str):
+        return value  # where the run's HTML report was written
     if task_id == "publish_postgres" and isinstance(value, dict) and not value.get("published"):
         return "skipped (no Postgres connection)"
     return ""
