@@ -51,15 +51,6 @@ def github_connection(url: str, token: str) -> str:
     return json.dumps({"conn_type": "http", "host": url, "password": token})
 
 
-def connection_env_var(conn_id: str) -> str:
-    """The environment variable Airflow reads a connection from.
-
-    >>> connection_env_var("github_default")
-    'AIRFLOW_CONN_GITHUB_DEFAULT'
-    """
-    return f"AIRFLOW_CONN_{conn_id.upper()}"
-
-
 def airflow_exe() -> str:
     """The ``airflow`` CLI of this interpreter's environment."""
     return str(Path(sys.executable).with_name("airflow"))
@@ -174,6 +165,8 @@ def follow(process: subprocess.Popen[bytes], since: datetime) -> None:
 
 def run_dag(conf: dict[str, Any], connection: str, settings: Settings, log_file: Path) -> int:
     """``airflow dags test`` with ``conf``; Airflow's output goes to ``log_file``."""
+    from pr_warehouse.client.connection import connection_env_var
+
     env = {**os.environ, connection_env_var(settings.github_conn_id): connection}
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -110,9 +110,18 @@ def graphql_url(host: str | None) -> str:
     return endpoints(host).graphql
 
 
+def connection_env_var(conn_id: str) -> str:
+    """The environment variable Airflow reads a connection from.
+
+    >>> connection_env_var("github_default")
+    'AIRFLOW_CONN_GITHUB_DEFAULT'
+    """
+    return f"AIRFLOW_CONN_{conn_id.upper()}"
+
+
 def missing_token_message(conn_id: str, problem: str) -> str:
     """How to fix a missing token, naming the connection and the ways to set it."""
-    env = f"AIRFLOW_CONN_{conn_id.upper()}"
+    env = connection_env_var(conn_id)
     return (
         f"no GitHub token: Airflow connection {conn_id!r} {problem}. Set it, e.g. "
         f"{env}='{{\"conn_type\": \"github\", \"password\": \"<token>\"}}' (or a GitHub App: "
