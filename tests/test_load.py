@@ -82,6 +82,63 @@ def test_newest_update_wins_and_reload_changes_nothing(store: RawStore, tmp_path
     assert json.loads(rows(db)[0][4])["title"] == "new"
 
 
+def events_page(nodes: list[dict]) -> bytes:
+    return json.dumps({"data": {"rateLimit": {"cost": 1, "remaining": 4999},
+                                "nodes": nodes}}).encode()
+
+
+def events_node(number: int, updated: str, comments: int = 0) -> dict:
+    items = [{"__typename": "IssueComment", "id": f"IC_{number}_{i}",
+              "createdAt": updated} for i in range(comments)]
+    return {"id": f"PR_{number}", "number": number, "updatedAt": updated,
+            "timelineItems": {"totalCount": comments,
+                              "pageInfo": {"hasNextPage": False, "endCursor": None},
+                              "nodes": items}}
+
+
+def loaded_at_by_table(db: Path) -> dict[str, dict[str, object]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {table: dict(con.execute(f"select node_id, loaded_at from raw.{table}").fetchall())
+                for table in ("pull_requests", "pull_request_events")}
+    finally:
+        con.close()
+
+
+def test_a_prs_node_and_events_rows_keep_one_loaded_at(store: RawStore, tmp_path: Path) -> None:
+    """Whichever of a PR's two raw rows a load rewrites, both show that load's loaded_at
+    (dbt's incremental models find a reloaded PR by one loaded_at filter per view)."""
+    db = tmp_path / "w.duckdb"
+
+    def load(run: str, prs: list[dict], events: list[dict]) -> None:
+        m = manifest(store, run, [page(prs)] if prs else [])
+        if events:
+            m["event_pages"] = [store.write_page(run, "acme/api", 1, events_page(events), {},
+                                                 kind="events")]
+        load_manifests(db, store, [m], run_id=run)
+
+    load("r1", [pr_node(1, "2026-11-01T00:00:00Z"), pr_node(2, "2026-11-01T00:00:00Z")],
+         [events_node(1, "2026-11-01T00:00:00Z"), events_node(2, "2026-11-01T00:00:00Z")])
+    first = loaded_at_by_table(db)
+    assert len(first["pull_request_events"]) == 2
+    assert first["pull_requests"] == first["pull_request_events"]
+
+    # The events of PR 1 fetched again with a new comment, its node unchanged.
+    load("r2", [], [events_node(1, "2026-11-01T00:00:00Z", comments=1)])
+    second = loaded_at_by_table(db)
+    assert second["pull_requests"]["PR_1"] == second["pull_request_events"]["PR_1"] \
+        > first["pull_requests"]["PR_1"]
+    # PR 2's node changed, its events were not fetched again.
+    load("r3", [pr_node(2, "2026-11-03T00:00:00Z", title="edited")], [])
+    third = loaded_at_by_table(db)
+    assert third["pull_requests"] == third["pull_request_events"]
+    assert third["pull_requests"]["PR_2"] > second["pull_requests"]["PR_2"]
+    assert third["pull_requests"]["PR_1"] == second["pull_requests"]["PR_1"]
+    # Loading the same pages again writes nothing and so moves nothing.
+    load("r3", [pr_node(2, "2026-11-03T00:00:00Z", title="edited")], [])
+    assert loaded_at_by_table(db) == third
+
+
 def test_followup_pages_complete_truncated_lists(store: RawStore, tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     truncated = pr_node(7, "2026-11-02T00:00:00Z", labels=["a", "b"], labels_next="c2")

@@ -34,18 +34,22 @@
 
     Example: `select * from {{ ref('stg_github__pull_requests') }} where
     {{ loaded_since_last_build() }}` renders, on an incremental run, to
-    `... where loaded_at > '2026-11-28 01:00:00.123456+00'::timestamptz`: the model's
-    newest `loaded_at`, read when the model runs.
+    `... where loaded_at > '2026-11-28 01:00:00.123456+00'::timestamptz`: the newest raw
+    `loaded_at` the model's last successful build had seen, read when the model runs.
 
-    A literal, not a subquery on {{ this }}: DuckDB pushes a literal comparison down to
-    the raw table's scan through the staging views, while a subquery repeated in several
-    CTEs becomes a join that unnests every PR's JSON first. (Unit tests, whose `this` is a
-    fixture, get the subquery.)
+    A literal, not a subquery: DuckDB pushes a literal comparison down to the raw table's
+    scan through the staging views, while a subquery (or a join on PR ids) becomes a join
+    that unnests every PR's JSON first. (Unit tests, whose `this` is a fixture, get a
+    subquery on it.) The loader keeps a PR's node and events rows on one `loaded_at`, so
+    the same literal finds a reloaded PR's rows in every staging view.
 
     The watermark is the model's own (not another model's): a model whose last build
-    failed catches up on the next one. `>` is safe because one load stamps all its rows
-    with one `loaded_at`, commits them at once, and never runs beside dbt (one writer per
-    DuckDB file); the loader keeps `loaded_at` increasing from load to load.
+    failed catches up on the next one. It is recorded by `record_loaded_through()` after
+    each build; the model's own newest `loaded_at` is the fallback, but alone it would lag
+    behind in a model where the newest PRs have no rows (no spell in draft, no label).
+    `>` is safe because one load stamps all its rows with one `loaded_at`, commits them at
+    once, and never runs beside dbt (one writer per DuckDB file); the loader keeps
+    `loaded_at` increasing from load to load.
 #}
 {% macro loaded_since_last_build(loaded_at='loaded_at') -%}
     {%- if not is_incremental() -%}
@@ -59,13 +63,64 @@
                     this ~ " has no loaded_at column: rebuild it with --full-refresh") -}}
         {%- endif -%}
         {%- set newest = run_query(
-                "select coalesce(max(loaded_at), '-infinity'::timestamptz)::varchar from "
-                ~ this).columns[0].values()[0] -%}
+                "select coalesce((" ~ recorded_loaded_through() ~ "), max(loaded_at), "
+                ~ "'-infinity'::timestamptz)::varchar from " ~ this).columns[0].values()[0] -%}
         {{ loaded_at }} > '{{ newest }}'::timestamptz
     {%- else -%}
         {{ loaded_at }} > (
             select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }}
         )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    The watermarks of the incremental models: one row per model, the newest raw
+    `loaded_at` its last successful build processed. Kept in the target schema (`main`),
+    out of the analysts' schemas; created by `on-run-start` (dbt_project.yml), before the
+    models' threads write to it (two threads creating it at once would conflict).
+#}
+{% macro incremental_watermarks() -%}
+    {{ target.schema }}.incremental_watermarks
+{%- endmacro %}
+
+
+{% macro create_incremental_watermarks() -%}
+    create table if not exists {{ incremental_watermarks() }} (
+        model varchar primary key,
+        loaded_through timestamptz
+    )
+{%- endmacro %}
+
+
+{% macro recorded_loaded_through() -%}
+    {%- set exists = run_query(
+            "select count(*) from information_schema.tables where table_schema = '"
+            ~ target.schema ~ "' and table_name = 'incremental_watermarks'"
+        ).columns[0].values()[0] -%}
+    {%- if exists -%}
+        select loaded_through from {{ incremental_watermarks() }}
+        where model = '{{ this.schema }}.{{ this.identifier }}'
+    {%- else -%}
+        select null::timestamptz
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    record_loaded_through(): a post-hook of every model (dbt_project.yml), acting on the
+    incremental ones: after a successful build, store the newest raw `loaded_at` as the
+    model's watermark. A failed build runs no post-hook, so its PRs are picked up again.
+
+    Example (after building analytics.fct_pull_requests):
+        insert or replace into main.incremental_watermarks
+        select 'analytics.fct_pull_requests', max(loaded_at) from raw.pull_requests
+#}
+{% macro record_loaded_through() -%}
+    {%- if model.config.materialized == 'incremental' -%}
+        insert or replace into {{ incremental_watermarks() }}
+        select '{{ this.schema }}.{{ this.identifier }}', max(loaded_at)
+        from {{ raw_pull_requests() }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -4,24 +4,31 @@
 --                        are none and the PR is a draft now
 --   ready_for_review_at = opened_at when not created as a draft, else the first
 --                         ReadyForReviewEvent (null while it never left draft)
+--   draft_clock_stops_at = merged_at, else closed_at; null while open (the cycle-time
+--                          fact stops it at its as_of, so nothing here depends on as_of)
+--
+-- Incremental per PR (dbt/macros/incremental.sql): only PRs loaded since the last build.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_pull_requests',
+    unique_key='pull_request_id',
+    on_schema_change='fail'
+) }}
+{%- set loaded_since = loaded_since_last_build() %}
 
 with
 
 pull_requests as (
 
     select * from {{ ref('stg_github__pull_requests') }}
+    where {{ loaded_since }}
 
 ),
 
 events as (
 
     select * from {{ ref('stg_github__pull_request_timeline_events') }}
-
-),
-
-as_of as (
-
-    select {{ as_of() }} as as_of
+    where {{ loaded_since }}
 
 ),
 
@@ -50,12 +57,12 @@ created as (
                  pull_requests.is_draft)                          as created_as_draft,
         per_pull_request.first_ready_event_at,
         per_pull_request.first_review_requested_at,
-        -- time in draft counts until the PR is closed or merged, or, open, until as_of
-        case when pull_requests.state = 'OPEN' then as_of.as_of
-             else coalesce(pull_requests.merged_at, pull_requests.closed_at, as_of.as_of)
-        end                                                        as draft_clock_stops_at
+        -- time in draft counts until the PR is closed or merged (while open: until as_of)
+        case when pull_requests.state <> 'OPEN'
+             then coalesce(pull_requests.merged_at, pull_requests.closed_at)
+        end                                                        as draft_clock_stops_at,
+        pull_requests.loaded_at
     from pull_requests
-    cross join as_of
     left join per_pull_request
         on pull_requests.pull_request_id = per_pull_request.pull_request_id
 
@@ -69,7 +76,8 @@ final as (
         case when created_as_draft then first_ready_event_at else created_at end
                                                                    as ready_for_review_at,
         first_review_requested_at,
-        draft_clock_stops_at
+        draft_clock_stops_at,
+        loaded_at
     from created
 
 )

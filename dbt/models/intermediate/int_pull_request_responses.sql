@@ -3,13 +3,23 @@
 -- author is neither the PR's author nor a bot (Bot type or a `[bot]` login), made before
 -- the PR was closed or merged. A deleted responder (null login) counts unless the PR's
 -- author is deleted too: the two cannot be told apart then.
+--
+-- Incremental per PR (dbt/macros/incremental.sql): only PRs loaded since the last build.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_pull_requests',
+    unique_key='pull_request_id',
+    on_schema_change='fail'
+) }}
+{%- set loaded_since = loaded_since_last_build() %}
 
 with
 
 pull_requests as (
 
-    select pull_request_id, author_login, closed_at
+    select pull_request_id, author_login, closed_at, loaded_at
     from {{ ref('stg_github__pull_requests') }}
+    where {{ loaded_since }}
 
 ),
 
@@ -24,7 +34,8 @@ reviews as (
         reviewer_login              as responder_login,
         reviewer_kind               as responder_kind
     from {{ ref('stg_github__pull_request_reviews') }}
-    where review_state <> 'PENDING'
+    where {{ loaded_since }}
+      and review_state <> 'PENDING'
       and submitted_at is not null
 
 ),
@@ -40,6 +51,7 @@ comments as (
         author_login                as responder_login,
         author_kind                 as responder_kind
     from {{ ref('stg_github__pull_request_comments') }}
+    where {{ loaded_since }}
 
 ),
 
@@ -53,7 +65,7 @@ candidates as (
 
 final as (
 
-    select candidates.*
+    select candidates.*, pull_requests.loaded_at
     from candidates
     inner join pull_requests
         on candidates.pull_request_id = pull_requests.pull_request_id

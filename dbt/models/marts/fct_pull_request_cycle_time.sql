@@ -7,8 +7,10 @@
 -- Definitions of ready, draft time, response and approval: the intermediate models and
 -- fct_pull_request_cycle_time.yml.
 --
--- Incremental (dbt/macros/incremental.sql): a run rebuilds the PRs loaded, or whose events
--- were loaded, since the last build, and every open PR, whose draft time grows with as_of.
+-- Incremental (dbt/macros/incremental.sql): a run rebuilds the PRs loaded since the last
+-- build and every open PR, whose draft time grows with as_of. Its inputs are all tables
+-- (fct_pull_requests and the per-PR intermediates, themselves incremental), so rebuilding
+-- the open PRs costs joins, not another pass over their raw JSON.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_pull_requests',
@@ -19,31 +21,16 @@
 
 with
 
-rebuilt as (
-
-    select pull_request_id
-    from {{ ref('stg_github__pull_requests') }}
-    where {{ loaded_since }} or state = 'OPEN'
-
-    union
-
-    select pull_request_id
-    from {{ ref('stg_github__pull_request_activity') }}
-    where {{ loaded_since }}
-
-),
-
 pull_requests as (
 
-    select *
-    from {{ ref('stg_github__pull_requests') }}
-    where pull_request_id in (select pull_request_id from rebuilt)
+    select * from {{ ref('fct_pull_requests') }}
+    where {{ loaded_since }} or state = 'OPEN'
 
 ),
 
 activity as (
 
-    select * from {{ ref('stg_github__pull_request_activity') }}
+    select * from {{ ref('int_pull_request_activity') }}
 
 ),
 
@@ -53,29 +40,35 @@ readiness as (
 
 ),
 
+as_of as (
+
+    select {{ as_of() }} as as_of
+
+),
+
+-- The draft clock of an open PR (no stop in readiness) stops at as_of: spells that start
+-- later are dropped, a running spell (no end yet) or a later one ends at as_of.
 drafts as (
 
-    select * from {{ ref('int_pull_request_draft_intervals') }}
+    select
+        drafts.pull_request_id,
+        drafts.draft_started_at,
+        case when readiness.draft_clock_stops_at is null
+             then least(coalesce(drafts.draft_ended_at, as_of.as_of), as_of.as_of)
+             else drafts.draft_ended_at
+        end                                                        as draft_ended_at
+    from {{ ref('int_pull_request_draft_intervals') }} as drafts
+    inner join readiness
+        on drafts.pull_request_id = readiness.pull_request_id
+    cross join as_of
+    where readiness.draft_clock_stops_at is not null
+       or drafts.draft_started_at < as_of.as_of
 
 ),
 
 responses as (
 
     select * from {{ ref('int_pull_request_responses') }}
-
-),
-
-comment_counts as (
-
-    select pull_request_id, count(*) as comment_count
-    from {{ ref('stg_github__pull_request_comments') }}
-    group by 1
-
-),
-
-as_of as (
-
-    select {{ as_of() }} as as_of
 
 ),
 
@@ -143,10 +136,10 @@ joined as (
         pull_requests.pull_request_id,
         pull_requests.repo,
         pull_requests.pr_number,
-        {{ actor_login('pull_requests.author_login') }}            as author_login,
+        pull_requests.author_login,
         {{ is_bot('pull_requests.author_login', 'pull_requests.author_kind') }}
                                                                    as is_bot_author,
-        activity.first_commit_authored_at                          as first_commit_at,
+        activity.first_commit_at,
         pull_requests.created_at                                   as opened_at,
         readiness.ready_for_review_at,
         coalesce(draft_stats.draft_seconds, 0) / 3600.0            as draft_hours,
@@ -159,8 +152,7 @@ joined as (
         coalesce(response_stats.reviews_before_merge, 0)           as reviews_before_merge,
         pull_requests.additions + pull_requests.deletions          as changed_lines,
         activity.commit_count,
-        case when activity.pull_request_id is not null
-             then coalesce(comment_counts.comment_count, 0) end    as comment_count,
+        activity.comment_count,
         activity.review_thread_count,
         -- only an open PR's figures depend on as_of; a closed one's never change again
         case when pull_requests.state = 'OPEN' then as_of.as_of end
@@ -176,8 +168,6 @@ joined as (
         on pull_requests.pull_request_id = response_stats.pull_request_id
     left join draft_stats
         on pull_requests.pull_request_id = draft_stats.pull_request_id
-    left join comment_counts
-        on pull_requests.pull_request_id = comment_counts.pull_request_id
 
 ),
 

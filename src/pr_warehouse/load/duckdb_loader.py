@@ -4,7 +4,8 @@ DuckDB parses the pages itself (``read_text`` + JSON functions), so a million PR
 pass through Python objects; only PRs whose nested lists needed follow-up pages are
 merged in Python. The upsert keys on GitHub's node id and keeps the newest ``updatedAt``:
 loading the same pages twice changes nothing, ``loaded_at`` included. Events pages go
-into ``raw.pull_request_events`` by the same rules.
+into ``raw.pull_request_events`` by the same rules, and a PR's two rows always carry the
+same ``loaded_at``: the last load that wrote either (see :func:`_align_loaded_at`).
 
 Example::
 
@@ -90,7 +91,8 @@ def next_loaded_at(newest: datetime | None, now: datetime) -> datetime:
 
 def load_timestamp(con: duckdb.DuckDBPyConnection) -> datetime:
     """The ``loaded_at`` of a load starting now on ``con`` (see :func:`next_loaded_at`)."""
-    newest = con.execute("select max(loaded_at) from raw.pull_requests").fetchall()[0][0]
+    newest = con.execute("select greatest(max(loaded_at), (select max(loaded_at) from "
+                         "raw.pull_request_events)) from raw.pull_requests").fetchall()[0][0]
     return next_loaded_at(newest, datetime.now(timezone.utc))
 
 
@@ -336,6 +338,7 @@ def load_manifests(
                 "delete from staged_events where not complete").fetchall()[0][0]
             _upsert_staged(con, run_id, loaded_at, table="raw.pull_request_events",
                            staged="staged_events", payload="events")
+        _align_loaded_at(con, loaded_at)
         # loaded_at is this load's own timestamp, so it marks exactly the rows written.
         report.rows_written, report.event_rows_written = (
             con.execute(f"select count(*) from raw.{table} where run_id = ? and loaded_at = ?",
@@ -388,6 +391,26 @@ def _upsert_staged(con: duckdb.DuckDBPyConnection, run_id: str, loaded_at: datet
         """,
         [run_id, loaded_at],
     )
+
+
+def _align_loaded_at(con: duckdb.DuckDBPyConnection, loaded_at: datetime) -> None:
+    """Stamp this load's ``loaded_at`` on the other raw row of every PR it wrote.
+
+    dbt's incremental models find what to rebuild with one literal ``loaded_at >``
+    filter on each staging view, the only kind DuckDB pushes down to the raw scans. That
+    holds only if a PR whose node was rewritten also shows a new ``loaded_at`` on its
+    events row, and the reverse (events fetched again for an unchanged node).
+    """
+    for table, other in (("pull_request_events", "pull_requests"),
+                         ("pull_requests", "pull_request_events")):
+        con.execute(
+            f"""
+            update raw.{table} set loaded_at = ?
+            where loaded_at <> ?
+              and node_id in (select node_id from raw.{other} where loaded_at = ?)
+            """,
+            [loaded_at, loaded_at, loaded_at],
+        )
 
 
 def _drop_incomplete(con: duckdb.DuckDBPyConnection) -> int:

@@ -9,16 +9,17 @@ source as (
 
 ),
 
+-- unnest in the select list: a filter on loaded_at reaches the raw scan (see
+-- stg_github__pull_request_labels).
 unnested as (
 
     select
-        source.node_id,
-        source.repo,
-        source.pr_number,
-        item.comment,
-        source.loaded_at
+        node_id,
+        repo,
+        pr_number,
+        loaded_at,
+        unnest(cast(events -> '$.timelineItems.nodes' as json[])) as comment
     from source
-    cross join unnest(cast(source.events -> '$.timelineItems.nodes' as json[])) as item(comment)
 
 ),
 
@@ -37,7 +38,9 @@ renamed as (
     where comment is not null
       and comment ->> '$.__typename' = 'IssueComment'
       and comment ->> '$.id' is not null
-    qualify row_number() over (partition by comment ->> '$.id') = 1
+    -- A comment belongs to one PR, so partitioning by the PR (and its loaded_at, one value
+    -- per PR) changes nothing, but lets a filter on loaded_at pass the window.
+    qualify row_number() over (partition by node_id, loaded_at, comment ->> '$.id') = 1
 
 )
 

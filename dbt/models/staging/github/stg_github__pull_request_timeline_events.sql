@@ -57,7 +57,9 @@ renamed as (
     where item is not null
       and item ->> '$.__typename' <> 'IssueComment'
       and item ->> '$.id' is not null
-    qualify row_number() over (partition by item ->> '$.id') = 1
+    -- An event belongs to one PR, so partitioning by the PR (and its loaded_at, one value
+    -- per PR) changes nothing, but lets a filter on loaded_at pass the window.
+    qualify row_number() over (partition by node_id, loaded_at, item ->> '$.id') = 1
 
 )
 
