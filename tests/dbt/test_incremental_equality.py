@@ -10,7 +10,10 @@ The days cover what incremental models get wrong: new PRs, edits, merges, a labe
 removed, a PR's last label and last assignee removed (no new bridge row to replace the
 old ones), a new review moving the first review, a milestone change, a ``clear``ed
 repository reloaded without a PR deleted on GitHub, a day with no change at all, and
-``as_of`` moving every day (open PRs age while their rows do not change).
+``as_of`` moving every day (open PRs age while their rows do not change). Timelines go in
+too: a PR created as a draft and made ready, an open PR still in draft (its draft time
+grows with ``as_of``), a ready PR sent back to draft, and a merged PR whose events alone
+are fetched again with a new comment (its node unchanged).
 """
 
 from __future__ import annotations
@@ -54,6 +57,32 @@ def connection(nodes: list[Any]) -> dict[str, Any]:
             "nodes": nodes}
 
 
+def timeline(node: dict[str, Any], *items: tuple[str, str, float, str | None],
+             first_commit_h: float | None = None, commits: int = 1) -> dict[str, Any]:
+    """The events node (``PullRequestEventFields``) of ``node``: timeline ``items`` as
+    (``__typename``, id, hours after opening, actor login), its first commit.
+
+    >>> e = timeline({"id": "P", "number": 1, "updatedAt": "2024-05-01T00:00:00Z",
+    ...               "createdAt": "2024-05-01T00:00:00Z"}, ("IssueComment", "c", 1, "bob"))
+    >>> e["timelineItems"]["nodes"][0]["author"], e["commits"]["totalCount"]
+    ({'__typename': 'User', 'login': 'bob'}, 0)
+    """
+    opened = node["createdAt"]
+    nodes = []
+    for typename, item_id, hours, login in items:
+        item = {"__typename": typename, "id": item_id, "createdAt": ts(opened, hours)}
+        item["author" if typename == "IssueComment" else "actor"] = actor(login)
+        nodes.append(item)
+    commit_nodes = [] if first_commit_h is None else [{"commit": {
+        "oid": f"{node['id']}-c1", "authoredDate": ts(opened, first_commit_h),
+        "committedDate": ts(opened, first_commit_h), "author": {"user": actor("alice")}}}]
+    return {"id": node["id"], "number": node["number"], "updatedAt": node["updatedAt"],
+            "timelineItems": connection(nodes),
+            "commits": {**connection(commit_nodes),
+                        "totalCount": commits if commit_nodes else 0},
+            "reviewThreads": {"totalCount": 1}}
+
+
 # --- the days ----------------------------------------------------------------------------
 
 A1 = pr_node(A, 1, title="Add API", created="2024-04-29T08:00:00Z", author=actor("alice"),
@@ -95,9 +124,25 @@ A4 = pr_node(A, 4, title="New endpoint", created="2024-05-01T09:00:00Z", author=
 # Day 3: `clear` on acme/web, reloaded without B2 (deleted on GitHub); B3 now has a label.
 B3_D3 = edited(B3, 24 * 2, labels=connection([label("docs")]))
 
+# Timelines. Day 1: A1 created as a draft, ready at 3 h, a comment by bob; A2 sent back to
+# draft on 2024-04-28 and still there (open: its draft time grows each day); A3 (merged)
+# with a comment; B1 asked for a review. Day 2: A2 ready again; A3's events alone fetched
+# again (same updatedAt, one more comment).
+A1_EVENTS = timeline(A1, ("ReadyForReviewEvent", "A1E1", 3, "alice"),
+                     ("IssueComment", "A1C1", 4, "bob"), first_commit_h=-2, commits=3)
+A2_EVENTS = timeline(A2, ("ConvertToDraftEvent", "A2E1", 24 * 8, "bob"), first_commit_h=-1)
+A3_EVENTS = timeline(A3, ("IssueComment", "A3C1", 1, "carol"), first_commit_h=0)
+B1_EVENTS = timeline(B1, ("ReviewRequestedEvent", "B1E1", 1, "dave"), first_commit_h=-5)
+A2_D2_EVENTS = timeline(A2_D2, ("ConvertToDraftEvent", "A2E1", 24 * 8, "bob"),
+                        ("ReadyForReviewEvent", "A2E2", 24 * 11.5, "bob"), first_commit_h=-1)
+A3_D2_EVENTS = timeline(A3, ("IssueComment", "A3C1", 1, "carol"),
+                        ("IssueComment", "A3C2", 1.5, "frank"), first_commit_h=0)
+
 DAYS: list[dict[str, Any]] = [
-    {"as_of": "2024-05-01T00:00:00+00:00", "pages": {A: [A1, A2, A3], B: [B1, B2, B3]}},
-    {"as_of": "2024-05-02T00:00:00+00:00", "pages": {A: [A1_D2, A2_D2, A4], B: [B1_D2]}},
+    {"as_of": "2024-05-01T00:00:00+00:00", "pages": {A: [A1, A2, A3], B: [B1, B2, B3]},
+     "events": {A: [A1_EVENTS, A2_EVENTS, A3_EVENTS], B: [B1_EVENTS]}},
+    {"as_of": "2024-05-02T00:00:00+00:00", "pages": {A: [A1_D2, A2_D2, A4], B: [B1_D2]},
+     "events": {A: [A2_D2_EVENTS, A3_D2_EVENTS]}},
     {"as_of": "2024-05-03T00:00:00+00:00", "pages": {B: [B1_D2, B3_D3]}, "clear": [B]},
     {"as_of": "2024-05-04T00:00:00+00:00", "pages": {}},  # nothing changed; PRs age
 ]
@@ -113,14 +158,25 @@ def page_body(repo: str, nodes: list[dict[str, Any]]) -> bytes:
     }}}).encode()
 
 
+def events_body(nodes: list[dict[str, Any]]) -> bytes:
+    """A ``PullRequestEvents`` response page holding ``nodes``."""
+    return json.dumps({"data": {"nodes": nodes}}).encode()
+
+
 def load_day(db: Path, store: RawStore, number: int, day: dict[str, Any]) -> None:
     """Store the day's pages and load them as the DAG's load task does."""
     run_key = f"day{number}"
     manifests = []
-    for repo, nodes in day["pages"].items():
-        key = store.write_page(run_key, repo, 1, page_body(repo, nodes), {"repo": repo})
+    events = day.get("events", {})
+    for repo in {**day["pages"], **events}:
+        nodes = day["pages"].get(repo, [])
+        pages = [store.write_page(run_key, repo, 1, page_body(repo, nodes), {"repo": repo})
+                 ] if nodes else []
+        event_pages = [store.write_page(run_key, repo, 1, events_body(events[repo]),
+                                        {"repo": repo}, kind="events")] if repo in events else []
         manifests.append({"repo": repo, "run_key": run_key, "status": "success",
-                          "pages": [key], "followup_pages": [], "pull_requests": len(nodes)})
+                          "pages": pages, "event_pages": event_pages, "followup_pages": [],
+                          "pull_requests": len(nodes)})
     loaded_at = datetime.fromisoformat(day["as_of"]).replace(hour=1).astimezone(timezone.utc)
     report = load_manifests(db, store, manifests, run_id=run_key, loaded_at=loaded_at,
                             clear_repos=day.get("clear"))
@@ -243,6 +299,12 @@ def test_the_tricky_cases_are_in_the_data(days: dict[str, Any]) -> None:
                  "where repo = 'acme/web'") == [(3, 96.0)]
         assert q("select state from analytics.fct_pull_requests "
                  "where repo = 'acme/web' and pr_number = 1") == [("MERGED",)]
+        # A1 a draft for 3 h; A2 back in draft 04-28 until ready again 05-01 12:00 (84 h;
+        # 72 h on day 1, against as_of); A3's second comment came in an events-only load.
+        assert q("select pr_number, draft_hours, comment_count "
+                 "from analytics.fct_pull_request_cycle_time "
+                 "where repo = 'acme/api' order by 1") == [
+            (1, 3.0, 1), (2, 84.0, 0), (3, 0.0, 2), (4, 0.0, None)]
     finally:
         con.close()
 
