@@ -1,13 +1,15 @@
 """Sections 3 and 4 (and the load's memory): ``load_manifests`` and ``dbt build`` at scale.
 
-For each size, synthetic pages are written in GitHub's shape (:mod:`bench.synth`), then in
-child processes, one after another on the same files: the product's load into a fresh
-DuckDB file, and bare DuckDB reading the same pages into a table (``read_text`` + JSON
-functions, the loader's own core; and ``read_json``). The ratio says what the loader's
-validation, follow-up merge and upsert cost over plain parsing. Then ``dbt build`` runs on
-the loaded warehouse, as the transform task does (a subprocess, timed from outside): first
-``--full-refresh`` (every model from scratch), then, after loading a day on which
-``daily_changed_fraction`` of the PRs changed, incrementally (what a daily run does). The
+For each size, synthetic pages are written in GitHub's shape (:mod:`bench.synth`): the PR
+pages and, as a first sync fetches the events of every PR, an events page per 49 PRs. Then,
+in child processes, one after another on the same files: the product's load into a fresh
+DuckDB file (``raw.pull_requests`` and ``raw.pull_request_events``), and bare DuckDB
+reading the same pages into two tables (``read_text`` + JSON functions, the loader's own
+core; and ``read_json``). The ratio says what the loader's validation, follow-up merge and
+upsert cost over plain parsing. Then ``dbt build`` runs on the loaded warehouse, as the
+transform task does (a subprocess, timed from outside): first ``--full-refresh`` (every
+model from scratch), then, after loading a day on which ``daily_changed_fraction`` of the
+PRs changed (their PR nodes and their events), incrementally (what a daily run does). The
 ratio of the two, ``incremental_over_full``, is the transform's cost of a quiet day.
 """
 
@@ -32,9 +34,11 @@ AS_OF = "2026-11-01T00:00:00+00:00"  # the emulator's default "now": ages stay s
 
 def run(config: BenchConfig, workdir: Path, keep: bool = False) -> dict[str, Any]:
     started = time.perf_counter()
-    nodes = synth.template_nodes(config.template_prs, config.seed)
-    templates = [synth.node_template(node) for node in nodes]
-    log.info("load: %d template nodes in %.1fs", len(templates), time.perf_counter() - started)
+    nodes, events = synth.template_nodes_with_events(config.template_prs, config.seed)
+    templates = synth.Templates([synth.node_template(node) for node in nodes],
+                                [synth.event_template(node) for node in events])
+    log.info("load: %d template nodes with their events in %.1fs", len(nodes),
+             time.perf_counter() - started)
     results = []
     for size in config.load_sizes:
         folder = workdir / f"load-{size}"
@@ -42,17 +46,19 @@ def run(config: BenchConfig, workdir: Path, keep: bool = False) -> dict[str, Any
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
     largest = max(results, key=lambda r: r["pull_requests"], default=None)
-    return {"template_prs": len(templates), "sizes": results,
+    return {"template_prs": len(nodes), "sizes": results,
             "incremental_over_full": largest and largest.get("incremental_over_full")}
 
 
 def measure_size(config: BenchConfig, folder: Path, size: int,
-                 templates: list[str]) -> dict[str, Any]:
+                 templates: synth.Templates) -> dict[str, Any]:
     """Pages, the product's load, bare DuckDB, then ``dbt build``, for ``size`` PRs."""
     pages = synth.write_pages(folder / "raw", size, config.load_prs_per_repo,
-                              config.load_page_size, templates)
+                              config.load_page_size, templates.pull_requests,
+                              event_templates=templates.events)
     (folder / "manifests.json").write_text(json.dumps(pages.manifests))
     (folder / "paths.json").write_text(json.dumps(pages.page_paths))
+    (folder / "event_paths.json").write_text(json.dumps(pages.event_page_paths))
     log_path = folder / "workers.log"
     warehouse = folder / "warehouse.duckdb"
     load = run_worker("load", {"duckdb_path": str(warehouse), "base_url": pages.base_url,
@@ -62,21 +68,28 @@ def measure_size(config: BenchConfig, folder: Path, size: int,
         "pull_requests": size,
         "pages": pages.pages,
         "page_mib": pages.bytes / 2**20,
+        "event_pages": pages.event_pages,
+        "event_page_mib": pages.event_bytes / 2**20,
         "generate_seconds": pages.seconds,
+        # rows/s counts PRs (raw.pull_requests rows), each loaded with its events row.
         "load": {**load.result, "rows_per_second": load.result["rows"] / load.result["seconds"],
                  "max_rss_mib": load.max_rss_mib},
         "bare": {},
     }
     for mode in BARE_MODES:
         bare_db = folder / f"bare-{mode}.duckdb"
+        # The same files as the load, events pages included, or the ratio would charge
+        # the loader for pages bare DuckDB never read.
         bare = run_worker("bare", {"duckdb_path": str(bare_db), "mode": mode,
-                                   "paths_file": str(folder / "paths.json")}, log_path)
+                                   "paths_file": str(folder / "paths.json"),
+                                   "event_paths_file": str(folder / "event_paths.json")},
+                          log_path)
         row["bare"][mode] = {**bare.result, "max_rss_mib": bare.max_rss_mib,
                              "rows_per_second": bare.result["rows"] / bare.result["seconds"],
                              "load_time_ratio": load.result["seconds"] / bare.result["seconds"]}
         bare_db.unlink(missing_ok=True)
-    log.info("load %d PRs: %.1fs (%.0f rows/s), bare read_text %.1fs", size,
-             load.result["seconds"], row["load"]["rows_per_second"],
+    log.info("load %d PRs (%d events rows): %.1fs (%.0f rows/s), bare read_text %.1fs", size,
+             load.result["event_rows"], load.result["seconds"], row["load"]["rows_per_second"],
              row["bare"]["read_text"]["seconds"])
     row["transform"] = measure_dbt(warehouse, full_refresh=True)
     row.update(measure_changed_day(config, folder, size, templates, warehouse, log_path,
@@ -84,26 +97,30 @@ def measure_size(config: BenchConfig, folder: Path, size: int,
     return row
 
 
-def measure_changed_day(config: BenchConfig, folder: Path, size: int, templates: list[str],
-                        warehouse: Path, log_path: Path, full_seconds: float
-                        ) -> dict[str, Any]:
+def measure_changed_day(config: BenchConfig, folder: Path, size: int,
+                        templates: synth.Templates, warehouse: Path, log_path: Path,
+                        full_seconds: float) -> dict[str, Any]:
     """Daily runs after the full build: each day ``daily_changed_fraction`` of the PRs
-    come back edited (new title, a label removed), are loaded, then ``dbt build`` runs
-    incrementally. The figure is the median day of ``incremental_days``."""
+    come back edited (new title, a label removed) with their events re-fetched (the new
+    ``updatedAt``), are loaded, then ``dbt build`` runs incrementally. The figure is the
+    median day of ``incremental_days``."""
     days = []
     for day in range(1, config.incremental_days + 1):
         pages = synth.write_changed_pages(folder / "raw", size, config.load_prs_per_repo,
-                                          config.load_page_size, templates,
+                                          config.load_page_size, templates.pull_requests,
                                           config.daily_changed_fraction,
                                           run_key=f"synthetic-changed-{day}",
-                                          changed_at=synth.changed_at(day))
+                                          changed_at=synth.changed_at(day),
+                                          event_templates=templates.events)
         manifests = folder / f"changed-{day}-manifests.json"
         manifests.write_text(json.dumps(pages.manifests))
         load = run_worker("load", {"duckdb_path": str(warehouse), "base_url": pages.base_url,
                                    "manifests_file": str(manifests),
                                    "run_id": f"bench_changed_{size}_{day}"}, log_path)
         days.append({"day": day, "pull_requests": pages.pull_requests,
-                     "rows_loaded": load.result["rows"], "load_seconds": load.result["seconds"],
+                     "rows_loaded": load.result["rows"],
+                     "event_rows_loaded": load.result["event_rows"],
+                     "load_seconds": load.result["seconds"],
                      "transform": measure_dbt(warehouse, full_refresh=False)})
     median = sorted(days, key=lambda d: d["transform"]["seconds"])[len(days) // 2]
     incremental = median["transform"]
@@ -113,6 +130,7 @@ def measure_changed_day(config: BenchConfig, folder: Path, size: int, templates:
     return {
         "changed": {"fraction": config.daily_changed_fraction,
                     "pull_requests": median["pull_requests"], "rows_loaded": median["rows_loaded"],
+                    "event_rows_loaded": median["event_rows_loaded"],
                     "load_seconds": median["load_seconds"], "days": len(days)},
         "transform_incremental": incremental,
         "transform_incremental_days": [d["transform"]["seconds"] for d in days],

@@ -186,10 +186,16 @@ def load_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
     for size in data["sizes"]:
         label = size_label(size["pull_requests"])
         load, bare = size["load"], size["bare"]
+        if "pages" in size:
+            # What the load reads: the PR pages and the events pages (one row per PR each).
+            rows.append(("3. Load", f"{label} PRs: pages, PR / events",
+                         f"{count(size['pages'])} ({mib(size['page_mib'])}) / "
+                         f"{count(size.get('event_pages', 0))} "
+                         f"({mib(size.get('event_page_mib', 0))})"))
         rows += [
             ("3. Load", f"{label} PRs: load_manifests",
              f"{seconds(load['seconds'])}, {count(load['rows_per_second'])} rows/s"),
-            ("3. Load", f"{label} PRs: bare DuckDB, same pages into a table",
+            ("3. Load", f"{label} PRs: bare DuckDB, same pages into tables",
              "; ".join(f"{mode} {seconds(b['seconds'])}, {count(b['rows_per_second'])} rows/s"
                        for mode, b in bare.items())),
             ("3. Load", f"{label} PRs: load time / bare (read_text / read_json)",

@@ -4,14 +4,22 @@ Serving a million PRs through the emulator would take longer than loading them, 
 emulator serves a few thousand *template* nodes once (real ``PullRequestFields`` answers:
 nested lists, null actors, milestones, unicode) and each synthetic PR is a template node
 with its identity rewritten: node id, number, url, repository, and the ids that must stay
-unique per repository (milestones, reviews, linked issues, labels). The pages land in the
-raw store's layout with manifests, exactly what the extract would have written.
+unique per repository (milestones, reviews, linked issues, labels). Each PR also gets its
+events node (real ``PullRequestEventFields`` answers of the same template PR: timeline,
+first commit, counts) with the same identity and its timeline item ids made unique. The
+pages land in the raw store's layout with manifests, exactly what the extract would have
+written: PR pages, and events pages of ``EVENTS_BATCH`` PRs listed as ``event_pages``.
 
 >>> t = node_template({"id": "PR_x", "number": 7, "url": "u", "milestone": None,
 ...     "labels": {"nodes": []}, "reviews": {"nodes": [{"id": "R"}]},
 ...     "closingIssuesReferences": {"nodes": []}})
 >>> render(t, "o/r", "r0001", 12)
 '{"id":"PR_r0001_12","number":12,"url":"https://github.com/o/r/pull/12","milestone":null,"labels":{"nodes":[]},"reviews":{"nodes":[{"id":"PR_r0001_12_R0"}]},"closingIssuesReferences":{"nodes":[]}}'
+>>> e = event_template({"id": "PR_x", "number": 7, "updatedAt": "t0",
+...     "repository": {"nameWithOwner": "t/r"},
+...     "timelineItems": {"nodes": [{"__typename": "IssueComment", "id": "IC_x"}]}})
+>>> render(e, "o/r", "r0001", 12)
+'{"id":"PR_r0001_12","number":12,"updatedAt":"t0","repository":{"nameWithOwner":"o/r"},"timelineItems":{"nodes":[{"__typename":"IssueComment","id":"PR_r0001_12_T0"}]}}'
 """
 
 from __future__ import annotations
@@ -19,11 +27,17 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pr_warehouse.pages import EVENTS_KIND
+from pr_warehouse.queries.builders import EVENTS_BATCH
+from pr_warehouse.storage.raw_store import page_name
 
 log = logging.getLogger(__name__)
 
@@ -32,29 +46,81 @@ SYNTH_ORG = "synth"
 _NUMBER = '"@@NUMBER@@"'  # the JSON integer field, quotes included
 _RATE = ('"rateLimit":{"cost":3,"limit":5000,"remaining":4997,"used":3,'
          '"resetAt":"2026-11-28T19:00:00Z","nodeCount":8800}')
+# An events batch's: 49 PRs x (timelineItems 100 + commits 1) nodes, 1 point (the load
+# reads neither; they keep the body what GitHub sends).
+_EVENTS_RATE = ('"rateLimit":{"cost":1,"limit":5000,"remaining":4999,"used":1,'
+                '"resetAt":"2026-11-28T19:00:00Z","nodeCount":4949}')
+
+
+@contextmanager
+def _template_client(count: int, seed: int) -> Iterator[Any]:
+    """The product's client on an emulator serving ``template/repo-00000`` of ``count``
+    PRs (no latency, budgets nobody exhausts)."""
+    from bench.emulation import client, emulator, org_world
+
+    server = emulator(org_world([count], seed, org="template"), unlimited=True)
+    try:
+        with client(server) as gql:
+            yield gql
+    finally:
+        server.stop()
+
+
+def _pull_request_nodes(gql: Any) -> list[dict[str, Any]]:
+    """Every PR of the template repository, paged with the extract's listing query."""
+    from pr_warehouse.queries import load_query
+
+    query, nodes, after = load_query("repository_pull_requests"), [], None
+    while True:
+        variables = {"owner": "template", "name": "repo-00000", "pageSize": 100,
+                     "after": after}
+        connection = gql.execute(query, variables, context="template").data[
+            "repository"]["pullRequests"]
+        nodes += [n for n in connection["nodes"] if n]
+        after = connection["pageInfo"]["endCursor"]
+        if not connection["pageInfo"]["hasNextPage"]:
+            return nodes
+
+
+def _event_nodes(gql: Any, ids: list[str]) -> list[dict[str, Any]]:
+    """The events nodes of ``ids``, in that order, asked as the extract asks for them
+    (``pull_request_events``, ``EVENTS_BATCH`` ids a query)."""
+    from pr_warehouse.pages import event_nodes, truncated_connections
+    from pr_warehouse.queries import load_query
+    from pr_warehouse.queries.builders import events_variables
+
+    query, by_id = load_query("pull_request_events"), {}
+    for start in range(0, len(ids), EVENTS_BATCH):
+        variables = events_variables(ids[start : start + EVENTS_BATCH])
+        answer = gql.execute(query, variables, context="template events")
+        by_id.update((n["id"], n) for n in event_nodes(json.loads(answer.body)))
+    missing = [i for i in ids if i not in by_id]
+    if missing:
+        raise RuntimeError(f"the emulator returned no events for {len(missing)} template "
+                           f"PRs (first: {missing[0]})")
+    # The loader stores a cut-short timeline only once follow-up pages complete it; the
+    # bench writes none, so such a template would silently lose its PR's events row.
+    truncated = [i for i in ids if any(truncated_connections(by_id[i]))]
+    if truncated:
+        raise RuntimeError(f"{len(truncated)} template PRs have a timeline longer than one "
+                           f"page (first: {truncated[0]}); synthetic pages carry no follow-ups")
+    return [by_id[i] for i in ids]
 
 
 def template_nodes(count: int, seed: int) -> list[dict[str, Any]]:
     """``count`` real ``PullRequestFields`` nodes, paged from the emulator (no latency)."""
-    from bench.emulation import client, emulator, org_world
-    from pr_warehouse.queries import load_query
+    with _template_client(count, seed) as gql:
+        return _pull_request_nodes(gql)
 
-    world = org_world([count], seed, org="template")
-    query, nodes, after = load_query("repository_pull_requests"), [], None
-    server = emulator(world, unlimited=True)
-    try:
-        with client(server) as gql:
-            while True:
-                variables = {"owner": "template", "name": "repo-00000", "pageSize": 100,
-                             "after": after}
-                answer = gql.execute(query, variables, context="template").data
-                connection = answer["repository"]["pullRequests"]
-                nodes += [n for n in connection["nodes"] if n]
-                after = connection["pageInfo"]["endCursor"]
-                if not connection["pageInfo"]["hasNextPage"]:
-                    return nodes
-    finally:
-        server.stop()
+
+def template_nodes_with_events(count: int, seed: int
+                               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """:func:`template_nodes` and, in the same order, each PR's real
+    ``PullRequestEventFields`` node (the emulator generates activity for every PR: draft
+    history, review requests, close/merge events, comments, commits)."""
+    with _template_client(count, seed) as gql:
+        nodes = _pull_request_nodes(gql)
+        return nodes, _event_nodes(gql, [n["id"] for n in nodes])
 
 
 def node_template(node: dict[str, Any]) -> str:
@@ -77,8 +143,39 @@ def node_template(node: dict[str, Any]) -> str:
     return json.dumps(node, ensure_ascii=False, separators=(",", ":"))
 
 
+def event_template(node: dict[str, Any]) -> str:
+    """An events node as compact JSON with the same markers as :func:`node_template`.
+
+    Timeline items get ids of their own PR (``<pr id>_T<i>``): the staging models keep
+    one row per item id, so ids shared between copies would drop events. ``updatedAt``
+    stays the template PR's, which its PR node carries too.
+    """
+    node = copy.deepcopy(node)
+    node.update(id="@@PRID@@", number="@@NUMBER@@")
+    if node.get("repository"):
+        node["repository"] = {**node["repository"], "nameWithOwner": "@@REPO@@"}
+    for i, item in enumerate((node.get("timelineItems") or {}).get("nodes") or []):
+        if item and item.get("id"):
+            item["id"] = f"@@PRID@@_T{i}"
+    text = json.dumps(node, ensure_ascii=False, separators=(",", ":"))
+    # changed_events edits updatedAt as text: it must be the node's only one (the query
+    # asks for no other; a new nested updatedAt would make that edit ambiguous).
+    if text.count('"updatedAt":') != 1:
+        raise ValueError("an events node must hold exactly one updatedAt")
+    return text
+
+
+@dataclass(frozen=True)
+class Templates:
+    """PR node templates (:func:`node_template`) and, in the same order, their events
+    node templates (:func:`event_template`)."""
+
+    pull_requests: list[str]
+    events: list[str]
+
+
 def render(template: str, repo: str, slug: str, number: int) -> str:
-    """One synthetic PR node from a template."""
+    """One synthetic PR node (or events node) from a template."""
     num = str(number)
     return (template.replace(_NUMBER, num).replace("@@PRID@@", f"PR_{slug}_{num}")
             .replace("@@NUM@@", num).replace("@@REPO@@", repo).replace("@@SLUG@@", slug))
@@ -92,9 +189,23 @@ def page_body(repo: str, total: int, nodes: list[str], has_next: bool, cursor: s
             f'"nodes":[{",".join(nodes)}]}}}}}}}}')
 
 
+def events_page_body(nodes: list[str]) -> str:
+    """A ``PullRequestEvents`` response body (``data.nodes``) around rendered events nodes.
+
+    >>> body = json.loads(events_page_body(['{"id":"PR_1"}']))
+    >>> list(body["data"]), body["data"]["nodes"]
+    (['rateLimit', 'nodes'], [{'id': 'PR_1'}])
+    """
+    return f'{{"data":{{{_EVENTS_RATE},"nodes":[{",".join(nodes)}]}}}}'
+
+
 @dataclass
 class SyntheticPages:
-    """Where the pages are and the manifests that list them (what the load reads)."""
+    """Where the pages are and the manifests that list them (what the load reads).
+
+    ``pages``/``bytes`` count the PR pages (the listing), ``event_pages``/``event_bytes``
+    the events pages beside them.
+    """
 
     base_url: str
     manifests: list[dict[str, Any]]
@@ -102,11 +213,20 @@ class SyntheticPages:
     pages: int
     bytes: int
     seconds: float
+    event_pages: int = 0
+    event_bytes: int = 0
+
+    def _paths(self, field: str) -> list[str]:
+        root = self.base_url.removeprefix("file://")
+        return [f"{root}/{key}" for m in self.manifests for key in m.get(field) or []]
 
     @property
     def page_paths(self) -> list[str]:
-        root = self.base_url.removeprefix("file://")
-        return [f"{root}/{key}" for m in self.manifests for key in m["pages"]]
+        return self._paths("pages")
+
+    @property
+    def event_page_paths(self) -> list[str]:
+        return self._paths("event_pages")
 
 
 def _repo_sizes(total: int, per_repo: int) -> Iterator[int]:
@@ -115,41 +235,95 @@ def _repo_sizes(total: int, per_repo: int) -> Iterator[int]:
         total -= per_repo
 
 
+def _template_index(repo_index: int, per_repo: int, number: int, templates: int) -> int:
+    """Which template PR ``number`` of repository ``repo_index`` is a copy of (its global
+    position; every repository but the last is full), the same for its PR node, its
+    events node and its changed copies.
+
+    >>> _template_index(0, 100, 1, 30), _template_index(1, 100, 1, 30)
+    (0, 10)
+    """
+    return (repo_index * per_repo + number - 1) % templates
+
+
+def _write_event_pages(folder: Path, prefix: str, numbers: Sequence[int],
+                       node: Callable[[int], str]) -> tuple[list[str], int]:
+    """Events pages for PRs ``numbers`` (``node(n)``: the rendered events node of PR
+    ``n``), ``EVENTS_BATCH`` a page and named as the extract names them; returns their
+    keys and bytes."""
+    keys, written = [], 0
+    for p, first in enumerate(range(0, len(numbers), EVENTS_BATCH), start=1):
+        data = events_page_body([node(n) for n in numbers[first : first + EVENTS_BATCH]]
+                                ).encode()
+        name = page_name(p, EVENTS_KIND)
+        (folder / name).write_bytes(data)
+        keys.append(f"{prefix}/{name}")
+        written += len(data)
+    return keys, written
+
+
+def _check_event_templates(templates: list[str], event_templates: list[str] | None) -> None:
+    if event_templates is not None and len(event_templates) != len(templates):
+        raise ValueError(f"{len(event_templates)} events templates for {len(templates)} PR "
+                         "templates: each PR template needs its own")
+
+
 def write_pages(root: Path, total: int, per_repo: int, page_size: int,
-                templates: list[str]) -> SyntheticPages:
+                templates: list[str], event_templates: list[str] | None = None
+                ) -> SyntheticPages:
     """Write ``total`` synthetic PRs as raw pages under ``root`` (repositories of
-    ``per_repo`` PRs, ``page_size`` per page)."""
+    ``per_repo`` PRs, ``page_size`` per page).
+
+    With ``event_templates`` (:func:`event_template` of each PR template, same order),
+    every PR also gets its events node, in events pages listed as the manifest's
+    ``event_pages``: a first sync fetches the events of every PR.
+    """
+    _check_event_templates(templates, event_templates)
     started = time.perf_counter()
     manifests: list[dict[str, Any]] = []
-    written = pages = 0
-    k = 0
+    written = pages = event_written = event_pages = 0
     for r, size in enumerate(_repo_sizes(total, per_repo)):
         repo, slug = f"{SYNTH_ORG}/repo-{r:04d}", f"r{r:04d}"
         folder = root / "runs" / RUN_KEY / SYNTH_ORG / f"repo-{r:04d}" / "pages"
         folder.mkdir(parents=True, exist_ok=True)
+        prefix = f"runs/{RUN_KEY}/{SYNTH_ORG}/repo-{r:04d}/pages"
         keys = []
         for p, first in enumerate(range(1, size + 1, page_size), start=1):
             numbers = range(first, min(first + page_size, size + 1))
-            nodes = [render(templates[(k + i) % len(templates)], repo, slug, n)
-                     for i, n in enumerate(numbers)]
-            k += len(nodes)
+            nodes = [render(templates[_template_index(r, per_repo, n, len(templates))],
+                            repo, slug, n) for n in numbers]
             body = page_body(repo, size, nodes, numbers[-1] < size, f"Y3Vyc29yOnY{r}:{p}")
             data = body.encode()
             (folder / f"{p:06d}.json").write_bytes(data)
-            keys.append(f"runs/{RUN_KEY}/{SYNTH_ORG}/repo-{r:04d}/pages/{p:06d}.json")
+            keys.append(f"{prefix}/{p:06d}.json")
             written += len(data)
+        event_keys: list[str] = []
+        if event_templates is not None:
+            event_keys, size_bytes = _write_event_pages(
+                folder, prefix, range(1, size + 1),
+                lambda n: render(event_templates[_template_index(r, per_repo, n,
+                                                                 len(templates))],
+                                 repo, slug, n))
+            event_written += size_bytes
         pages += len(keys)
+        event_pages += len(event_keys)
         manifests.append({
             "repo": repo, "run_key": RUN_KEY, "status": "success", "pages": keys,
-            "followup_pages": [], "pull_requests": size, "total_count": size,
-            "points_spent": 3 * len(keys), "requests": len(keys), "retries": {},
+            "followup_pages": [], "event_pages": event_keys, "event_pages_cached": 0,
+            "pull_requests": size, "pull_requests_with_events": size if event_keys else 0,
+            "total_count": size,
+            # An events batch of 49 PRs costs 1 point (builders.EVENTS_BATCH).
+            "points_spent": 3 * len(keys) + len(event_keys),
+            "requests": len(keys) + len(event_keys), "retries": {},
             "page_size_final": page_size, "started_at": "2026-11-28T00:00:00+00:00",
             "finished_at": "2026-11-28T00:01:00+00:00",
         })
     seconds = time.perf_counter() - started
-    log.info("wrote %d synthetic PRs in %d pages (%.0f MiB) in %.1fs", total, pages,
-             written / 2**20, seconds)
-    return SyntheticPages(root.as_uri(), manifests, total, pages, written, seconds)
+    log.info("wrote %d synthetic PRs in %d pages (%.0f MiB) and %d events pages (%.0f MiB) "
+             "in %.1fs", total, pages, written / 2**20, event_pages, event_written / 2**20,
+             seconds)
+    return SyntheticPages(root.as_uri(), manifests, total, pages, written, seconds,
+                          event_pages, event_written)
 
 
 CHANGED_AT = "2026-11-30T00:00:00Z"  # after every template's updatedAt: the load keeps it
@@ -185,6 +359,21 @@ def changed_node(rendered: str, changed_at: str = CHANGED_AT) -> str:
     return json.dumps(node, ensure_ascii=False, separators=(",", ":"))
 
 
+_UPDATED_AT = re.compile(r'"updatedAt":"[^"]*"')
+
+
+def changed_events(rendered: str, changed_at: str = CHANGED_AT) -> str:
+    """The events node of a PR edited as :func:`changed_node` edits it, re-fetched with
+    it: the PR's new ``updatedAt``, the same timeline (title and label changes are not
+    among the timeline item types the query asks for). Text, not JSON: the node holds a
+    single ``updatedAt`` (:func:`event_template`).
+
+    >>> changed_events('{"id":"PR_1","updatedAt":"x","timelineItems":{"nodes":[]}}')
+    '{"id":"PR_1","updatedAt":"2026-11-30T00:00:00Z","timelineItems":{"nodes":[]}}'
+    """
+    return _UPDATED_AT.sub(f'"updatedAt":"{changed_at}"', rendered, count=1)
+
+
 def changed_numbers(size: int, fraction: float) -> list[int]:
     """Which PR numbers of a ``size``-PR repository a day with ``fraction`` changed edits:
     evenly spread, so every part of the table (and of DuckDB's row groups) is touched.
@@ -199,37 +388,58 @@ def changed_numbers(size: int, fraction: float) -> list[int]:
 def write_changed_pages(root: Path, total: int, per_repo: int, page_size: int,
                         templates: list[str], fraction: float,
                         run_key: str = "synthetic-changed",
-                        changed_at: str = CHANGED_AT) -> SyntheticPages:
+                        changed_at: str = CHANGED_AT,
+                        event_templates: list[str] | None = None) -> SyntheticPages:
     """A daily sync after :func:`write_pages`: ``fraction`` of the same PRs, edited at
-    ``changed_at`` (:func:`changed_node`), as pages of another run under the same ``root``."""
+    ``changed_at`` (:func:`changed_node`), as pages of another run under the same ``root``.
+
+    With ``event_templates``, the changed PRs' events too (:func:`changed_events`): the
+    extract re-fetches the events of every PR changed in its window.
+    """
+    _check_event_templates(templates, event_templates)
     started = time.perf_counter()
     manifests: list[dict[str, Any]] = []
-    written = pages = prs = 0
+    written = pages = prs = event_written = event_pages = 0
     for r, size in enumerate(_repo_sizes(total, per_repo)):
         repo, slug = f"{SYNTH_ORG}/repo-{r:04d}", f"r{r:04d}"
         folder = root / "runs" / run_key / SYNTH_ORG / f"repo-{r:04d}" / "pages"
         folder.mkdir(parents=True, exist_ok=True)
+        prefix = f"runs/{run_key}/{SYNTH_ORG}/repo-{r:04d}/pages"
         numbers = changed_numbers(size, fraction)
         keys = []
         for p, first in enumerate(range(0, len(numbers), page_size), start=1):
             chunk = numbers[first : first + page_size]
-            # The same template as write_pages gave this PR (its global position).
-            nodes = [changed_node(render(templates[(r * per_repo + n - 1) % len(templates)],
+            # The same template as write_pages gave this PR.
+            nodes = [changed_node(render(templates[_template_index(r, per_repo, n,
+                                                                   len(templates))],
                                          repo, slug, n), changed_at) for n in chunk]
             body = page_body(repo, len(numbers), nodes, first + page_size < len(numbers),
                              f"Y2hhbmdlZDp2{r}:{p}").encode()
             (folder / f"{p:06d}.json").write_bytes(body)
-            keys.append(f"runs/{run_key}/{SYNTH_ORG}/repo-{r:04d}/pages/{p:06d}.json")
+            keys.append(f"{prefix}/{p:06d}.json")
             written += len(body)
+        event_keys: list[str] = []
+        if event_templates is not None:
+            event_keys, size_bytes = _write_event_pages(
+                folder, prefix, numbers,
+                lambda n: changed_events(render(event_templates[_template_index(
+                    r, per_repo, n, len(templates))], repo, slug, n), changed_at))
+            event_written += size_bytes
         pages += len(keys)
+        event_pages += len(event_keys)
         prs += len(numbers)
         manifests.append({
             "repo": repo, "run_key": run_key, "status": "success", "pages": keys,
-            "followup_pages": [], "pull_requests": len(numbers), "total_count": size,
-            "points_spent": len(keys), "requests": len(keys), "retries": {},
+            "followup_pages": [], "event_pages": event_keys, "event_pages_cached": 0,
+            "pull_requests": len(numbers),
+            "pull_requests_with_events": len(numbers) if event_keys else 0,
+            "total_count": size, "points_spent": len(keys) + len(event_keys),
+            "requests": len(keys) + len(event_keys), "retries": {},
             "page_size_final": page_size, "started_at": "2026-11-30T00:00:00+00:00",
             "finished_at": "2026-11-30T00:01:00+00:00",
         })
     seconds = time.perf_counter() - started
-    log.info("wrote %d changed PRs in %d pages in %.1fs", prs, pages, seconds)
-    return SyntheticPages(root.as_uri(), manifests, prs, pages, written, seconds)
+    log.info("wrote %d changed PRs in %d pages and %d events pages in %.1fs", prs, pages,
+             event_pages, seconds)
+    return SyntheticPages(root.as_uri(), manifests, prs, pages, written, seconds,
+                          event_pages, event_written)

@@ -8,7 +8,8 @@ file as ``child_max_rss_mib``. Jobs:
 - ``extract``: page repositories one after another with the product's extract (the memory
   figure, and the seed's sequential baseline);
 - ``load``: ``load_manifests`` of synthetic pages into a fresh DuckDB file;
-- ``bare``: bare DuckDB reading the same pages into a table (``read_text`` or ``read_json``).
+- ``bare``: bare DuckDB reading the same pages into tables (``read_text`` or ``read_json``):
+  the PR pages, and the events pages when there are any.
 """
 
 from __future__ import annotations
@@ -81,15 +82,17 @@ def load_job(args: dict[str, Any]) -> dict[str, Any]:
     return {
         "seconds": seconds,
         "rows": report.rows_written,
+        "event_rows": report.event_rows_written,
         "pull_requests_seen": report.pull_requests_seen,
         "pages": report.pages,
+        "event_pages": report.event_pages,
         "corrupt_pages": len(report.corrupt_pages),
         "rss_after_imports_mib": rss_ready,
         "peak_rss_mib": proc_status_mib("VmHWM"),
     }
 
 
-BARE_SQL = {
+BARE_SQL: dict[str, str] = {
     # What the loader does at its core, minus validation, follow-ups and the upsert.
     "read_text": """
         create table bare as
@@ -104,24 +107,46 @@ BARE_SQL = {
         from read_json(?, format = 'auto', maximum_object_size = 67108864)
     """,
 }
+# The same for events pages (``PullRequestEvents``: ``data.nodes``).
+BARE_EVENTS_SQL: dict[str, str] = {
+    "read_text": """
+        create table bare_events as
+        select unnest(from_json(content::json -> '$.data.nodes', '["json"]')) as events
+        from read_text(?)
+    """,
+    "read_json": """
+        create table bare_events as
+        select unnest(data.nodes) as events
+        from read_json(?, format = 'auto', maximum_object_size = 67108864)
+    """,
+}
 
 
 def bare_job(args: dict[str, Any]) -> dict[str, Any]:
-    """Bare DuckDB: the same pages into a table, one statement."""
+    """Bare DuckDB: the same pages into a table, one statement (and the events pages of
+    ``event_paths_file``, if any, into another)."""
     import duckdb
 
     paths = json.loads(Path(args["paths_file"]).read_text())
+    event_paths: list[str] = []
+    if args.get("event_paths_file"):
+        event_paths = json.loads(Path(args["event_paths_file"]).read_text())
     con = duckdb.connect(args["duckdb_path"])
     rss_ready = proc_status_mib("VmRSS")
     started = time.perf_counter()
+    event_rows = 0
     try:
         con.execute(BARE_SQL[args["mode"]], [paths])
         rows = con.execute("select count(*) from bare").fetchall()[0][0]
+        if event_paths:
+            con.execute(BARE_EVENTS_SQL[args["mode"]], [event_paths])
+            event_rows = con.execute("select count(*) from bare_events").fetchall()[0][0]
     finally:
         con.close()
     return {
         "seconds": time.perf_counter() - started,
         "rows": rows,
+        "event_rows": event_rows,
         "rss_after_imports_mib": rss_ready,
         "peak_rss_mib": proc_status_mib("VmHWM"),
     }

@@ -64,22 +64,67 @@ def test_extract_phase_arithmetic() -> None:
     assert 0 < phase["slot_utilisation"] < 1
 
 
+def templates_with_events(count: int = 30) -> synth.Templates:
+    nodes, events = synth.template_nodes_with_events(count, seed=1)
+    return synth.Templates([synth.node_template(n) for n in nodes],
+                           [synth.event_template(n) for n in events])
+
+
+def test_template_events_have_the_timelines_cycle_time_needs() -> None:
+    """The template PRs' events come from the emulator through the product's events query:
+    drafts, ready for review, review requests and comments, the first commit, counts."""
+    nodes, events = synth.template_nodes_with_events(30, seed=1)
+    assert [e["id"] for e in events] == [n["id"] for n in nodes]
+    assert all(e["updatedAt"] == n["updatedAt"] for e, n in zip(events, nodes, strict=True))
+    kinds = {item["__typename"] for e in events for item in e["timelineItems"]["nodes"]}
+    assert {"ReadyForReviewEvent", "ConvertToDraftEvent", "ReviewRequestedEvent",
+            "IssueComment"} <= kinds
+    assert any(e["commits"]["nodes"] for e in events)
+    assert all("totalCount" in e["reviewThreads"] for e in events)
+
+
 def test_synthetic_pages_load_as_written(tmp_path: Path) -> None:
-    """Synthetic pages are in GitHub's shape: the product's load takes every PR."""
+    """Synthetic pages are in GitHub's shape: the product's load takes every PR and its
+    events, one ``raw.pull_request_events`` row per PR."""
+    import duckdb
+
     from pr_warehouse.load.duckdb_loader import load_manifests
     from pr_warehouse.storage import RawStore
 
-    templates = [synth.node_template(n) for n in synth.template_nodes(30, seed=1)]
+    templates = templates_with_events()
     pages = synth.write_pages(tmp_path / "raw", total=130, per_repo=100, page_size=25,
-                              templates=templates)
+                              templates=templates.pull_requests,
+                              event_templates=templates.events)
     assert (pages.pull_requests, pages.pages, len(pages.manifests)) == (130, 6, 2)
+    # 49 PRs per events page, as the extract batches them: 100 -> 3 pages, 30 -> 1.
+    assert pages.event_pages == 4 and pages.event_bytes > 0
+    assert [len(m["event_pages"]) for m in pages.manifests] == [3, 1]
+    assert pages.event_page_paths[0].endswith("/repo-0000/pages/events-000001.json")
     body = json.loads(Path(pages.page_paths[0]).read_text())
     nodes = body["data"]["repository"]["pullRequests"]["nodes"]
     assert [n["number"] for n in nodes] == list(range(1, 26))
     assert len({n["id"] for n in nodes}) == 25
-    report_ = load_manifests(tmp_path / "w.duckdb", RawStore(pages.base_url), pages.manifests,
-                             run_id="smoke")
+    events = json.loads(Path(pages.event_page_paths[0]).read_text())["data"]["nodes"]
+    assert [e["id"] for e in events] == [f"PR_r0000_{n}" for n in range(1, 50)]
+    assert {e["repository"]["nameWithOwner"] for e in events} == {"synth/repo-0000"}
+    db = tmp_path / "w.duckdb"
+    report_ = load_manifests(db, RawStore(pages.base_url), pages.manifests, run_id="smoke")
     assert report_.rows_written == 130 and not report_.corrupt_pages
+    assert (report_.event_pages, report_.event_rows_written) == (4, 130)
+    con = duckdb.connect(str(db), read_only=True)
+    # Each PR's events row matches its PR row, and timeline item ids are unique across
+    # copies of the same template (staging keeps one row per item id).
+    mismatched = con.execute("""
+        select count(*) from raw.pull_requests p full join raw.pull_request_events e
+            using (node_id)
+        where e.node_id is null or p.node_id is null or e.repo <> p.repo
+           or e.pr_number <> p.pr_number or e.updated_at <> p.updated_at""").fetchall()[0][0]
+    items, distinct = con.execute("""
+        select count(*), count(distinct item ->> '$.id') from raw.pull_request_events,
+            unnest(cast(events -> '$.timelineItems.nodes' as json[])) as t(item)""").fetchall()[0]
+    con.close()
+    assert mismatched == 0
+    assert items > 0 and items == distinct
 
 
 def test_cost_and_memory_sections_and_table(tmp_path: Path) -> None:
@@ -120,18 +165,22 @@ def test_cost_and_memory_sections_and_table(tmp_path: Path) -> None:
 
 def test_changed_day_pages_update_one_percent_of_the_loaded_prs(tmp_path: Path) -> None:
     """The transform's daily-run figure loads 1% of the PRs again, edited: the load
-    rewrites exactly those rows, with a label fewer where they had one."""
+    rewrites exactly those rows, with a label fewer where they had one, and their events
+    rows, re-fetched with the PRs' new updatedAt."""
     import duckdb
 
     from pr_warehouse.load.duckdb_loader import load_manifests
     from pr_warehouse.storage import RawStore
 
-    templates = [synth.node_template(n) for n in synth.template_nodes(30, seed=1)]
+    templates = templates_with_events()
     full = synth.write_pages(tmp_path / "raw", total=250, per_repo=200, page_size=25,
-                             templates=templates)
+                             templates=templates.pull_requests,
+                             event_templates=templates.events)
     changed = synth.write_changed_pages(tmp_path / "raw", total=250, per_repo=200,
-                                        page_size=25, templates=templates, fraction=0.01)
+                                        page_size=25, templates=templates.pull_requests,
+                                        fraction=0.01, event_templates=templates.events)
     assert changed.pull_requests == 3  # PRs 1 and 101 of the first repository, 1 of the second
+    assert changed.event_pages == 2  # one per repository
     db, store = tmp_path / "w.duckdb", RawStore(full.base_url)
     load_manifests(db, store, full.manifests, run_id="day1")
     con = duckdb.connect(str(db))
@@ -139,13 +188,18 @@ def test_changed_day_pages_update_one_percent_of_the_loaded_prs(tmp_path: Path) 
                               "from raw.pull_requests").fetchall())
     con.close()
     report_ = load_manifests(db, store, changed.manifests, run_id="day2")
-    assert report_.rows_written == 3
+    assert report_.rows_written == 3 and report_.event_rows_written == 3
     con = duckdb.connect(str(db), read_only=True)
     after = dict(con.execute("select node_id, json_array_length(pr -> '$.labels.nodes') "
                              "from raw.pull_requests where run_id = 'day2'").fetchall())
+    events = con.execute("""
+        select e.node_id, e.updated_at = p.updated_at, e.events ->> '$.updatedAt'
+        from raw.pull_request_events e join raw.pull_requests p using (node_id)
+        where e.run_id = 'day2' order by 1""").fetchall()
     con.close()
     assert set(after) == {"PR_r0000_1", "PR_r0000_101", "PR_r0001_1"}
     assert all(after[n] == max(before[n] - 1, 0) for n in after)
+    assert events == [(n, True, synth.CHANGED_AT) for n in sorted(after)]
 
 
 def test_transform_rows_report_full_and_incremental_builds() -> None:
