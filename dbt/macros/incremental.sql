@@ -117,7 +117,7 @@
         select 'analytics.fct_pull_requests', max(loaded_at) from raw.pull_requests
 #}
 {% macro record_loaded_through() -%}
-    {%- if model.config.materialized == 'incremental' -%}
+    {%- if execute and model.config.materialized == 'incremental' -%}
         insert or replace into {{ incremental_watermarks() }}
         select '{{ this.schema }}.{{ this.identifier }}', max(loaded_at)
         from {{ raw_pull_requests() }}

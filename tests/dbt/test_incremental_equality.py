@@ -279,6 +279,27 @@ def test_later_days_ran_the_incremental_strategy(days: dict[str, Any]) -> None:
         assert "loaded_at >= (select max(loaded_at)" in day["staging_test"], day["day"]
 
 
+def test_each_incremental_model_records_the_load_it_reached(days: dict[str, Any]) -> None:
+    """After a build, every incremental model's watermark is the newest raw load, also
+    for a model none of whose rows belong to the newest PRs (no linked issue, no draft)."""
+    con = duckdb.connect(str(days["db"]), read_only=True)
+    try:
+        newest = con.execute("select max(loaded_at) from raw.pull_requests").fetchall()[0][0]
+        marks = dict(con.execute(
+            "select model, loaded_through from main.incremental_watermarks").fetchall())
+    finally:
+        con.close()
+    assert set(marks) == {
+        "analytics.fct_pull_requests", "analytics.fct_pull_request_cycle_time",
+        "analytics.bridge_pull_request_labels", "analytics.bridge_pull_request_assignees",
+        "analytics.bridge_pull_request_linked_issues",
+        "intermediate.int_pull_request_list_counts", "intermediate.int_pull_request_actors",
+        "intermediate.int_pull_request_readiness", "intermediate.int_pull_request_activity",
+        "intermediate.int_pull_request_draft_intervals",
+        "intermediate.int_pull_request_responses"}
+    assert set(marks.values()) == {newest}
+
+
 def test_the_tricky_cases_are_in_the_data(days: dict[str, Any]) -> None:
     """The changes the days make did reach the marts (the equality is not vacuous)."""
     con = duckdb.connect(str(days["db"]), read_only=True)

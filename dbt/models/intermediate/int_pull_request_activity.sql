@@ -3,13 +3,8 @@
 -- events-side figures of fct_pull_request_cycle_time, kept in a table so that the fact
 -- can rebuild every open PR each day without unnesting their timelines again.
 --
--- Incremental per PR (dbt/macros/incremental.sql): only PRs loaded since the last build.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='replace_pull_requests',
-    unique_key='pull_request_id',
-    on_schema_change='fail'
-) }}
+-- Incremental per PR (dbt_project.yml, macros/incremental.sql): only PRs loaded since
+-- the last build.
 {%- set loaded_since = loaded_since_last_build() %}
 
 with

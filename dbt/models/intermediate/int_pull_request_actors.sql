@@ -6,15 +6,6 @@
 -- PR's JSON on every build (macros/incremental.sql). A list per PR rather than a row per
 -- actor: a quarter of the rows to replace and to test on every build.
 
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_pull_requests',
-        unique_key='pull_request_id',
-        on_schema_change='fail'
-    )
-}}
-
 -- The PRs loaded since this model's last build (every PR on a full build), read once.
 {%- set loaded_since = loaded_since_last_build() %}
 

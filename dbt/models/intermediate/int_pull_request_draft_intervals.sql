@@ -7,12 +7,6 @@
 --
 -- Incremental per PR (dbt/macros/incremental.sql): only PRs loaded since the last build;
 -- the strategy also drops the spells of PRs loaded again (they may have none now).
-{{ config(
-    materialized='incremental',
-    incremental_strategy='replace_pull_requests',
-    unique_key='pull_request_id',
-    on_schema_change='fail'
-) }}
 {%- set loaded_since = loaded_since_last_build() %}
 
 with

@@ -2,15 +2,6 @@
 -- with an empty list gets 0, never a missing row. Incremental: only the PRs loaded since
 -- the last build are counted again (macros/incremental.sql).
 
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_pull_requests',
-        unique_key='pull_request_id',
-        on_schema_change='fail'
-    )
-}}
-
 -- The PRs loaded since this model's last build (every PR on a full build), read once.
 {%- set loaded_since = loaded_since_last_build() %}
 

@@ -7,13 +7,8 @@
 --   draft_clock_stops_at = merged_at, else closed_at; null while open (the cycle-time
 --                          fact stops it at its as_of, so nothing here depends on as_of)
 --
--- Incremental per PR (dbt/macros/incremental.sql): only PRs loaded since the last build.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='replace_pull_requests',
-    unique_key='pull_request_id',
-    on_schema_change='fail'
-) }}
+-- Incremental per PR (dbt_project.yml, macros/incremental.sql): only PRs loaded since
+-- the last build.
 {%- set loaded_since = loaded_since_last_build() %}
 
 with

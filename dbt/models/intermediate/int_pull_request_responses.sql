@@ -4,13 +4,8 @@
 -- the PR was closed or merged. A deleted responder (null login) counts unless the PR's
 -- author is deleted too: the two cannot be told apart then.
 --
--- Incremental per PR (dbt/macros/incremental.sql): only PRs loaded since the last build.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='replace_pull_requests',
-    unique_key='pull_request_id',
-    on_schema_change='fail'
-) }}
+-- Incremental per PR (dbt_project.yml, macros/incremental.sql): only PRs loaded since
+-- the last build.
 {%- set loaded_since = loaded_since_last_build() %}
 
 with
