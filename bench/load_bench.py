@@ -34,11 +34,9 @@ AS_OF = "2026-11-01T00:00:00+00:00"  # the emulator's default "now": ages stay s
 
 def run(config: BenchConfig, workdir: Path, keep: bool = False) -> dict[str, Any]:
     started = time.perf_counter()
-    nodes, events = synth.template_nodes_with_events(config.template_prs, config.seed)
-    templates = synth.Templates([synth.node_template(node) for node in nodes],
-                                [synth.event_template(node) for node in events])
-    log.info("load: %d template nodes with their events in %.1fs", len(nodes),
-             time.perf_counter() - started)
+    templates = synth.Templates.from_emulator(config.template_prs, config.seed)
+    log.info("load: %d template nodes with their events in %.1fs",
+             len(templates.pull_requests), time.perf_counter() - started)
     results = []
     for size in config.load_sizes:
         folder = workdir / f"load-{size}"
@@ -46,7 +44,7 @@ def run(config: BenchConfig, workdir: Path, keep: bool = False) -> dict[str, Any
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
     largest = max(results, key=lambda r: r["pull_requests"], default=None)
-    return {"template_prs": len(nodes), "sizes": results,
+    return {"template_prs": len(templates.pull_requests), "sizes": results,
             "incremental_over_full": largest and largest.get("incremental_over_full")}
 
 
@@ -54,8 +52,7 @@ def measure_size(config: BenchConfig, folder: Path, size: int,
                  templates: synth.Templates) -> dict[str, Any]:
     """Pages, the product's load, bare DuckDB, then ``dbt build``, for ``size`` PRs."""
     pages = synth.write_pages(folder / "raw", size, config.load_prs_per_repo,
-                              config.load_page_size, templates.pull_requests,
-                              event_templates=templates.events)
+                              config.load_page_size, templates)
     (folder / "manifests.json").write_text(json.dumps(pages.manifests))
     (folder / "paths.json").write_text(json.dumps(pages.page_paths))
     (folder / "event_paths.json").write_text(json.dumps(pages.event_page_paths))
@@ -107,11 +104,10 @@ def measure_changed_day(config: BenchConfig, folder: Path, size: int,
     days = []
     for day in range(1, config.incremental_days + 1):
         pages = synth.write_changed_pages(folder / "raw", size, config.load_prs_per_repo,
-                                          config.load_page_size, templates.pull_requests,
+                                          config.load_page_size, templates,
                                           config.daily_changed_fraction,
                                           run_key=f"synthetic-changed-{day}",
-                                          changed_at=synth.changed_at(day),
-                                          event_templates=templates.events)
+                                          changed_at=synth.changed_at(day))
         manifests = folder / f"changed-{day}-manifests.json"
         manifests.write_text(json.dumps(pages.manifests))
         load = run_worker("load", {"duckdb_path": str(warehouse), "base_url": pages.base_url,

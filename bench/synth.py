@@ -107,17 +107,12 @@ def _event_nodes(gql: Any, ids: list[str]) -> list[dict[str, Any]]:
     return [by_id[i] for i in ids]
 
 
-def template_nodes(count: int, seed: int) -> list[dict[str, Any]]:
-    """``count`` real ``PullRequestFields`` nodes, paged from the emulator (no latency)."""
-    with _template_client(count, seed) as gql:
-        return _pull_request_nodes(gql)
-
-
 def template_nodes_with_events(count: int, seed: int
                                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """:func:`template_nodes` and, in the same order, each PR's real
-    ``PullRequestEventFields`` node (the emulator generates activity for every PR: draft
-    history, review requests, close/merge events, comments, commits)."""
+    """``count`` real ``PullRequestFields`` nodes, paged from the emulator (no latency),
+    and, in the same order, each PR's real ``PullRequestEventFields`` node (the emulator
+    generates activity for every PR: draft history, review requests, close/merge events,
+    comments, commits)."""
     with _template_client(count, seed) as gql:
         nodes = _pull_request_nodes(gql)
         return nodes, _event_nodes(gql, [n["id"] for n in nodes])
@@ -172,6 +167,17 @@ class Templates:
 
     pull_requests: list[str]
     events: list[str]
+
+    def __post_init__(self) -> None:
+        if len(self.events) != len(self.pull_requests):
+            raise ValueError(f"{len(self.events)} events templates for "
+                             f"{len(self.pull_requests)} PR templates: each needs its own")
+
+    @classmethod
+    def from_emulator(cls, count: int, seed: int) -> Templates:
+        """The templates of :func:`template_nodes_with_events`."""
+        nodes, events = template_nodes_with_events(count, seed)
+        return cls([node_template(n) for n in nodes], [event_template(e) for e in events])
 
 
 def render(template: str, repo: str, slug: str, number: int) -> str:
@@ -262,68 +268,90 @@ def _write_event_pages(folder: Path, prefix: str, numbers: Sequence[int],
     return keys, written
 
 
-def _check_event_templates(templates: list[str], event_templates: list[str] | None) -> None:
-    if event_templates is not None and len(event_templates) != len(templates):
-        raise ValueError(f"{len(event_templates)} events templates for {len(templates)} PR "
-                         "templates: each PR template needs its own")
+@dataclass(frozen=True)
+class _Sync:
+    """What one synthetic sync run writes for each repository: which PRs (``numbers``
+    of a repository's size), how their rendered nodes are edited, and what its manifest
+    says it cost."""
+
+    run_key: str
+    numbers: Callable[[int], Sequence[int]]
+    edit_pr: Callable[[str], str]
+    edit_events: Callable[[str], str]
+    cursor_tag: str
+    points_per_page: int
+    day: str
 
 
-def write_pages(root: Path, total: int, per_repo: int, page_size: int,
-                templates: list[str], event_templates: list[str] | None = None
-                ) -> SyntheticPages:
-    """Write ``total`` synthetic PRs as raw pages under ``root`` (repositories of
-    ``per_repo`` PRs, ``page_size`` per page).
-
-    With ``event_templates`` (:func:`event_template` of each PR template, same order),
-    every PR also gets its events node, in events pages listed as the manifest's
-    ``event_pages``: a first sync fetches the events of every PR.
-    """
-    _check_event_templates(templates, event_templates)
+def _write_sync(root: Path, total: int, per_repo: int, page_size: int,
+                templates: Templates, sync: _Sync) -> SyntheticPages:
+    """The PR and events pages of ``sync`` for ``total`` PRs in repositories of
+    ``per_repo``, with their manifests (shared by :func:`write_pages` and
+    :func:`write_changed_pages`)."""
     started = time.perf_counter()
     manifests: list[dict[str, Any]] = []
-    written = pages = event_written = event_pages = 0
+    written = pages = prs = event_written = event_pages = 0
     for r, size in enumerate(_repo_sizes(total, per_repo)):
         repo, slug = f"{SYNTH_ORG}/repo-{r:04d}", f"r{r:04d}"
-        folder = root / "runs" / RUN_KEY / SYNTH_ORG / f"repo-{r:04d}" / "pages"
+        prefix = f"runs/{sync.run_key}/{SYNTH_ORG}/repo-{r:04d}/pages"
+        folder = root / prefix
         folder.mkdir(parents=True, exist_ok=True)
-        prefix = f"runs/{RUN_KEY}/{SYNTH_ORG}/repo-{r:04d}/pages"
+        numbers = sync.numbers(size)
+
+        def rendered(kind: list[str], n: int, r: int = r, repo: str = repo,
+                     slug: str = slug) -> str:
+            # A PR is always a copy of the same template, in every sync.
+            return render(kind[_template_index(r, per_repo, n, len(kind))], repo, slug, n)
+
         keys = []
-        for p, first in enumerate(range(1, size + 1, page_size), start=1):
-            numbers = range(first, min(first + page_size, size + 1))
-            nodes = [render(templates[_template_index(r, per_repo, n, len(templates))],
-                            repo, slug, n) for n in numbers]
-            body = page_body(repo, size, nodes, numbers[-1] < size, f"Y3Vyc29yOnY{r}:{p}")
-            data = body.encode()
+        for p, first in enumerate(range(0, len(numbers), page_size), start=1):
+            chunk = numbers[first : first + page_size]
+            nodes = [sync.edit_pr(rendered(templates.pull_requests, n)) for n in chunk]
+            data = page_body(repo, len(numbers), nodes, first + page_size < len(numbers),
+                             f"{sync.cursor_tag}{r}:{p}").encode()
             (folder / f"{p:06d}.json").write_bytes(data)
             keys.append(f"{prefix}/{p:06d}.json")
             written += len(data)
-        event_keys: list[str] = []
-        if event_templates is not None:
-            event_keys, size_bytes = _write_event_pages(
-                folder, prefix, range(1, size + 1),
-                lambda n: render(event_templates[_template_index(r, per_repo, n,
-                                                                 len(templates))],
-                                 repo, slug, n))
-            event_written += size_bytes
+        event_keys, size_bytes = _write_event_pages(
+            folder, prefix, numbers,
+            lambda n: sync.edit_events(rendered(templates.events, n)))
+        event_written += size_bytes
         pages += len(keys)
         event_pages += len(event_keys)
+        prs += len(numbers)
         manifests.append({
-            "repo": repo, "run_key": RUN_KEY, "status": "success", "pages": keys,
+            "repo": repo, "run_key": sync.run_key, "status": "success", "pages": keys,
             "followup_pages": [], "event_pages": event_keys, "event_pages_cached": 0,
-            "pull_requests": size, "pull_requests_with_events": size if event_keys else 0,
+            "pull_requests": len(numbers), "pull_requests_with_events": len(numbers),
             "total_count": size,
             # An events batch of 49 PRs costs 1 point (builders.EVENTS_BATCH).
-            "points_spent": 3 * len(keys) + len(event_keys),
+            "points_spent": sync.points_per_page * len(keys) + len(event_keys),
             "requests": len(keys) + len(event_keys), "retries": {},
-            "page_size_final": page_size, "started_at": "2026-11-28T00:00:00+00:00",
-            "finished_at": "2026-11-28T00:01:00+00:00",
+            "page_size_final": page_size, "started_at": f"{sync.day}T00:00:00+00:00",
+            "finished_at": f"{sync.day}T00:01:00+00:00",
         })
     seconds = time.perf_counter() - started
-    log.info("wrote %d synthetic PRs in %d pages (%.0f MiB) and %d events pages (%.0f MiB) "
-             "in %.1fs", total, pages, written / 2**20, event_pages, event_written / 2**20,
-             seconds)
-    return SyntheticPages(root.as_uri(), manifests, total, pages, written, seconds,
+    log.info("wrote %d synthetic PRs (%s) in %d pages (%.0f MiB) and %d events pages "
+             "(%.0f MiB) in %.1fs", prs, sync.run_key, pages, written / 2**20, event_pages,
+             event_written / 2**20, seconds)
+    return SyntheticPages(root.as_uri(), manifests, prs, pages, written, seconds,
                           event_pages, event_written)
+
+
+def _unchanged(rendered: str) -> str:
+    return rendered
+
+
+def write_pages(root: Path, total: int, per_repo: int, page_size: int,
+                templates: Templates) -> SyntheticPages:
+    """Write ``total`` synthetic PRs as raw pages under ``root`` (repositories of
+    ``per_repo`` PRs, ``page_size`` per page), each PR with its events node, in events
+    pages listed as the manifest's ``event_pages``: a first sync fetches the events of
+    every PR."""
+    return _write_sync(root, total, per_repo, page_size, templates, _Sync(
+        run_key=RUN_KEY, numbers=lambda size: range(1, size + 1), edit_pr=_unchanged,
+        edit_events=_unchanged, cursor_tag="Y3Vyc29yOnY", points_per_page=3,
+        day="2026-11-28"))
 
 
 CHANGED_AT = "2026-11-30T00:00:00Z"  # after every template's updatedAt: the load keeps it
@@ -386,60 +414,16 @@ def changed_numbers(size: int, fraction: float) -> list[int]:
 
 
 def write_changed_pages(root: Path, total: int, per_repo: int, page_size: int,
-                        templates: list[str], fraction: float,
+                        templates: Templates, fraction: float,
                         run_key: str = "synthetic-changed",
-                        changed_at: str = CHANGED_AT,
-                        event_templates: list[str] | None = None) -> SyntheticPages:
+                        changed_at: str = CHANGED_AT) -> SyntheticPages:
     """A daily sync after :func:`write_pages`: ``fraction`` of the same PRs, edited at
-    ``changed_at`` (:func:`changed_node`), as pages of another run under the same ``root``.
-
-    With ``event_templates``, the changed PRs' events too (:func:`changed_events`): the
-    extract re-fetches the events of every PR changed in its window.
+    ``changed_at`` (:func:`changed_node`), as pages of another run under the same ``root``,
+    with their events (:func:`changed_events`): the extract re-fetches the events of every
+    PR changed in its window.
     """
-    _check_event_templates(templates, event_templates)
-    started = time.perf_counter()
-    manifests: list[dict[str, Any]] = []
-    written = pages = prs = event_written = event_pages = 0
-    for r, size in enumerate(_repo_sizes(total, per_repo)):
-        repo, slug = f"{SYNTH_ORG}/repo-{r:04d}", f"r{r:04d}"
-        folder = root / "runs" / run_key / SYNTH_ORG / f"repo-{r:04d}" / "pages"
-        folder.mkdir(parents=True, exist_ok=True)
-        prefix = f"runs/{run_key}/{SYNTH_ORG}/repo-{r:04d}/pages"
-        numbers = changed_numbers(size, fraction)
-        keys = []
-        for p, first in enumerate(range(0, len(numbers), page_size), start=1):
-            chunk = numbers[first : first + page_size]
-            # The same template as write_pages gave this PR.
-            nodes = [changed_node(render(templates[_template_index(r, per_repo, n,
-                                                                   len(templates))],
-                                         repo, slug, n), changed_at) for n in chunk]
-            body = page_body(repo, len(numbers), nodes, first + page_size < len(numbers),
-                             f"Y2hhbmdlZDp2{r}:{p}").encode()
-            (folder / f"{p:06d}.json").write_bytes(body)
-            keys.append(f"{prefix}/{p:06d}.json")
-            written += len(body)
-        event_keys: list[str] = []
-        if event_templates is not None:
-            event_keys, size_bytes = _write_event_pages(
-                folder, prefix, numbers,
-                lambda n: changed_events(render(event_templates[_template_index(
-                    r, per_repo, n, len(templates))], repo, slug, n), changed_at))
-            event_written += size_bytes
-        pages += len(keys)
-        event_pages += len(event_keys)
-        prs += len(numbers)
-        manifests.append({
-            "repo": repo, "run_key": run_key, "status": "success", "pages": keys,
-            "followup_pages": [], "event_pages": event_keys, "event_pages_cached": 0,
-            "pull_requests": len(numbers),
-            "pull_requests_with_events": len(numbers) if event_keys else 0,
-            "total_count": size, "points_spent": len(keys) + len(event_keys),
-            "requests": len(keys) + len(event_keys), "retries": {},
-            "page_size_final": page_size, "started_at": "2026-11-30T00:00:00+00:00",
-            "finished_at": "2026-11-30T00:01:00+00:00",
-        })
-    seconds = time.perf_counter() - started
-    log.info("wrote %d changed PRs in %d pages and %d events pages in %.1fs", prs, pages,
-             event_pages, seconds)
-    return SyntheticPages(root.as_uri(), manifests, prs, pages, written, seconds,
-                          event_pages, event_written)
+    return _write_sync(root, total, per_repo, page_size, templates, _Sync(
+        run_key=run_key, numbers=lambda size: changed_numbers(size, fraction),
+        edit_pr=lambda node: changed_node(node, changed_at),
+        edit_events=lambda node: changed_events(node, changed_at),
+        cursor_tag="Y2hhbmdlZDp2", points_per_page=1, day="2026-11-30"))

@@ -65,9 +65,7 @@ def test_extract_phase_arithmetic() -> None:
 
 
 def templates_with_events(count: int = 30) -> synth.Templates:
-    nodes, events = synth.template_nodes_with_events(count, seed=1)
-    return synth.Templates([synth.node_template(n) for n in nodes],
-                           [synth.event_template(n) for n in events])
+    return synth.Templates.from_emulator(count, seed=1)
 
 
 def test_template_events_have_the_timelines_cycle_time_needs() -> None:
@@ -93,8 +91,7 @@ def test_synthetic_pages_load_as_written(tmp_path: Path) -> None:
 
     templates = templates_with_events()
     pages = synth.write_pages(tmp_path / "raw", total=130, per_repo=100, page_size=25,
-                              templates=templates.pull_requests,
-                              event_templates=templates.events)
+                              templates=templates)
     assert (pages.pull_requests, pages.pages, len(pages.manifests)) == (130, 6, 2)
     # 49 PRs per events page, as the extract batches them: 100 -> 3 pages, 30 -> 1.
     assert pages.event_pages == 4 and pages.event_bytes > 0
@@ -174,11 +171,10 @@ def test_changed_day_pages_update_one_percent_of_the_loaded_prs(tmp_path: Path) 
 
     templates = templates_with_events()
     full = synth.write_pages(tmp_path / "raw", total=250, per_repo=200, page_size=25,
-                             templates=templates.pull_requests,
-                             event_templates=templates.events)
+                             templates=templates)
     changed = synth.write_changed_pages(tmp_path / "raw", total=250, per_repo=200,
-                                        page_size=25, templates=templates.pull_requests,
-                                        fraction=0.01, event_templates=templates.events)
+                                        page_size=25, templates=templates,
+                                        fraction=0.01)
     assert changed.pull_requests == 3  # PRs 1 and 101 of the first repository, 1 of the second
     assert changed.event_pages == 2  # one per repository
     db, store = tmp_path / "w.duckdb", RawStore(full.base_url)
