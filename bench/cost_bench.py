@@ -23,6 +23,7 @@ from typing import Any
 from bench import emulation
 from bench.config import BenchConfig
 from bench.schedule import pages_needed
+from pr_warehouse.contracts import Manifest
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def cheapest_page_size(largest: int = 100) -> dict[str, Any]:
 
 
 def _extract_all(client: Any, store: Any, repos: dict[str, datetime | None], run_key: str,
-                 page_size: int) -> list[dict[str, Any]]:
+                 page_size: int) -> list[Manifest]:
     from pr_warehouse.client import AdaptivePageSize
     from pr_warehouse.extract.pull_requests import ExtractRequest, extract_repository
 
@@ -120,7 +121,7 @@ def page_size_costs(config: BenchConfig, workdir: Path) -> list[dict[str, Any]]:
                 first_entry = len(server.ledger.entries)
                 manifests, points, requests = _metered(server, lambda s=size: _extract_all(
                     client, store, {repo: None}, f"pages-{s}", s))
-                prs = manifests[0]["pull_requests"]
+                prs = manifests[0].pull_requests
                 spent = points_by_operation(server.ledger.entries[first_entry:])
                 per_page, nodes = emulation.page_query_cost(size)
                 pages = pages_needed(prs, size)
@@ -130,11 +131,11 @@ def page_size_costs(config: BenchConfig, workdir: Path) -> list[dict[str, Any]]:
                     "page_size": size,
                     "pull_requests": prs,
                     "requests": requests,
-                    "followup_requests": len(manifests[0]["followup_pages"]),
+                    "followup_requests": len(manifests[0].followup_pages),
                     "points": points,
                     "points_per_1000_prs": 1000 * points / prs,
                     "by_operation": {k: 1000 * v / prs for k, v in spent.items()},
-                    "event_requests": len(manifests[0]["event_pages"]),
+                    "event_requests": len(manifests[0].event_pages),
                     "formula_points_per_page": per_page,
                     "possible_nodes_per_page": nodes,
                     "github_seconds_per_1000_prs": 1000 * simulated / prs,
@@ -202,11 +203,11 @@ def _next_day(config: BenchConfig, server: Any, client: Any, store: Any, warehou
 
     watermarks = read_watermarks(warehouse, repos)
 
-    def ours() -> tuple[Any, list[dict[str, Any]]]:
+    def ours() -> tuple[Any, list[Manifest]]:
         plan = plan_sync(client, repos, watermarks=watermarks)
         return plan, _extract_all(client, store, plan.extract, f"{label}-ours", config.page_size)
 
-    def seed() -> list[dict[str, Any]]:
+    def seed() -> list[Manifest]:
         return _extract_all(client, store, {r: watermarks.get(r) for r in repos},
                             f"{label}-seed", config.baseline_page_size)
 
@@ -217,7 +218,7 @@ def _next_day(config: BenchConfig, server: Any, client: Any, store: Any, warehou
     return {
         "ours": {"points": points, "requests": requests, "probe_points": plan.probe_points,
                  "repos_extracted": len(plan.extract), "repos_skipped": len(plan.skipped),
-                 "pull_requests_fetched": sum(m["pull_requests"] for m in manifests)},
+                 "pull_requests_fetched": sum(m.pull_requests for m in manifests)},
         "seed": {"points": seed_points, "requests": seed_requests,
-                 "pull_requests_fetched": sum(m["pull_requests"] for m in seed_manifests)},
+                 "pull_requests_fetched": sum(m.pull_requests for m in seed_manifests)},
     }

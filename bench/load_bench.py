@@ -53,7 +53,7 @@ def measure_size(config: BenchConfig, folder: Path, size: int,
     """Pages, the product's load, bare DuckDB, then ``dbt build``, for ``size`` PRs."""
     pages = synth.write_pages(folder / "raw", size, config.load_prs_per_repo,
                               config.load_page_size, templates)
-    (folder / "manifests.json").write_text(json.dumps(pages.manifests))
+    (folder / "manifests.json").write_text(pages.manifests_json())
     (folder / "paths.json").write_text(json.dumps(pages.page_paths))
     (folder / "event_paths.json").write_text(json.dumps(pages.event_page_paths))
     log_path = folder / "workers.log"
@@ -109,7 +109,7 @@ def measure_changed_day(config: BenchConfig, folder: Path, size: int,
                                           run_key=f"synthetic-changed-{day}",
                                           changed_at=synth.changed_at(day))
         manifests = folder / f"changed-{day}-manifests.json"
-        manifests.write_text(json.dumps(pages.manifests))
+        manifests.write_text(pages.manifests_json())
         load = run_worker("load", {"duckdb_path": str(warehouse), "base_url": pages.base_url,
                                    "manifests_file": str(manifests),
                                    "run_id": f"bench_changed_{size}_{day}"}, log_path)

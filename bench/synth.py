@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pr_warehouse.pages import EVENTS_KIND
+from pr_warehouse.contracts import Manifest
 from pr_warehouse.queries.builders import EVENTS_BATCH
-from pr_warehouse.storage.raw_store import page_name
+from pr_warehouse.storage.raw_store import PageKind, page_name
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,7 @@ class SyntheticPages:
     """
 
     base_url: str
-    manifests: list[dict[str, Any]]
+    manifests: list[Manifest]
     pull_requests: int
     pages: int
     bytes: int
@@ -222,17 +222,21 @@ class SyntheticPages:
     event_pages: int = 0
     event_bytes: int = 0
 
-    def _paths(self, field: str) -> list[str]:
+    def _paths(self, keys: Callable[[Manifest], list[str]]) -> list[str]:
         root = self.base_url.removeprefix("file://")
-        return [f"{root}/{key}" for m in self.manifests for key in m.get(field) or []]
+        return [f"{root}/{key}" for m in self.manifests for key in keys(m)]
 
     @property
     def page_paths(self) -> list[str]:
-        return self._paths("pages")
+        return self._paths(lambda m: m.pages)
 
     @property
     def event_page_paths(self) -> list[str]:
-        return self._paths("event_pages")
+        return self._paths(lambda m: m.event_pages)
+
+    def manifests_json(self) -> str:
+        """The manifests as the load's worker reads them."""
+        return json.dumps([m.to_json() for m in self.manifests])
 
 
 def _repo_sizes(total: int, per_repo: int) -> Iterator[int]:
@@ -261,7 +265,7 @@ def _write_event_pages(folder: Path, prefix: str, numbers: Sequence[int],
     for p, first in enumerate(range(0, len(numbers), EVENTS_BATCH), start=1):
         data = events_page_body([node(n) for n in numbers[first : first + EVENTS_BATCH]]
                                 ).encode()
-        name = page_name(p, EVENTS_KIND)
+        name = page_name(p, PageKind.EVENTS)
         (folder / name).write_bytes(data)
         keys.append(f"{prefix}/{name}")
         written += len(data)
@@ -289,7 +293,7 @@ def _write_sync(root: Path, total: int, per_repo: int, page_size: int,
     ``per_repo``, with their manifests (shared by :func:`write_pages` and
     :func:`write_changed_pages`)."""
     started = time.perf_counter()
-    manifests: list[dict[str, Any]] = []
+    manifests: list[Manifest] = []
     written = pages = prs = event_written = event_pages = 0
     for r, size in enumerate(_repo_sizes(total, per_repo)):
         repo, slug = f"{SYNTH_ORG}/repo-{r:04d}", f"r{r:04d}"
@@ -319,17 +323,15 @@ def _write_sync(root: Path, total: int, per_repo: int, page_size: int,
         pages += len(keys)
         event_pages += len(event_keys)
         prs += len(numbers)
-        manifests.append({
-            "repo": repo, "run_key": sync.run_key, "status": "success", "pages": keys,
-            "followup_pages": [], "event_pages": event_keys, "event_pages_cached": 0,
-            "pull_requests": len(numbers), "pull_requests_with_events": len(numbers),
-            "total_count": size,
+        manifests.append(Manifest(
+            repo=repo, run_key=sync.run_key, pages=keys, event_pages=event_keys,
+            pull_requests=len(numbers), pull_requests_with_events=len(numbers),
+            total_count=size,
             # An events batch of 49 PRs costs 1 point (builders.EVENTS_BATCH).
-            "points_spent": sync.points_per_page * len(keys) + len(event_keys),
-            "requests": len(keys) + len(event_keys), "retries": {},
-            "page_size_final": page_size, "started_at": f"{sync.day}T00:00:00+00:00",
-            "finished_at": f"{sync.day}T00:01:00+00:00",
-        })
+            points_spent=sync.points_per_page * len(keys) + len(event_keys),
+            requests=len(keys) + len(event_keys), page_size_final=page_size,
+            started_at=f"{sync.day}T00:00:00+00:00", finished_at=f"{sync.day}T00:01:00+00:00",
+        ))
     seconds = time.perf_counter() - started
     log.info("wrote %d synthetic PRs (%s) in %d pages (%.0f MiB) and %d events pages "
              "(%.0f MiB) in %.1fs", prs, sync.run_key, pages, written / 2**20, event_pages,

@@ -60,8 +60,8 @@ def extract_job(args: dict[str, Any]) -> dict[str, Any]:
     return {
         "seconds": time.perf_counter() - started,
         "repos": len(manifests),
-        "pages": sum(len(m["pages"]) + len(m["followup_pages"]) for m in manifests),
-        "pull_requests": sum(m["pull_requests"] for m in manifests),
+        "pages": sum(len(m.pages) + len(m.followup_pages) for m in manifests),
+        "pull_requests": sum(m.pull_requests for m in manifests),
         "client": stats,
         "rss_after_imports_mib": rss_ready,
         "peak_rss_mib": proc_status_mib("VmHWM"),
@@ -70,23 +70,24 @@ def extract_job(args: dict[str, Any]) -> dict[str, Any]:
 
 def load_job(args: dict[str, Any]) -> dict[str, Any]:
     """``load_manifests`` of the manifests in ``manifests_file`` into ``duckdb_path``."""
+    from pr_warehouse.contracts import Manifest
     from pr_warehouse.load.duckdb_loader import load_manifests
     from pr_warehouse.storage import RawStore
 
-    manifests = json.loads(Path(args["manifests_file"]).read_text())
+    manifests = [Manifest.from_json(m) for m in json.loads(Path(args["manifests_file"]).read_text())]
     store = RawStore(args["base_url"])
     rss_ready = proc_status_mib("VmRSS")
     started = time.perf_counter()
-    report = load_manifests(Path(args["duckdb_path"]), store, manifests, run_id=args["run_id"])
+    result = load_manifests(Path(args["duckdb_path"]), store, manifests, run_id=args["run_id"])
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
-        "rows": report.rows_written,
-        "event_rows": report.event_rows_written,
-        "pull_requests_seen": report.pull_requests_seen,
-        "pages": report.pages,
-        "event_pages": report.event_pages,
-        "corrupt_pages": len(report.corrupt_pages),
+        "rows": result.rows_written,
+        "event_rows": result.event_rows_written,
+        "pull_requests_seen": result.pull_requests_seen,
+        "pages": result.pages,
+        "event_pages": result.event_pages,
+        "corrupt_pages": len(result.corrupt_pages),
         "rss_after_imports_mib": rss_ready,
         "peak_rss_mib": proc_status_mib("VmHWM"),
     }

@@ -131,11 +131,12 @@ def github_pull_requests() -> None:
 
     @warehouse_task()  # reads the watermarks from the warehouse
     def plan(repos: list[str], params: dict | None = None, run_id: str | None = None) -> list[dict]:
-        """Which repositories changed since their watermark, and the mapped extract jobs."""
+        """Which repositories changed since their watermark, batched into extract tasks."""
         from pr_warehouse import pipeline
         from pr_warehouse.options import RunOptions
 
-        return pipeline.plan(repos, RunOptions.from_params(params), run_id or "manual")
+        batches = pipeline.plan(repos, RunOptions.from_params(params), run_id or "manual")
+        return [batch.task_kwargs() for batch in batches]  # what extract.expand_kwargs maps
 
     @task(
         map_index_template="{{ task.op_kwargs['label'] }}",
@@ -147,19 +148,23 @@ def github_pull_requests() -> None:
                 run_id: str | None = None) -> list[dict]:
         """Page GitHub's GraphQL API for one repository; store every response page untouched."""
         from pr_warehouse import pipeline
+        from pr_warehouse.contracts import ExtractBatch
         from pr_warehouse.options import RunOptions
 
-        return pipeline.extract_jobs(jobs, RunOptions.from_params(params), run_id or "manual")
+        manifests = pipeline.extract(ExtractBatch.from_task_kwargs(label, jobs),
+                                     RunOptions.from_params(params), run_id or "manual")
+        return [manifest.to_json() for manifest in manifests]
 
     @warehouse_task(trigger_rule="all_done")
-    def load(manifests: list[list[dict]], tasks: list[dict], params: dict | None = None,
+    def load(manifests: list[list[dict]], batches: list[dict], params: dict | None = None,
              run_id: str | None = None) -> dict:
         """Upsert the run's raw pages into DuckDB (newest updatedAt wins); record every repo."""
         from pr_warehouse import pipeline
+        from pr_warehouse.contracts import batches_from_xcom, manifests_from_xcom
         from pr_warehouse.options import RunOptions
 
-        return pipeline.load(pipeline.flatten(manifests), tasks, RunOptions.from_params(params),
-                             run_id or "manual")
+        return pipeline.load(manifests_from_xcom(manifests), batches_from_xcom(batches),
+                             RunOptions.from_params(params), run_id or "manual").to_json()
 
     @warehouse_task(outlets=[MARTS])
     def transform(data_interval_end=None, params: dict | None = None) -> str:
@@ -179,9 +184,9 @@ def github_pull_requests() -> None:
     @warehouse_task()  # reads the snapshot beside the warehouse
     def publish_postgres(snapshot: str, run_id: str | None = None) -> dict:
         """Copy the marts to Postgres for BI tools; a no-op without that connection."""
-        from pr_warehouse.publish.postgres import publish_postgres
+        from pr_warehouse import pipeline
 
-        return publish_postgres(snapshot, run_id)
+        return pipeline.publish_postgres(snapshot, run_id)
 
     @warehouse_task()  # reads the snapshot beside the warehouse
     def report(snapshot: str, run_id: str | None = None) -> str:
@@ -191,21 +196,23 @@ def github_pull_requests() -> None:
         return pipeline.report(snapshot, run_id or "manual")
 
     @task(trigger_rule="all_done", retries=0)  # a verdict on finished work: retrying can't change it
-    def check_extracts(tasks: list[dict], manifests: list[list[dict]],
+    def check_extracts(batches: list[dict], manifests: list[list[dict]],
                        run_id: str | None = None) -> dict:
         """Fail the run, naming each repository whose extract failed (the rest is loaded)."""
         from pr_warehouse import pipeline
+        from pr_warehouse.contracts import batches_from_xcom, manifests_from_xcom
 
-        return pipeline.check_extracts(tasks, pipeline.flatten(manifests), run_id or "manual")
+        return pipeline.check_extracts(batches_from_xcom(batches), manifests_from_xcom(manifests),
+                                       run_id or "manual")
 
-    tasks = plan(resolve_repositories())  # [{"label", "jobs"}]: repositories needing an extract
+    batches = plan(resolve_repositories())  # one mapped extract task per batch of repositories
     # A mapped TaskFlow task does not take its docstring as doc by itself.
-    manifests = extract.override(doc_md=extract.function.__doc__).expand_kwargs(tasks)
+    manifests = extract.override(doc_md=extract.function.__doc__).expand_kwargs(batches)
     snapshot = publish()
-    load(manifests, tasks) >> transform() >> snapshot
+    load(manifests, batches) >> transform() >> snapshot
     publish_postgres(snapshot)
     report(snapshot)
-    check_extracts(tasks, manifests)
+    check_extracts(batches, manifests)
 
 
 github_pull_requests()

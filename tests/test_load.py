@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pr_warehouse.contracts import ExtractStatus, Manifest
 from pr_warehouse.load.duckdb_loader import load_manifests
-from pr_warehouse.storage import RawStore
+from pr_warehouse.storage import PageKind, RawStore
 
 
 def pr_node(number: int, updated: str, *, title: str = "t", labels: list[str] | None = None,
@@ -37,12 +38,12 @@ def store(tmp_path: Path) -> RawStore:
 
 
 def manifest(store: RawStore, run: str, bodies: list[bytes], repo: str = "acme/api",
-             followups: list[tuple[bytes, dict]] = ()) -> dict:
+             followups: list[tuple[bytes, dict]] = ()) -> Manifest:
     keys = [store.write_page(run, repo, i + 1, b, {}) for i, b in enumerate(bodies)]
-    fkeys = [store.write_page(run, repo, i + 1, b, m, kind="followup")
+    fkeys = [store.write_page(run, repo, i + 1, b, m, kind=PageKind.FOLLOWUP)
              for i, (b, m) in enumerate(followups)]
-    return {"repo": repo, "status": "success", "pages": keys, "followup_pages": fkeys,
-            "pull_requests": 0, "points_spent": 3, "requests": 2, "retries": {"server_error": 1}}
+    return Manifest(repo=repo, run_key=run, pages=keys, followup_pages=fkeys, points_spent=3,
+                    requests=2, retries={"server_error": 1})
 
 
 def rows(db: Path) -> list[tuple]:
@@ -67,8 +68,8 @@ def test_newest_update_wins_and_reload_changes_nothing(store: RawStore, tmp_path
         page([pr_node(1, "2026-11-02T00:00:00Z", title="new"), None, pr_node(2, "2026-11-01T00:00:00Z")]),
         page([pr_node(1, "2026-10-01T00:00:00Z", title="old"), pr_node(3, "2026-09-01T00:00:00Z")]),
     ])
-    report = load_manifests(db, store, [m], run_id="r1")
-    assert report.pull_requests_seen == 4 and report.rows_written == 3
+    result = load_manifests(db, store, [m], run_id="r1")
+    assert result.pull_requests_seen == 4 and result.rows_written == 3
     first = rows(db)
     assert [r[0] for r in first] == ["PR_1", "PR_2", "PR_3"]
     assert json.loads(first[0][4])["title"] == "new"
@@ -113,8 +114,8 @@ def test_a_prs_node_and_events_rows_keep_one_loaded_at(store: RawStore, tmp_path
     def load(run: str, prs: list[dict], events: list[dict]) -> None:
         m = manifest(store, run, [page(prs)] if prs else [])
         if events:
-            m["event_pages"] = [store.write_page(run, "acme/api", 1, events_page(events), {},
-                                                 kind="events")]
+            m.event_pages = [store.write_page(run, "acme/api", 1, events_page(events), {},
+                                              kind=PageKind.EVENTS)]
         load_manifests(db, store, [m], run_id=run)
 
     load("r1", [pr_node(1, "2026-11-01T00:00:00Z"), pr_node(2, "2026-11-01T00:00:00Z")],
@@ -158,8 +159,8 @@ def test_corrupt_page_is_named_and_good_pages_still_load(store: RawStore, tmp_pa
     db = tmp_path / "w.duckdb"
     m = manifest(store, "r1", [page([pr_node(1, "2026-11-02T00:00:00Z")]), b"<html>oops</html>",
                                b'{"data": {"repository": null}}'])
-    report = load_manifests(db, store, [m], run_id="r1")
-    assert report.corrupt_pages == {
+    result = load_manifests(db, store, [m], run_id="r1")
+    assert result.corrupt_pages == {
         "runs/r1/acme/api/pages/000002.json": "not valid JSON",
         "runs/r1/acme/api/pages/000003.json": "no data.repository.pullRequests.nodes",
     }
@@ -171,13 +172,14 @@ def test_clear_and_sync_runs(store: RawStore, tmp_path: Path) -> None:
     a = manifest(store, "r1", [page([pr_node(1, "2026-11-02T00:00:00Z")])])
     b = manifest(store, "r1", [page([pr_node(2, "2026-11-02T00:00:00Z")], repo="acme/web")],
                  repo="acme/web")
-    failed = {"repo": "acme/gone", "status": "failed", "error": "NOT_FOUND", "pages": []}
-    report = load_manifests(db, store, [a, b, failed], run_id="r1")
-    assert report.failed_repos == {"acme/gone": "NOT_FOUND"}
+    failed = Manifest(repo="acme/gone", status=ExtractStatus.FAILED, error="NOT_FOUND")
+    never = Manifest.missing("acme/lost", "r1")
+    result = load_manifests(db, store, [a, b, failed, never], run_id="r1")
+    assert result.failed_repos == {"acme/gone": "NOT_FOUND", "acme/lost": never.error}
     assert len(rows(db)) == 2
     # clear deletes the selected repo's rows before loading what this run brought (nothing).
-    report = load_manifests(db, store, [], run_id="r2", clear_repos=["ACME/web"])
-    assert report.rows_cleared == 1 and [r[1] for r in rows(db)] == ["acme/api"]
+    result = load_manifests(db, store, [], run_id="r2", clear_repos=["ACME/web"])
+    assert result.rows_cleared == 1 and [r[1] for r in rows(db)] == ["acme/api"]
     con = duckdb.connect(str(db), read_only=True)
     runs = con.execute("select repo, status, pages, points_spent, retries::varchar, error "
                        "from raw.sync_runs order by repo").fetchall()
@@ -185,5 +187,6 @@ def test_clear_and_sync_runs(store: RawStore, tmp_path: Path) -> None:
     assert [(*r[:4], json.loads(r[4]), r[5]) for r in runs] == [
         ("acme/api", "success", 1, 3, {"server_error": 1}, None),
         ("acme/gone", "failed", 0, 0, {}, "NOT_FOUND"),
+        ("acme/lost", "missing", 0, 0, {}, never.error),
         ("acme/web", "success", 1, 3, {"server_error": 1}, None),
     ]

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pr_warehouse.extract import plan as plan_module
-from pr_warehouse.extract.plan import SyncPlan, batch_jobs, plan_sync
+from pr_warehouse.contracts import ExtractJob, SyncPlan
+from pr_warehouse.extract.plan import batch_jobs, plan_sync
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 HOUR = timedelta(hours=1)
@@ -68,19 +69,23 @@ def test_largest_repositories_are_extracted_first(github) -> None:
     assert list(plan.extract) == ["o/unknown", "o/big", "o/mid", "o/small"]
 
 
-def test_plan_summary_is_json_ready() -> None:
+def test_plan_is_json_ready_and_lists_its_jobs() -> None:
     plan = SyncPlan(extract={"o/a": T0, "o/b": None}, skipped=["o/c"], probe_points=1,
-                    sizes={"o/a": 3})
-    assert plan.as_xcom() == {"repos": ["o/a", "o/b"],
-                              "since": {"o/a": T0.isoformat(), "o/b": None},
+                    sizes={"o/a": 3}, singles={"o/d": (4, 7)})
+    assert plan.to_json() == {"extract": {"o/a": T0.isoformat(), "o/b": None},
                               "skipped": ["o/c"], "sizes": {"o/a": 3}, "probe_points": 1,
-                              "probe_requests": 0}
+                              "probe_requests": 0, "singles": {"o/d": [4, 7]}}
+    assert SyncPlan.from_json(plan.to_json()) == plan
+    assert plan.repos == ["o/a", "o/b", "o/d"]
+    assert plan.jobs() == [ExtractJob("o/a", T0.isoformat()), ExtractJob("o/b"),
+                           ExtractJob("o/d", None, (4, 7))]
 
 
 @pytest.mark.parametrize("repos, max_tasks, sizes", [
     (3, 10, [1, 1, 1]), (10, 10, [1] * 10), (11, 10, [2] * 5 + [1]), (3000, 40, [75] * 40),
 ])
 def test_batches_stay_under_the_task_limit(repos, max_tasks, sizes) -> None:
-    tasks = batch_jobs([{"repo": f"o/r{i}"} for i in range(repos)], max_tasks)
-    assert [len(t["jobs"]) for t in tasks] == sizes
-    assert [j["repo"] for t in tasks for j in t["jobs"]] == [f"o/r{i}" for i in range(repos)]
+    batches = batch_jobs([ExtractJob(f"o/r{i}") for i in range(repos)], max_tasks)
+    assert [len(b.jobs) for b in batches] == sizes
+    assert [repo for b in batches for repo in b.repos] == [f"o/r{i}" for i in range(repos)]
+    assert len({b.folder for b in batches}) == len(batches)  # shared folders never collide

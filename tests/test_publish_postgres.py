@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pg_support import airflow_connection, pg_database, pg_server  # noqa: F401  (fixtures)
+from pr_warehouse import pipeline
 from pr_warehouse.publish import postgres as pub
 
 
@@ -64,9 +65,9 @@ def test_every_mart_is_copied_with_its_types_values_and_comments(tmp_path: Path,
     db = tmp_path / "w.duckdb"
     make_duckdb(db, version=1, rows=9)
     with psycopg.connect(pg_database) as conn:
-        report = pub.publish_marts(db, conn, run_id="manual__1")
-    assert report.tables == {"dim": 18, "fct": 9, "old_mart": 1, "v_dim": 3}
-    assert sorted(report.recreated) == ["dim", "fct", "old_mart", "v_dim"]
+        result = pub.publish_marts(db, conn, run_id="manual__1")
+    assert result.tables == {"dim": 18, "fct": 9, "old_mart": 1, "v_dim": 3}
+    assert sorted(result.recreated) == ["dim", "fct", "old_mart", "v_dim"]
 
     types = dict(pg_rows(pg_database, """
         select column_name, data_type from information_schema.columns
@@ -122,9 +123,9 @@ def test_republish_replaces_in_place_drops_stale_marts_and_recreates_changed_one
         conn.commit()
     make_duckdb(db, version=2, rows=7, extra_table=False, widen=True)
     with psycopg.connect(pg_database) as conn:
-        report = pub.publish_marts(db, conn)
-    assert report.dropped == ["old_mart"]
-    assert report.recreated == ["fct"]  # dim and v_dim kept their columns: rows replaced
+        result = pub.publish_marts(db, conn)
+    assert result.dropped == ["old_mart"]
+    assert result.recreated == ["fct"]  # dim and v_dim kept their columns: rows replaced
     assert pg_rows(pg_database, "select n from analytics.my_view") == [(14,)]
     assert pg_rows(pg_database, "select distinct version, extra from analytics.fct") == [(2, "new")]
     tables = {r[0] for r in pg_rows(pg_database,
@@ -201,7 +202,7 @@ def test_concurrent_readers_never_see_a_mix_of_two_publishes(tmp_path: Path,
 
 def test_the_task_skips_without_the_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AIRFLOW_CONN_WAREHOUSE_POSTGRES", raising=False)
-    result = pub.publish_postgres("/nonexistent.duckdb")
+    result = pipeline.publish_postgres("/nonexistent.duckdb", None)
     assert result["published"] is False and "warehouse_postgres" in result["reason"]
 
 
@@ -211,7 +212,7 @@ def test_the_task_publishes_through_the_airflow_connection(
     make_duckdb(db, version=3, rows=4)
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_POSTGRES",
                        json.dumps(airflow_connection(pg_database)))
-    result = pub.publish_postgres(str(db), run_id="scheduled__x")
+    result = pipeline.publish_postgres(str(db), run_id="scheduled__x")
     assert result["published"] is True and result["tables"]["fct"] == 4
     assert pg_rows(pg_database, "select distinct run_id from analytics._published"
                    ) == [("scheduled__x",)]

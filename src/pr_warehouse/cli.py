@@ -31,6 +31,7 @@ from typing import Any
 
 from pr_warehouse.config import Settings
 from pr_warehouse.constants import DAG_ID, DEFAULT_PAGE_SIZE, DEFAULT_POOL_SLOTS
+from pr_warehouse.contracts import LoadResult, Manifest, batches_from_xcom, planned_repos
 
 log = logging.getLogger("pr_warehouse.cli")
 
@@ -64,7 +65,7 @@ def task_line(task_id: str, label: str | None, state: str, seconds: float | None
     """One finished task, as a person wants to read it.
 
     >>> task_line("extract", "acme/api", "success", 1.24,
-    ...           [{"repo": "acme/api", "pull_requests": 300, "points_spent": 11}])
+    ...           [Manifest("acme/api", pull_requests=300, points_spent=11).to_json()])
     '  ✔ extract[acme/api]               1.2 s   300 PRs, 11 points'
     >>> task_line("load", None, "failed", 0.5, None)
     '  ✘ load                            0.5 s   failed'
@@ -80,7 +81,7 @@ def describe(task_id: str, state: str, value: Any) -> str:
 
     >>> describe("resolve_repositories", "success", ["a/b", "c/d"])
     '2 repositories'
-    >>> describe("load", "success", {"pull_requests_seen": 9, "rows_written": 4, "pages": 2})
+    >>> describe("load", "success", LoadResult(pages=2, pull_requests_seen=9, rows_written=4).to_json())
     '2 pages, 9 PRs seen, 4 rows written'
     >>> describe("report", "success", "file:///data/raw/runs/r1/report.html")
     'file:///data/raw/runs/r1/report.html'
@@ -90,14 +91,16 @@ def describe(task_id: str, state: str, value: Any) -> str:
     if task_id == "resolve_repositories" and isinstance(value, list):
         return f"{len(value)} repositories"
     if task_id == "plan" and isinstance(value, list):
-        return f"{sum(len(t.get('jobs') or []) for t in value)} to extract"
+        return f"{len(planned_repos(batches_from_xcom(value)))} to extract"
     if task_id == "extract" and isinstance(value, list):
-        prs = sum(m.get("pull_requests") or 0 for m in value)
-        points = sum(m.get("points_spent") or 0 for m in value)
+        manifests = [Manifest.from_json(m) for m in value]
+        prs = sum(m.pull_requests for m in manifests)
+        points = sum(m.points_spent for m in manifests)
         return f"{prs} PRs, {points} points"
     if task_id == "load" and isinstance(value, dict):
-        return (f"{value.get('pages', 0)} pages, {value.get('pull_requests_seen', 0)} PRs seen, "
-                f"{value.get('rows_written', 0)} rows written")
+        result = LoadResult.from_json(value)
+        return (f"{result.pages} pages, {result.pull_requests_seen} PRs seen, "
+                f"{result.rows_written} rows written")
     if task_id == "report" and isinstance(value, str):
         return value  # where the run's HTML report was written
     if task_id == "publish_postgres" and isinstance(value, dict) and not value.get("published"):

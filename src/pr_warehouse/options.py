@@ -19,24 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from pr_warehouse.constants import DEFAULT_PAGE_SIZE
-
-
-def parse_since(value: str | None) -> datetime | None:
-    """The ``since`` Param: an ISO date or date-time (UTC when no zone is given), or empty.
-
-    >>> parse_since("2026-01-02")
-    datetime.datetime(2026, 1, 2, 0, 0, tzinfo=datetime.timezone.utc)
-    >>> parse_since("") is None
-    True
-    """
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+from pr_warehouse.contracts import parse_iso
 
 
 @dataclass(frozen=True)
@@ -62,7 +49,7 @@ class RunOptions:
             orgs=tuple(params.get("orgs") or ()),
             project=params.get("project") or None,
             pull_requests=tuple(params.get("pull_requests") or ()),
-            requested_since=parse_since(params.get("since")),
+            requested_since=parse_iso(params.get("since")),
             full_refresh=bool(params.get("full_refresh")),
             use_cache=bool(params.get("use_cache", True)),
             clear=bool(params.get("clear")),

@@ -49,13 +49,6 @@ def pull_request_nodes(body: Json, key: str = "") -> list[Json]:
     return [n for n in pull_request_connection(body, key).get("nodes") or [] if n]
 
 
-# Page kinds besides the listing's ``pulls`` (file names ``<kind>-000001.json``).
-EVENTS_KIND = "events"
-FOLLOWUP_KIND = "followup"
-# Follow-ups of timelines fetched by a task's shared events batches (their own sequence).
-EVENTS_FOLLOWUP_KIND = "eventsfollowup"
-
-
 def event_nodes(body: Json, key: str = "") -> list[Json]:
     """Non-null PR nodes of an events page (``data.nodes``), or :class:`CorruptPage`.
 

@@ -1,9 +1,10 @@
 """The bodies of the DAG's tasks, one function per step, free of Airflow wiring.
 
-The DAG file only connects these. Each takes plain values (the run's ``RunOptions``, built
-once from the Params, and the run id) and returns something small for XCom: repo names,
-manifests, a load report. Heavy imports happen inside the functions, never when the DAG
-file is parsed.
+The DAG file only connects these, and every task body goes through here. Each takes the
+run's ``RunOptions`` (built once from the Params), the run id and the typed hand-offs of
+:mod:`pr_warehouse.contracts` (batches, manifests, the load's result), and returns one; the
+DAG turns them into XCom's JSON at the task boundary (``to_json`` / ``from_json``). Heavy
+imports happen inside the functions, never when the DAG file is parsed.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.config import Settings
-from pr_warehouse.options import RunOptions, parse_since
+from pr_warehouse.contracts import ExtractBatch, LoadResult, Manifest, SyncPlan, planned_repos
+from pr_warehouse.options import RunOptions
 from pr_warehouse.repos import (
     NoRepositories,
     check_login,
@@ -23,6 +25,9 @@ from pr_warehouse.repos import (
     project_members,
     unique_repos,
 )
+
+if TYPE_CHECKING:
+    from pr_warehouse.storage import RawStore
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +57,14 @@ def fail_fast_on_bad_input() -> Iterator[None]:
         raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
 
 
-def require_plan(tasks: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    """The plan's tasks; without them (``plan`` failed) fail clearly, not with a TypeError."""
-    if tasks is None:
+def require_plan(batches: list[ExtractBatch] | None) -> list[ExtractBatch]:
+    """The plan's batches; without them (``plan`` failed) fail clearly, not with a TypeError."""
+    if batches is None:
         from airflow.sdk.exceptions import AirflowFailException
 
         raise AirflowFailException("no plan for this run: resolve_repositories or plan failed "
                                    "(see their logs); nothing was extracted or loaded")
-    return tasks
+    return batches
 
 
 def _client(settings: Settings) -> Any:
@@ -102,12 +107,11 @@ def _resolve_repositories(options: RunOptions, settings: Settings | None) -> lis
 
 
 def plan(repos: list[str], options: RunOptions, run_id: str,
-         settings: Settings | None = None) -> list[dict[str, Any]]:
+         settings: Settings | None = None) -> list[ExtractBatch]:
     """Watermarks and the probe: which repositories need an extract, and from when.
 
-    Returns the mapped extract tasks, ``[{"label", "jobs": [{"repo", "since", "numbers"}]}]``
-    (what ``.expand_kwargs`` maps over); the whole plan, skipped repositories and probe
-    cost included, is stored beside the run's pages for the load.
+    Returns the mapped extract tasks' batches; the whole plan (skipped repositories and
+    probe cost included) is stored beside the run's pages for the load.
     """
     from pr_warehouse.extract.plan import batch_jobs, plan_sync, read_watermarks
     from pr_warehouse.storage import RawStore, run_key_for
@@ -117,14 +121,10 @@ def plan(repos: list[str], options: RunOptions, run_id: str,
     with fail_fast_on_bad_input(), _client(settings) as client:
         sync_plan = plan_sync(client, repos, watermarks=watermarks, since=options.since,
                               full_refresh=options.reseed)
-    summary = sync_plan.as_xcom()
-    jobs = [{"repo": repo, "since": summary["since"][repo], "numbers": []}
-            for repo in summary["repos"]]
     singles = single_pull_requests(list(options.pull_requests), repos)
-    jobs += [{"repo": repo, "since": None, "numbers": numbers} for repo, numbers in singles.items()]
-    summary["repos"] += list(singles)
-    RawStore(settings.raw_url).write_plan(run_key_for(run_id), summary)
-    return batch_jobs(jobs, settings.max_extract_tasks)
+    sync_plan.singles = {repo: tuple(numbers) for repo, numbers in singles.items()}
+    RawStore(settings.raw_url).write_plan(run_key_for(run_id), sync_plan)
+    return batch_jobs(sync_plan.jobs(), settings.max_extract_tasks)
 
 
 def single_pull_requests(refs: list[str], whole_repos: list[str]) -> dict[str, list[int]]:
@@ -142,78 +142,66 @@ def single_pull_requests(refs: list[str], whole_repos: list[str]) -> dict[str, l
     return {repo: numbers for repo, numbers in singles.items() if numbers}
 
 
-def extract_repository(repo: str, since: str | None, options: RunOptions, run_id: str,
-                       settings: Settings | None = None,
-                       numbers: list[int] | None = None) -> dict[str, Any]:
-    """Extract one repository from ``since`` (None: its whole history).
-
-    >>> # extract_repository("acme/api", None, RunOptions(page_size=50), "manual__1")
-    """
-    job = {"repo": repo, "since": since, "numbers": numbers or []}
-    return extract_jobs([job], options, run_id, settings)[0]
-
-
-def extract_jobs(jobs: list[dict[str, Any]], options: RunOptions, run_id: str,
-                 settings: Settings | None = None) -> list[dict[str, Any]]:
-    """Extract each job's repository with one client; return their manifests.
+def extract(batch: ExtractBatch, options: RunOptions, run_id: str,
+            settings: Settings | None = None) -> list[Manifest]:
+    """Extract each repository of one mapped task's batch with one client; their manifests.
 
     A repository that fails leaves a failed manifest (the load records it) and the others
-    still run; the task then fails, naming them. Usually a task holds one repository; an
-    org with more repositories than Airflow should map gets several per task.
+    still run; the task then fails, naming them. Usually a batch holds one repository; an
+    org with more repositories than Airflow should map gets several per task, and their
+    events are then fetched in queries they share (a query costs at least 1 point).
     """
     from pr_warehouse.client.errors import GitHubError
-    from pr_warehouse.extract.pull_requests import ExtractRequest, extract_repository as run
+    from pr_warehouse.extract.pull_requests import (
+        ExtractRequest,
+        events_folder,
+        extract_repository,
+        fetch_batch_events,
+    )
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
     store = RawStore(settings.raw_url)
     run_key = run_key_for(run_id)
-    manifests: list[dict[str, Any]] = []
+    folder = events_folder(batch)
+    if not options.reuse_pages and folder not in batch.repos:
+        store.delete_folder_run(run_key, folder)
+    manifests: list[Manifest] = []
     failures: list[tuple[str, Exception]] = []
-    # PR ids whose events are due, per repository: fetched once all listings are in, in
-    # batches shared by the task's repositories (a query costs at least 1 point).
-    pending: dict[str, list[str]] = {}
+    # PR ids whose events are due, per repository: fetched once all listings are in.
+    due: dict[str, list[str]] = {}
     with _client(settings) as client:
-        for job in jobs:
-            repo = job["repo"]
-            request = ExtractRequest(
-                repo=repo,
-                run_key=run_key,
-                page_size=options.page_size,
-                since=parse_since(job.get("since")),
-                use_cache=options.reuse_pages,
-                numbers=tuple(job.get("numbers") or ()),
-            )
+        for job in batch.jobs:
+            request = ExtractRequest.for_job(job, run_key, page_size=options.page_size,
+                                             use_cache=options.reuse_pages)
             started = datetime.now(timezone.utc)
             try:
-                with _reschedule_on_rate_limit(repo):
-                    manifest = run(client, store, request,
-                                   pending_events=pending.setdefault(repo, []))
+                with _reschedule_on_rate_limit(job.repo):
+                    manifests.append(extract_repository(
+                        client, store, request, pending_events=due.setdefault(job.repo, [])))
             except (GitHubError, ValueError) as exc:
-                _record_failure(store, run_key, repo, exc, started)
-                failures.append((repo, exc))
-                continue
-            manifests.append(manifest)
+                _record_failure(store, Manifest.failed(job.repo, run_key, exc, started))
+                failures.append((job.repo, exc))
         if manifests:
             started = datetime.now(timezone.utc)
             try:
-                with _reschedule_on_rate_limit(manifests[0]["repo"]):
-                    _fetch_events_of(client, store, run_key, manifests, pending)
+                with _reschedule_on_rate_limit(batch.label):
+                    fetch_batch_events(client, store, run_key, folder, manifests, due)
             except (GitHubError, ValueError) as exc:
                 # Without their events the listings would be loaded short: fail them all.
                 for manifest in manifests:
-                    _record_failure(store, run_key, manifest["repo"], exc, started)
-                    failures.append((manifest["repo"], exc))
+                    _record_failure(store, Manifest.failed(manifest.repo, run_key, exc, started))
+                    failures.append((manifest.repo, exc))
                 manifests = []
         for manifest in manifests:
-            store.write_manifest(run_key, manifest["repo"], manifest)
+            store.write_manifest(manifest)
     if failures:
-        _raise_extract_failures(failures, len(jobs))
+        _raise_extract_failures(failures, len(batch.jobs))
     return manifests
 
 
 @contextmanager
-def _reschedule_on_rate_limit(repo: str) -> Iterator[None]:
+def _reschedule_on_rate_limit(what: str) -> Iterator[None]:
     """Sleeping for most of an hour would hold a worker slot; Airflow reschedules the task
     at the reset instead, and the stored pages make the rerun cheap."""
     from pr_warehouse.client.errors import RateLimitWait
@@ -223,40 +211,13 @@ def _reschedule_on_rate_limit(repo: str) -> Iterator[None]:
     except RateLimitWait as wait:
         from airflow.sdk.exceptions import AirflowRescheduleException
 
-        log.warning("%s: %s; rescheduling at %s", repo, wait, wait.reset_at.isoformat())
+        log.warning("%s: %s; rescheduling at %s", what, wait, wait.reset_at.isoformat())
         raise AirflowRescheduleException(reschedule_date=wait.reset_at) from None
 
 
-def _record_failure(store: Any, run_key: str, repo: str, exc: Exception,
-                    started: datetime) -> None:
-    log.error("%s failed: %s", repo, exc)
-    store.write_manifest(run_key, repo, {
-        "repo": repo, "run_key": run_key, "status": "failed", "error": str(exc),
-        "error_class": type(exc).__name__, "started_at": started.isoformat(),
-        "finished_at": datetime.now(timezone.utc).isoformat(), "pages": [],
-    })
-
-
-def _fetch_events_of(client: Any, store: Any, run_key: str, manifests: list[dict[str, Any]],
-                     pending: dict[str, list[str]]) -> None:
-    """Fetch the events of every extracted repository's due PRs in shared batches; the
-    first repository's manifest carries the pages (and their points), the load reads each
-    node's repository from the node itself."""
-    from pr_warehouse.extract.pull_requests import extract_events
-
-    ids = [node_id for m in manifests for node_id in pending.get(m["repo"], [])]
-    for manifest in manifests:
-        manifest["pull_requests_with_events"] = len(pending.get(manifest["repo"], []))
-        manifest.setdefault("event_pages", [])
-    if not ids:
-        return
-    anchor = manifests[0]
-    fetched = extract_events(client, store, run_key, anchor["repo"], ids)
-    anchor["event_pages"] = fetched["event_pages"]
-    anchor["event_pages_cached"] = fetched["event_pages_cached"]
-    anchor["followup_pages"] = [*anchor.get("followup_pages", []), *fetched["followup_pages"]]
-    anchor["points_spent"] += fetched["points_spent"]
-    anchor["requests"] += fetched["requests"]
+def _record_failure(store: RawStore, manifest: Manifest) -> None:
+    log.error("%s failed: %s", manifest.repo, manifest.error)
+    store.write_manifest(manifest)
 
 
 def _raise_extract_failures(failures: list[tuple[str, Exception]], total: int) -> None:
@@ -276,19 +237,8 @@ class ExtractFailed(RuntimeError):
     """An extract failed in a way a retry may fix (the task's retries resume it)."""
 
 
-def planned_repos(tasks: list[dict[str, Any]]) -> list[str]:
-    """Every repository the mapped extract tasks cover, in order."""
-    return [job["repo"] for task in tasks for job in task["jobs"]]
-
-
-def flatten(manifests: list[list[dict[str, Any]] | None] | None) -> list[dict[str, Any]]:
-    """The manifests of every mapped extract (a failed task contributes none)."""
-    return [m for batch in manifests or [] if batch for m in batch if m]
-
-
-def load(manifests: list[dict[str, Any]] | None, tasks: list[dict[str, Any]] | None,
-         options: RunOptions, run_id: str,
-         settings: Settings | None = None) -> dict[str, Any]:
+def load(manifests: list[Manifest], batches: list[ExtractBatch] | None, options: RunOptions,
+         run_id: str, settings: Settings | None = None) -> LoadResult:
     """Load the run's pages; failed and skipped repositories are recorded, not loaded."""
     from pr_warehouse.load.duckdb_loader import load_manifests
     from pr_warehouse.storage import RawStore, run_key_for
@@ -296,31 +246,29 @@ def load(manifests: list[dict[str, Any]] | None, tasks: list[dict[str, Any]] | N
     settings = settings or Settings.from_env()
     store = RawStore(settings.raw_url)
     run_key = run_key_for(run_id)
-    repos = planned_repos(require_plan(tasks))
-    sync_plan = store.read_plan(run_key) or {"repos": repos, "skipped": []}
-    got = {m["repo"]: m for m in manifests or []}
+    repos = planned_repos(require_plan(batches))
+    sync_plan = store.read_plan(run_key) or SyncPlan(extract=dict.fromkeys(repos))
+    got = {m.repo: m for m in manifests}
     for repo in repos:
         # A failed task returns no XCom: its repositories' manifests are in the store.
         if repo not in got:
-            got[repo] = store.read_manifest(run_key, repo) or {
-                "repo": repo, "status": "failed", "pages": [],
-                "error": "the extract left no manifest (it never finished)"}
-    skipped = [{"repo": r, "status": "skipped", "pages": []} for r in sync_plan["skipped"]]
-    report = load_manifests(
+            got[repo] = store.read_manifest(run_key, repo) or Manifest.missing(repo, run_key)
+    skipped = [Manifest.skipped(repo, run_key) for repo in sync_plan.skipped]
+    result = load_manifests(
         settings.duckdb_path, store, [got[r] for r in repos] + skipped, run_id=run_id,
-        clear_repos=repos + list(sync_plan["skipped"]) if options.clear else None,
-        plan=sync_plan, memory_limit=settings.duckdb_memory_limit,
+        clear_repos=repos + list(sync_plan.skipped) if options.clear else None,
+        sync_plan=sync_plan, memory_limit=settings.duckdb_memory_limit,
     )
-    if report.corrupt_pages:
+    if result.corrupt_pages:
         # The good pages are committed; these need a fresh fetch, which retrying this
         # load cannot give, so fail without Airflow's retries.
         from airflow.sdk.exceptions import AirflowFailException
 
-        listed = "\n".join(f"{key}: {why}" for key, why in sorted(report.corrupt_pages.items()))
+        listed = "\n".join(f"{key}: {why}" for key, why in sorted(result.corrupt_pages.items()))
         raise AirflowFailException(
-            f"{len(report.corrupt_pages)} corrupt raw page(s) were not loaded (every other page "
+            f"{len(result.corrupt_pages)} corrupt raw page(s) were not loaded (every other page "
             f"was); rerun the affected repositories with use_cache=false:\n{listed}")
-    return report.as_dict()
+    return result
 
 
 def transform(as_of: datetime | None, options: RunOptions | None = None,
@@ -356,20 +304,44 @@ def publish(settings: Settings | None = None) -> str:
     return str(publish_snapshot(settings.duckdb_path, settings.snapshot_path))
 
 
+def publish_postgres(snapshot: str | None, run_id: str | None,
+                     settings: Settings | None = None) -> dict[str, Any]:
+    """Copy the snapshot's marts to Postgres for BI tools when the connection exists.
+
+    Optional by design: without the connection the task logs why and succeeds, so a
+    laptop deployment needs no Postgres.
+    """
+    from pathlib import Path
+
+    from pr_warehouse.publish.postgres import PublishResult, connection_exists, publish_marts
+
+    settings = settings or Settings.from_env()
+    conn_id = settings.postgres_conn_id
+    if not connection_exists(conn_id):
+        reason = (f"no Airflow connection {conn_id!r}: marts not copied to Postgres "
+                  "(create it to publish them for BI tools)")
+        log.info(reason)
+        return PublishResult(published=False, reason=reason).as_dict()
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    path = Path(snapshot) if snapshot else settings.snapshot_path
+    conn = PostgresHook(postgres_conn_id=conn_id).get_conn()
+    try:
+        return publish_marts(path, conn, run_id=run_id).as_dict()
+    finally:
+        conn.close()
+
+
 def report(snapshot: str, run_id: str, settings: Settings | None = None) -> str:
     """Write the run's self-contained HTML report beside its raw pages; return its URL."""
     from pathlib import Path
 
-    from pr_warehouse.constants import REPORT_FILE_NAME
     from pr_warehouse.report import Filters, build_report, render_html
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
     html = render_html(build_report(Path(snapshot), Filters()))
-    store = RawStore(settings.raw_url)
-    key = f"runs/{run_key_for(run_id)}/{REPORT_FILE_NAME}"
-    store.write_atomic(key, html.encode())
-    url = str(store.path(key))
+    url = RawStore(settings.raw_url).write_report(run_key_for(run_id), html)
     log.info("report of run %s: %s", run_id, url)
     return url
 
@@ -378,19 +350,19 @@ class RepositoriesFailed(RuntimeError):
     """Some repositories' extracts failed; the others were loaded."""
 
 
-def check_extracts(tasks: list[dict[str, Any]] | None, manifests: list[dict[str, Any]] | None,
-                   run_id: str, settings: Settings | None = None) -> dict[str, Any]:
+def check_extracts(batches: list[ExtractBatch] | None, manifests: list[Manifest], run_id: str,
+                   settings: Settings | None = None) -> dict[str, Any]:
     """Fail the run, naming each repository whose extract failed and why."""
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
-    repos = planned_repos(require_plan(tasks))
-    done = {m["repo"] for m in manifests or [] if m.get("status") == "success"}
+    repos = planned_repos(require_plan(batches))
+    done = {m.repo for m in manifests if m.ok}
     missing = [r for r in repos if r not in done]
     if not missing:
         return {"repos": len(repos), "failed": 0}
     store, run_key = RawStore(settings.raw_url), run_key_for(run_id)
-    reasons = [f"{r}: {(store.read_manifest(run_key, r) or {}).get('error', 'no manifest')}"
+    reasons = [f"{r}: {(store.read_manifest(run_key, r) or Manifest.missing(r)).error}"
                for r in missing]
     raise RepositoriesFailed(f"{len(missing)} of {len(repos)} repositories failed (the others "
-                         "were loaded):\n" + "\n".join(reasons))
+                             "were loaded):\n" + "\n".join(reasons))

@@ -95,7 +95,7 @@ def test_synthetic_pages_load_as_written(tmp_path: Path) -> None:
     assert (pages.pull_requests, pages.pages, len(pages.manifests)) == (130, 6, 2)
     # 49 PRs per events page, as the extract batches them: 100 -> 3 pages, 30 -> 1.
     assert pages.event_pages == 4 and pages.event_bytes > 0
-    assert [len(m["event_pages"]) for m in pages.manifests] == [3, 1]
+    assert [len(m.event_pages) for m in pages.manifests] == [3, 1]
     assert pages.event_page_paths[0].endswith("/repo-0000/pages/events-000001.json")
     body = json.loads(Path(pages.page_paths[0]).read_text())
     nodes = body["data"]["repository"]["pullRequests"]["nodes"]

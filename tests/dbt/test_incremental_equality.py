@@ -28,8 +28,9 @@ from typing import Any
 import duckdb
 import pytest
 
+from pr_warehouse.contracts import Manifest
 from pr_warehouse.load.duckdb_loader import load_manifests
-from pr_warehouse.storage import RawStore
+from pr_warehouse.storage import PageKind, RawStore
 from test_dbt_project import actor, issue, label, milestone, pr_node, review, run_dbt, ts, user
 
 pytestmark = pytest.mark.timeout(600)
@@ -173,14 +174,14 @@ def load_day(db: Path, store: RawStore, number: int, day: dict[str, Any]) -> Non
         pages = [store.write_page(run_key, repo, 1, page_body(repo, nodes), {"repo": repo})
                  ] if nodes else []
         event_pages = [store.write_page(run_key, repo, 1, events_body(events[repo]),
-                                        {"repo": repo}, kind="events")] if repo in events else []
-        manifests.append({"repo": repo, "run_key": run_key, "status": "success",
-                          "pages": pages, "event_pages": event_pages, "followup_pages": [],
-                          "pull_requests": len(nodes)})
+                                        {"repo": repo}, kind=PageKind.EVENTS)
+                       ] if repo in events else []
+        manifests.append(Manifest(repo=repo, run_key=run_key, pages=pages,
+                                  event_pages=event_pages, pull_requests=len(nodes)))
     loaded_at = datetime.fromisoformat(day["as_of"]).replace(hour=1).astimezone(timezone.utc)
-    report = load_manifests(db, store, manifests, run_id=run_key, loaded_at=loaded_at,
+    result = load_manifests(db, store, manifests, run_id=run_key, loaded_at=loaded_at,
                             clear_repos=day.get("clear"))
-    assert not report.corrupt_pages and not report.failed_repos
+    assert not result.corrupt_pages and not result.failed_repos
 
 
 # --- comparing two warehouses ------------------------------------------------------------

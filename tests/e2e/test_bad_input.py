@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from pr_warehouse.contracts import ExtractBatch, ExtractJob, Manifest
 from pr_warehouse.options import RunOptions
 
 from .conftest import task_states
@@ -55,31 +56,36 @@ def test_missing_token_is_named_before_any_request(make_pipeline, monkeypatch) -
     assert pipeline.emulator.ledger.requests == 0
 
 
+def extract_one(repo: str, options: RunOptions, run_id: str) -> Manifest:
+    """The extract task's body for a batch of one repository, in this process."""
+    from pr_warehouse.pipeline import extract
+
+    return extract(ExtractBatch.of([ExtractJob(repo)]), options, run_id)[0]
+
+
 def test_bad_token_fails_fast_with_a_clear_message(make_pipeline) -> None:
     from airflow.sdk.exceptions import AirflowFailException
 
-    from pr_warehouse.pipeline import extract_repository
-
     pipeline = make_pipeline(token="wrong-token-value")
     with pytest.raises(AirflowFailException, match="BadCredentials.*Bad credentials"):
-        extract_repository("acme/docs", None, RunOptions(), "bad-token-run")
+        extract_one("acme/docs", RunOptions(), "bad-token-run")
     assert pipeline.emulator.ledger.requests == 1  # no retries: the token won't improve
 
 
 def test_corrupt_page_is_named_and_the_rest_is_loaded(make_pipeline) -> None:
     from airflow.sdk.exceptions import AirflowFailException
 
-    from pr_warehouse.pipeline import extract_repository, load
+    from pr_warehouse.pipeline import load
 
     pipeline = make_pipeline()
-    good = extract_repository("acme/web", None, RunOptions(page_size=50), "corrupt-run")
-    docs = extract_repository("acme/docs", None, RunOptions(page_size=50), "corrupt-run")
-    broken = pipeline.raw_dir / good["pages"][1]
+    good = extract_one("acme/web", RunOptions(page_size=50), "corrupt-run")
+    docs = extract_one("acme/docs", RunOptions(page_size=50), "corrupt-run")
+    broken = pipeline.raw_dir / good.pages[1]
     broken.write_text(broken.read_text()[:100])  # truncated on disk
-    tasks = [{"label": r, "jobs": [{"repo": r}]} for r in ("acme/web", "acme/docs")]
+    batches = [ExtractBatch.of([ExtractJob(r)]) for r in ("acme/web", "acme/docs")]
     with pytest.raises(AirflowFailException) as err:
-        load([good, docs], tasks, RunOptions(), "corrupt-run")
-    assert good["pages"][1] in str(err.value) and "not valid JSON" in str(err.value)
+        load([good, docs], batches, RunOptions(), "corrupt-run")
+    assert good.pages[1] in str(err.value) and "not valid JSON" in str(err.value)
     assert "use_cache=false" in str(err.value)
     # Every other page was committed: all of acme/docs, and acme/web's intact pages.
     counts = dict(pipeline.query("select repo, count(*) from raw.pull_requests group by 1"))

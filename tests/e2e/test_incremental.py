@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import ROOT
+from pr_warehouse.contracts import ExtractBatch, ExtractJob, Manifest
 from .conftest import task_states
 from .truth import assert_warehouse_matches, repositories
 
@@ -89,25 +90,27 @@ def test_nothing_changed_costs_one_probe(make_pipeline) -> None:
                           "group by 1", [run.run_id]) == [("skipped", 2)]
 
 
-def extract_in_process(repo: str, run_id: str, **params) -> dict:
+def extract_in_process(repo: str, run_id: str, **params) -> Manifest:
+    """The extract task's body for a batch of one repository, in this process."""
     from pr_warehouse import pipeline as steps
     from pr_warehouse.options import RunOptions
 
-    return steps.extract_repository(repo, None, RunOptions(**{"page_size": 20, **params}), run_id)
+    batch = ExtractBatch.of([ExtractJob(repo)])
+    return steps.extract(batch, RunOptions(**{"page_size": 20, **params}), run_id)[0]
 
 
 def test_rerun_with_cache_spends_no_points(make_pipeline) -> None:
     pipeline = make_pipeline()
     first = extract_in_process("acme/web", "cache-run")
     spent = pipeline.emulator.ledger.total_points
-    assert first["points_spent"] == spent > 0 and len(first["pages"]) == 6
+    assert first.points_spent == spent > 0 and len(first.pages) == 6
     again = extract_in_process("acme/web", "cache-run")
     assert pipeline.emulator.ledger.total_points == spent  # zero points: every page reused
-    assert again["pages_cached"] == 6 and again["pages"] == first["pages"]
-    assert again["pull_requests"] == first["pull_requests"] == 120
+    assert again.pages_cached == 6 and again.pages == first.pages
+    assert again.pull_requests == first.pull_requests == 120
     fresh = extract_in_process("acme/web", "cache-run", use_cache=False)
     assert pipeline.emulator.ledger.total_points == 2 * spent
-    assert fresh["pages_cached"] == 0
+    assert fresh.pages_cached == 0
 
 
 def test_killed_extract_resumes_from_its_last_page(make_pipeline, tmp_path) -> None:
@@ -116,7 +119,9 @@ def test_killed_extract_resumes_from_its_last_page(make_pipeline, tmp_path) -> N
 
     pipeline = make_pipeline(latency=LatencyModel(base_seconds=0.25))
     code = ("from pr_warehouse import pipeline as p; from pr_warehouse.options import RunOptions; "
-            "p.extract_repository('acme/api', None, RunOptions(page_size=20), 'kill-run')")
+            "from pr_warehouse.contracts import ExtractBatch, ExtractJob; "
+            "p.extract(ExtractBatch.of([ExtractJob('acme/api')]), RunOptions(page_size=20), "
+            "'kill-run')")
     child = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = RawStore(pipeline.raw_dir.as_uri())
@@ -136,10 +141,10 @@ def test_killed_extract_resumes_from_its_last_page(make_pipeline, tmp_path) -> N
     # The retry fetched only the pages not yet stored (plus at most the one in flight).
     assert requests_after - requests_before <= total_pages - committed + 1
     assert requests_before + (requests_after - requests_before) <= total_pages + 1
-    assert manifest["pages_cached"] == committed
-    assert manifest["pull_requests"] == 300 and len(manifest["pages"]) == total_pages
+    assert manifest.pages_cached == committed
+    assert manifest.pull_requests == 300 and len(manifest.pages) == total_pages
     keys = [json.loads((pipeline.raw_dir / k).with_suffix(".meta.json").read_text())["page"]
-            for k in manifest["pages"]]
+            for k in manifest.pages]
     assert keys == list(range(1, total_pages + 1))
 
 
@@ -163,7 +168,7 @@ def test_spent_rate_limit_frees_the_worker_and_resumes_after_reset(make_pipeline
 
     pipeline.emulator.limits = Limits()  # the hour has passed
     manifest = extract_in_process("acme/api", "rl-run", page_size=50)
-    assert manifest["pages_cached"] == 3 and manifest["pull_requests"] == 300
+    assert manifest.pages_cached == 3 and manifest.pull_requests == 300
     assert [e.operation_name for e in pipeline.emulator.ledger.entries].count(PAGE_OP) == 4 + 3
 
 

@@ -110,3 +110,45 @@ def test_an_org_with_3000_repositories(make_pipeline, monkeypatch) -> None:
     assert len(events) == 40 * 2
     assert pipeline.query("select count(*), count(distinct repo) from raw.pull_request_events"
                           ) == [(3000, 3000)]
+
+
+def test_repositories_sharing_a_task_keep_their_own_pages_and_costs(make_pipeline,
+                                                                    monkeypatch) -> None:
+    """One extract task for the whole org: each repository's listing and follow-up pages
+    stay in its own folder, the events queries the repositories share go to the batch's
+    shared folder, and the sync runs add up to what GitHub (the emulator) charged."""
+    import json
+
+    monkeypatch.setenv("PR_WAREHOUSE_MAX_EXTRACT_TASKS", "1")
+    pipeline = make_pipeline()
+    run = pipeline.run({"orgs": ["acme"], "page_size": 100})
+    states = task_states(run)
+    assert str(run.state) == "success", states
+    repos = {r.name_with_owner: r for r in repositories(pipeline.world)}
+    assert len([k for k in states if k.startswith("extract[")]) == 1
+
+    run_dir = next((pipeline.raw_dir / "runs").iterdir())
+    shared = list((run_dir / "_shared").glob("*/pages/events-*[0-9].json"))
+    assert shared, "the batch's events pages are in its shared folder"
+    shared_repos = {n["repository"]["nameWithOwner"] for page in shared
+                    for n in json.loads(page.read_text())["data"]["nodes"] if n}
+    assert shared_repos == {r for r, repo in repos.items() if repo.pull_requests}
+    for name in repos:
+        pages = sorted((run_dir / name / "pages").glob("*[0-9].json"))
+        assert not [p for p in pages if p.name.startswith("events-")], name
+        for page in (p for p in pages if not p.name.startswith(("followup", "eventsfollowup"))):
+            body = json.loads(page.read_text())["data"]["repository"]
+            assert body["nameWithOwner"] == name, page
+
+    ledger = pipeline.emulator.ledger.entries
+    charged = sum(e.points for e in ledger if e.operation_name != "OwnerRepositories")
+    (total,), = pipeline.query("select total_points from analytics.fct_syncs where run_id = ?",
+                               [run.run_id])
+    assert total == charged
+    by_repo = dict(pipeline.query("select repo, points_spent from analytics.fct_sync_runs "
+                                  "where run_id = ?", [run.run_id]))
+    for name in repos:
+        listing = sum(e.points for e in ledger if (e.variables or {}).get("owner") == "acme"
+                      and (e.variables or {}).get("name") == name.split("/")[1]
+                      and e.operation_name == "RepositoryPullRequests")
+        assert by_repo[name] >= listing, name  # its own pages, plus its share of the rest

@@ -19,7 +19,7 @@ per_run as (
     select
         run_id,
         count(*) filter (where status = 'success')  as repos_succeeded,
-        count(*) filter (where status = 'failed')   as repos_failed,
+        count(*) filter (where status in ('failed', 'missing')) as repos_failed,
         sum(points_spent)                           as extract_points,
         sum(request_count)                          as extract_requests,
         sum(retries_total)                          as retries_total,

@@ -14,39 +14,19 @@ Example::
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pr_warehouse.client.errors import NotFound
+from pr_warehouse.contracts import ExtractBatch, ExtractJob, SyncPlan
 from pr_warehouse.queries.builders import PROBE_BATCH, newest_update_query
 
 if TYPE_CHECKING:
     from pr_warehouse.client import GraphQLClient
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class SyncPlan:
-    """Which repositories to extract (with their ``since``) and which to skip."""
-
-    extract: dict[str, datetime | None] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
-    sizes: dict[str, int | None] = field(default_factory=dict)  # PR count, from the probe
-    probe_points: int = 0
-    probe_requests: int = 0
-
-    def as_xcom(self) -> dict[str, Any]:
-        return {
-            "repos": list(self.extract),
-            "since": {r: s.isoformat() if s else None for r, s in self.extract.items()},
-            "skipped": self.skipped,
-            "sizes": self.sizes,
-            "probe_points": self.probe_points,
-            "probe_requests": self.probe_requests,
-        }
 
 
 def read_watermarks(duckdb_path: Path, repos: list[str]) -> dict[str, datetime]:
@@ -164,24 +144,19 @@ def plan_sync(
     return plan
 
 
-def batch_jobs(jobs: list[dict[str, Any]], max_tasks: int) -> list[dict[str, Any]]:
-    """Group per-repository jobs into at most ``max_tasks`` mapped extract tasks.
+def batch_jobs(jobs: Sequence[ExtractJob], max_batches: int) -> list[ExtractBatch]:
+    """Group per-repository jobs into at most ``max_batches`` mapped extract tasks.
 
     One repository per task while they fit (the grid then shows a task per repository);
     beyond that, consecutive repositories share a task, so an org with thousands of
     repositories stays under Airflow's ``max_map_length`` and its per-task overhead.
 
-    >>> [t["label"] for t in batch_jobs([{"repo": "a/x"}, {"repo": "a/y"}], 5)]
+    >>> [b.label for b in batch_jobs([ExtractJob("a/x"), ExtractJob("a/y")], 5)]
     ['a/x', 'a/y']
-    >>> [t["label"] for t in batch_jobs([{"repo": f"a/r{i}"} for i in range(5)], 2)]
+    >>> [b.label for b in batch_jobs([ExtractJob(f"a/r{i}") for i in range(5)], 2)]
     ['a/r0 (+2 more)', 'a/r3 (+1 more)']
     """
-    if max_tasks < 1:
-        raise ValueError("max_tasks must be at least 1")
-    size = max(1, -(-len(jobs) // max_tasks))
-    tasks = []
-    for start in range(0, len(jobs), size):
-        chunk = jobs[start : start + size]
-        label = chunk[0]["repo"] + (f" (+{len(chunk) - 1} more)" if len(chunk) > 1 else "")
-        tasks.append({"label": label, "jobs": chunk})
-    return tasks
+    if max_batches < 1:
+        raise ValueError("max_batches must be at least 1")
+    size = max(1, -(-len(jobs) // max_batches))
+    return [ExtractBatch.of(jobs[start : start + size]) for start in range(0, len(jobs), size)]

@@ -12,6 +12,7 @@ Example::
     with GraphQLClient(url, token) as client:
         manifest = extract_repository(client, RawStore("file:///tmp/raw"),
                                       ExtractRequest(repo="acme/api", run_key="r1"))
+        manifest.pull_requests, manifest.points_spent
 """
 
 from __future__ import annotations
@@ -21,20 +22,21 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.client.errors import NotFound
+from pr_warehouse.constants import DEFAULT_PAGE_SIZE
+from pr_warehouse.contracts import ExtractBatch, ExtractJob, Manifest, apportion
+from pr_warehouse.contracts import parse_iso as parse_time
 from pr_warehouse.pages import (
-    EVENTS_FOLLOWUP_KIND,
-    EVENTS_KIND,
-    FOLLOWUP_KIND,
     complete_nested_lists,
     event_nodes,
     pull_request_connection,
     pull_request_nodes,
     truncated_connections,
 )
-from pr_warehouse.constants import DEFAULT_PAGE_SIZE
+from pr_warehouse.storage.raw_store import PageKind, shared_folder
 from pr_warehouse.queries import load_query
 from pr_warehouse.queries.builders import (
     EVENTS_BATCH,
@@ -65,6 +67,12 @@ class ExtractRequest:
     use_cache: bool = True  # reuse this run's committed pages (resume)
     numbers: tuple[int, ...] = ()  # fetch just these PRs (single-PR query), not the listing
 
+    @classmethod
+    def for_job(cls, job: ExtractJob, run_key: str, *, page_size: int = DEFAULT_PAGE_SIZE,
+                use_cache: bool = True) -> ExtractRequest:
+        return cls(repo=job.repo, run_key=run_key, page_size=page_size,
+                   since=job.since_time, use_cache=use_cache, numbers=job.numbers)
+
 
 @dataclass
 class ExtractProgress:
@@ -83,6 +91,9 @@ class ExtractProgress:
     truncated_events: dict[str, dict[str, Any]] = field(default_factory=dict)
     total_count: int | None = None
     points_spent: int = 0
+    # Events and their follow-up pages: the PR ids each holds (a shared batch's pages are
+    # listed in the manifest of every repository whose PRs they hold).
+    ids_by_page: dict[str, set[str]] = field(default_factory=dict)
 
     def add_nodes(self, nodes: list[dict[str, Any]], since: datetime | None = None) -> None:
         floor = since - WATERMARK_OVERLAP if since else None
@@ -106,17 +117,6 @@ class ExtractProgress:
                 self.truncated_events[node["id"]] = node
             else:
                 self.truncated_events.pop(node["id"], None)
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """GitHub's ISO-8601 ``...Z`` timestamps as aware datetimes.
-
-    >>> parse_time("2026-11-01T10:00:00Z")
-    datetime.datetime(2026, 11, 1, 10, 0, tzinfo=datetime.timezone.utc)
-    """
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def page_is_older_than(nodes: list[dict[str, Any]], since: datetime | None) -> bool:
@@ -150,13 +150,13 @@ def extract_repository(
     page_size: AdaptivePageSize | None = None,
     *,
     pending_events: list[str] | None = None,
-) -> dict[str, Any]:
+) -> Manifest:
     """Page one repository into ``store`` and return its manifest (small, JSON-able).
 
     With ``pending_events`` (a list), the ids of the PRs whose events are due are appended
     to it instead of being fetched: the caller fetches them for several repositories at
-    once with :func:`extract_events` (GitHub charges at least 1 point a query, so a small
-    repository's own events query would cost as much as its whole listing).
+    once with :func:`fetch_batch_events` (GitHub charges at least 1 point a query, so a
+    small repository's own events query would cost as much as its whole listing).
     """
     from pr_warehouse.client import AdaptivePageSize
 
@@ -164,7 +164,7 @@ def extract_repository(
     t0 = time.monotonic()
     repo = request.repo
     if not request.use_cache:
-        store.delete_repo_run(request.run_key, repo)
+        store.delete_folder_run(request.run_key, repo)
     sizes = page_size or AdaptivePageSize(request.page_size)
     progress = ExtractProgress()
     # One client may serve several repositories: report this repository's share only.
@@ -181,29 +181,28 @@ def extract_repository(
         pending_events.extend(progress.changed_ids)
     _complete_nested_lists(client, store, request, progress)
     progress.points_spent = client.stats.points_spent - points_before
-    return {
-        "repo": repo,
-        "run_key": request.run_key,
-        "status": "success",
-        "pages": progress.pages,
-        "followup_pages": progress.followup_pages,
-        "event_pages": progress.event_pages,
-        "pages_cached": progress.pages_cached,
-        "event_pages_cached": progress.event_pages_cached,
-        "pull_requests": len(progress.pull_request_ids),
-        "pull_requests_with_events": len(progress.changed_ids),
-        "total_count": progress.total_count,
-        "points_spent": progress.points_spent,
-        "requests": client.stats.requests - requests_before,
-        "retries": {k: v - retries_before.get(k, 0) for k, v in client.stats.retries.items()
-                    if v - retries_before.get(k, 0)},
-        "page_size_final": sizes.current,
-        "since": request.since.isoformat() if request.since else None,
-        "numbers": list(request.numbers),
-        "started_at": started.isoformat(),
-        "finished_at": datetime.now(timezone.utc).isoformat(),
-        "duration_seconds": round(time.monotonic() - t0, 3),
-    }
+    return Manifest(
+        repo=repo,
+        run_key=request.run_key,
+        pages=progress.pages,
+        followup_pages=progress.followup_pages,
+        event_pages=progress.event_pages,
+        pages_cached=progress.pages_cached,
+        event_pages_cached=progress.event_pages_cached,
+        pull_requests=len(progress.pull_request_ids),
+        pull_requests_with_events=len(progress.changed_ids),
+        total_count=progress.total_count,
+        points_spent=progress.points_spent,
+        requests=client.stats.requests - requests_before,
+        retries={k: v - retries_before.get(k, 0) for k, v in client.stats.retries.items()
+                 if v - retries_before.get(k, 0)},
+        page_size_final=sizes.current,
+        since=request.since.isoformat() if request.since else None,
+        numbers=list(request.numbers),
+        started_at=started.isoformat(),
+        finished_at=datetime.now(timezone.utc).isoformat(),
+        duration_seconds=round(time.monotonic() - t0, 3),
+    )
 
 
 def _page_listing(client: GraphQLClient, store: RawStore, request: ExtractRequest,
@@ -304,26 +303,53 @@ def _resume_point(
     return last.meta.get("end_cursor"), last.page, done
 
 
-def extract_events(client: GraphQLClient, store: RawStore, run_key: str, anchor: str,
-                   ids: list[str]) -> dict[str, Any]:
-    """Fetch the events of ``ids`` (PRs of any repositories: the query is by node id) in
-    shared batches, completing long timelines; the pages are stored beside ``anchor``'s.
+def events_folder(batch: ExtractBatch) -> str:
+    """Where a batch's events pages go: its repository's folder when it holds one, else
+    the batch's shared folder (one events query asks for PRs of all its repositories).
 
-    Resumable like the rest: a retry asks only for ids no stored events page covers.
-    Returns what the anchor's manifest gains (pages, follow-ups, points, requests).
+    >>> events_folder(ExtractBatch.of([ExtractJob("a/x")]))
+    'a/x'
+    >>> events_folder(ExtractBatch.of([ExtractJob("a/x"), ExtractJob("a/y")]))
+    '_shared/a-x-and-1-more'
     """
+    return batch.repos[0] if len(batch.jobs) == 1 else shared_folder(batch.folder)
+
+
+def fetch_batch_events(client: GraphQLClient, store: RawStore, run_key: str, folder: str,
+                       manifests: Sequence[Manifest], due: Mapping[str, Sequence[str]]) -> None:
+    """Fetch the events of every extracted repository's due PRs (``due``: repo -> PR ids)
+    in shared batches, completing long timelines; pages go to ``folder``.
+
+    Each manifest then lists the events pages that hold its PRs, and gains its share of
+    the points and requests, apportioned by its PRs among those asked for: the sync runs
+    add up to what GitHub charged, and no repository pays for another's events.
+    Resumable like the rest: a retry asks only for ids no stored events page covers.
+    """
+    for manifest in manifests:
+        manifest.pull_requests_with_events = len(due.get(manifest.repo) or ())
+    owners = [m for m in manifests if due.get(m.repo)]
+    if not owners:
+        return
     points_before, requests_before = client.stats.points_spent, client.stats.requests
-    progress = ExtractProgress(changed_ids=dict.fromkeys(ids))
-    request = ExtractRequest(repo=anchor, run_key=run_key)
+    progress = ExtractProgress(changed_ids=dict.fromkeys(
+        node_id for m in owners for node_id in due[m.repo]))
+    request = ExtractRequest(repo=folder, run_key=run_key)
     _fetch_events(client, store, request, progress)
-    _complete_nested_lists(client, store, request, progress, kind=EVENTS_FOLLOWUP_KIND)
-    return {
-        "event_pages": progress.event_pages,
-        "event_pages_cached": progress.event_pages_cached,
-        "followup_pages": progress.followup_pages,
-        "points_spent": client.stats.points_spent - points_before,
-        "requests": client.stats.requests - requests_before,
-    }
+    _complete_nested_lists(client, store, request, progress, kind=PageKind.EVENTS_FOLLOWUP)
+    weights = [len(due[m.repo]) for m in owners]
+    points = apportion(client.stats.points_spent - points_before, weights)
+    requests = apportion(client.stats.requests - requests_before, weights)
+    cached = set(progress.event_pages[: progress.event_pages_cached])
+    for manifest, share_points, share_requests in zip(owners, points, requests):
+        mine = set(due[manifest.repo])
+        holds = [key for key in progress.event_pages if progress.ids_by_page.get(key, set()) & mine]
+        manifest.event_pages = holds
+        manifest.event_pages_cached = len(cached.intersection(holds))
+        manifest.followup_pages = [*manifest.followup_pages, *(
+            key for key in progress.followup_pages
+            if progress.ids_by_page.get(key, set()) & mine)]
+        manifest.points_spent += share_points
+        manifest.requests += share_requests
 
 
 def _fetch_events(client: GraphQLClient, store: RawStore, request: ExtractRequest,
@@ -334,11 +360,12 @@ def _fetch_events(client: GraphQLClient, store: RawStore, request: ExtractReques
     the ids no stored page covers.
     """
     repo = request.repo
-    stored = store.committed_pages(request.run_key, repo, kind=EVENTS_KIND)
+    stored = store.committed_pages(request.run_key, repo, kind=PageKind.EVENTS)
     done: set[str] = set()
     for record in stored:
         progress.event_pages.append(record.key)
         progress.add_event_nodes(event_nodes(store.read_json(record.key), record.key))
+        progress.ids_by_page[record.key] = set(record.meta.get("ids") or [])
         done.update(record.meta.get("ids") or [])
     progress.event_pages_cached = len(stored)
     todo = [node_id for node_id in progress.changed_ids if node_id not in done]
@@ -351,8 +378,9 @@ def _fetch_events(client: GraphQLClient, store: RawStore, request: ExtractReques
                                   context=f"{repo} events {number}")
         meta = _response_meta(response, ids=batch)
         key = store.write_page(request.run_key, repo, number, response.body, meta,
-                               kind=EVENTS_KIND)
+                               kind=PageKind.EVENTS)
         progress.event_pages.append(key)
+        progress.ids_by_page[key] = set(batch)
         progress.add_event_nodes(event_nodes(json.loads(response.body), key))
         log.info("%s events %d: %d PRs, %s points, %s remaining", repo, number, len(batch),
                  response.cost, response.remaining)
@@ -360,7 +388,7 @@ def _fetch_events(client: GraphQLClient, store: RawStore, request: ExtractReques
 
 def _complete_nested_lists(
     client: GraphQLClient, store: RawStore, request: ExtractRequest, progress: ExtractProgress,
-    kind: str = FOLLOWUP_KIND,
+    kind: PageKind = PageKind.FOLLOWUP,
 ) -> None:
     """Fetch the rest of every truncated nested list, in batches, until none is left.
 
@@ -373,6 +401,8 @@ def _complete_nested_lists(
     stored = store.committed_pages(request.run_key, repo, kind=kind)
     followups = [(store.read_json(r.key), r.meta) for r in stored]
     progress.followup_pages = [r.key for r in stored]
+    for record in stored:
+        progress.ids_by_page[record.key] = {r["id"] for r in record.meta.get("requests", [])}
     number = stored[-1].page if stored else 0
     query_label = f"{repo} follow-up"
     while True:
@@ -390,6 +420,7 @@ def _complete_nested_lists(
         meta = _response_meta(response, requests=requests)
         key = store.write_page(request.run_key, repo, number, response.body, meta, kind=kind)
         progress.followup_pages.append(key)
+        progress.ids_by_page[key] = {node_id for node_id, _, _ in batch}
         followups.append((json.loads(response.body), {**meta, "key": key}))
         log.info("%s follow-up %d: %d nested list page(s), %d still truncated before it",
                  repo, number, len(batch), len(todo))

@@ -9,21 +9,21 @@ same ``loaded_at``: the last load that wrote either (see :func:`_align_loaded_at
 
 Example::
 
-    report = load_manifests(Path("data/warehouse.duckdb"), RawStore("file:///.../raw"),
+    result = load_manifests(Path("data/warehouse.duckdb"), RawStore("file:///.../raw"),
                             manifests, run_id="manual__2026-11-28")
+    result.rows_written
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.constants import DEFAULT_DUCKDB_MEMORY_LIMIT
+from pr_warehouse.contracts import ExtractStatus, LoadResult, Manifest, SyncPlan
 from pr_warehouse.pages import complete_nested_lists, truncated_connections
 from pr_warehouse.queries.builders import NESTED_CONNECTIONS
 
@@ -37,26 +37,6 @@ log = logging.getLogger(__name__)
 DDL_PATH = Path(__file__).with_name("ddl.sql")
 # Pages staged at once: ~20k PRs at 100 per page, a few hundred MB of JSON at most.
 PAGE_BATCH = 200
-
-
-@dataclass
-class LoadReport:
-    """What one load did; small enough for XCom."""
-
-    pages: int = 0
-    pull_requests_seen: int = 0
-    rows_written: int = 0
-    rows_cleared: int = 0
-    event_pages: int = 0
-    event_rows_written: int = 0
-    # PRs outside the sync window whose nested lists were not completed: never stored.
-    incomplete_skipped: int = 0
-    repos: list[str] = field(default_factory=list)
-    failed_repos: dict[str, str] = field(default_factory=dict)
-    corrupt_pages: dict[str, str] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 def duckdb_config(memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> dict[str, str]:
@@ -101,25 +81,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL_PATH.read_text())
 
 
-def _local_path(store: RawStore, key: str) -> str:
-    """A path DuckDB can open: a plain file path, or a URL on a registered fsspec FS.
-
-    DuckDB's httpfs cannot be installed offline, so remote stores go through the
-    ``ObjectStoragePath``'s own fsspec filesystem, registered on the connection.
-    """
-    path = store.path(key)
-    if path.protocol in ("", "file", "local"):
-        return path.path
-    return f"{path.protocol}://{path.path}"
-
-
-def _register_store(con: duckdb.DuckDBPyConnection, store: RawStore) -> None:
-    if store.base.protocol not in ("", "file", "local"):
-        con.register_filesystem(store.base.fs)
-
-
 def _stage_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
-                 pages: list[tuple[str, str]], report: LoadReport, first_ord: int = 0) -> None:
+                 pages: list[tuple[str, str]], result: LoadResult, first_ord: int = 0) -> None:
     """Parse page files into a temp table ``staged`` (one row per PR node).
 
     ``pages`` are ``(repo, key)`` in load order; the ordinal breaks ties between
@@ -127,7 +90,7 @@ def _stage_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
     """
     con.execute("create or replace temp table page_files (path varchar, key varchar, "
                 "repo varchar, ord integer)")
-    rows = [(_local_path(store, key), key, repo, first_ord + i)
+    rows = [(store.duckdb_path(key), key, repo, first_ord + i)
             for i, (repo, key) in enumerate(pages)]
     if rows:
         con.executemany("insert into page_files values (?, ?, ?, ?)", rows)
@@ -166,7 +129,7 @@ def _stage_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
         from page_parts where not valid or (nodes is null and single is null)
         """
     ).fetchall()
-    report.corrupt_pages.update({key: why for key, why in bad})
+    result.corrupt_pages.update({key: why for key, why in bad})
     truncated = ", ".join(f"'$.{c}.pageInfo.hasNextPage'" for c in NESTED_CONNECTIONS)
     con.execute(
         f"""
@@ -195,12 +158,12 @@ def _stage_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
 
 
 def _stage_event_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
-                       pages: list[tuple[str, str]], report: LoadReport,
+                       pages: list[tuple[str, str]], result: LoadResult,
                        first_ord: int = 0) -> None:
     """Parse events pages into a temp table ``staged_events`` (one row per PR node)."""
     con.execute("create or replace temp table page_files (path varchar, key varchar, "
                 "repo varchar, ord integer)")
-    rows = [(_local_path(store, key), key, repo, first_ord + i)
+    rows = [(store.duckdb_path(key), key, repo, first_ord + i)
             for i, (repo, key) in enumerate(pages)]
     con.execute("create or replace temp table event_parts (key varchar, ord integer, "
                 "valid boolean, repo varchar, nodes varchar)")
@@ -224,7 +187,7 @@ def _stage_event_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
         from event_parts where not valid or nodes is null or nodes not like '[%'
         """
     ).fetchall()
-    report.corrupt_pages.update({key: why for key, why in bad})
+    result.corrupt_pages.update({key: why for key, why in bad})
     con.execute(
         """
         create or replace temp table staged_events as
@@ -252,15 +215,14 @@ def _stage_event_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
     con.execute("drop table event_parts")
 
 
-def _read_followups(store: RawStore, manifests: list[dict[str, Any]]
+def _read_followups(store: RawStore, manifests: list[Manifest]
                     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Every follow-up page with its metadata, in fetch order (they are few and small)."""
-    followups = []
-    for manifest in manifests:
-        for key in manifest.get("followup_pages") or []:
-            meta = store.read_json(key[: -len(".json")] + ".meta.json")
-            followups.append((store.read_json(key), meta))
-    return followups
+    """Every follow-up page with its metadata, in fetch order (they are few and small).
+
+    A shared batch's follow-ups are listed by each repository they serve: read once.
+    """
+    keys = dict.fromkeys(key for manifest in manifests for key in manifest.followup_pages)
+    return [(store.read_json(key), store.read_meta(key)) for key in keys]
 
 
 def _merge_followups(con: duckdb.DuckDBPyConnection,
@@ -289,64 +251,64 @@ def _merge_followups(con: duckdb.DuckDBPyConnection,
 def load_manifests(
     duckdb_path: Path,
     store: RawStore,
-    manifests: list[dict[str, Any]],
+    manifests: list[Manifest],
     *,
     run_id: str,
     clear_repos: list[str] | None = None,
     loaded_at: datetime | None = None,
-    plan: Mapping[str, Any] | None = None,
+    sync_plan: SyncPlan | None = None,
     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
-) -> LoadReport:
+) -> LoadResult:
     """Load every page the manifests list, record the sync runs, all in one transaction."""
     import duckdb
 
-    report = LoadReport()
-    ok = [m for m in manifests if m.get("status") == "success"]
-    report.failed_repos = {m["repo"]: m.get("error") or "failed" for m in manifests
-                           if m.get("status") == "failed"}
-    report.repos = [m["repo"] for m in ok]
-    pages = [(m["repo"], key) for m in ok for key in m.get("pages") or []]
-    report.pages = len(pages)
+    result = LoadResult()
+    ok = [m for m in manifests if m.ok]
+    result.failed_repos = {m.repo: m.error or m.status.value for m in manifests
+                           if m.status in (ExtractStatus.FAILED, ExtractStatus.MISSING)}
+    result.repos = [m.repo for m in ok]
+    pages = [(m.repo, key) for m in ok for key in m.pages]
+    result.pages = len(pages)
 
     duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(duckdb_path), config=duckdb_config(memory_limit))
     try:
-        _register_store(con, store)
+        store.register_with(con)
         ensure_schema(con)
         con.execute("begin transaction")
         loaded_at = loaded_at or load_timestamp(con)
         if clear_repos:
-            report.rows_cleared = _clear(con, clear_repos)
+            result.rows_cleared = _clear(con, clear_repos)
         followups = _read_followups(store, ok)
         # Pages go in bounded batches, in order: memory stays flat however large the run,
         # and the upsert rule makes batch-by-batch equal to all-at-once (a later copy of a
         # PR replaces an earlier one only if it is newer, or as new and different).
         for start in range(0, len(pages), PAGE_BATCH):
-            _stage_pages(con, store, pages[start : start + PAGE_BATCH], report, first_ord=start)
+            _stage_pages(con, store, pages[start : start + PAGE_BATCH], result, first_ord=start)
             _merge_followups(con, followups)
-            report.pull_requests_seen += con.execute("select count(*) from staged").fetchall()[0][0]
-            report.incomplete_skipped += _drop_incomplete(con)
+            result.pull_requests_seen += con.execute("select count(*) from staged").fetchall()[0][0]
+            result.incomplete_skipped += _drop_incomplete(con)
             _upsert_staged(con, run_id, loaded_at)
-        event_pages = list({key: (m["repo"], key) for m in ok
-                            for key in m.get("event_pages") or []}.values())
-        report.event_pages = len(event_pages)
+        # A shared batch's events pages are listed by each repository they hold PRs of.
+        event_pages = list({key: (m.repo, key) for m in ok for key in m.event_pages}.values())
+        result.event_pages = len(event_pages)
         for start in range(0, len(event_pages), PAGE_BATCH):
-            _stage_event_pages(con, store, event_pages[start : start + PAGE_BATCH], report,
+            _stage_event_pages(con, store, event_pages[start : start + PAGE_BATCH], result,
                                first_ord=start)
             _merge_followups(con, followups, table="staged_events", column="events")
-            report.incomplete_skipped += con.execute(
+            result.incomplete_skipped += con.execute(
                 "delete from staged_events where not complete").fetchall()[0][0]
             _upsert_staged(con, run_id, loaded_at, table="raw.pull_request_events",
                            staged="staged_events", payload="events")
         _align_loaded_at(con, loaded_at)
         # loaded_at is this load's own timestamp, so it marks exactly the rows written.
-        report.rows_written, report.event_rows_written = (
+        result.rows_written, result.event_rows_written = (
             con.execute(f"select count(*) from raw.{table} where run_id = ? and loaded_at = ?",
                         [run_id, loaded_at]).fetchall()[0][0]
             for table in ("pull_requests", "pull_request_events"))
         _record_sync_runs(con, manifests, run_id, loaded_at)
-        if plan is not None:
-            _record_plan(con, plan, run_id, loaded_at)
+        if sync_plan is not None:
+            _record_plan(con, sync_plan, run_id, loaded_at)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -355,12 +317,12 @@ def load_manifests(
         con.close()
     log.info("loaded %d pages: %d PR nodes seen, %d rows written, %d events pages, %d events "
              "rows written, %d cleared, %d incomplete (outside the window) skipped; failed "
-             "repos: %s; corrupt pages: %s", report.pages, report.pull_requests_seen,
-             report.rows_written, report.event_pages, report.event_rows_written,
-             report.rows_cleared,
-             report.incomplete_skipped, report.failed_repos or "none",
-             report.corrupt_pages or "none")
-    return report
+             "repos: %s; corrupt pages: %s", result.pages, result.pull_requests_seen,
+             result.rows_written, result.event_pages, result.event_rows_written,
+             result.rows_cleared,
+             result.incomplete_skipped, result.failed_repos or "none",
+             result.corrupt_pages or "none")
+    return result
 
 
 def _upsert_staged(con: duckdb.DuckDBPyConnection, run_id: str, loaded_at: datetime,
@@ -433,15 +395,13 @@ def _clear(con: duckdb.DuckDBPyConnection, repos: list[str]) -> int:
     return count
 
 
-def _record_sync_runs(con: duckdb.DuckDBPyConnection, manifests: list[dict[str, Any]],
+def _record_sync_runs(con: duckdb.DuckDBPyConnection, manifests: list[Manifest],
                       run_id: str, loaded_at: datetime) -> None:
     rows = [
         (
-            run_id, m["repo"], m.get("status", "success"), m.get("started_at"),
-            m.get("finished_at"), len(m.get("pages") or []), int(m.get("pull_requests") or 0),
-            int(m.get("points_spent") or 0), int(m.get("requests") or 0),
-            json.dumps(m.get("retries") or {}, sort_keys=True), m.get("page_size_final"),
-            m.get("error"), loaded_at,
+            run_id, m.repo, m.status.value, m.started_at, m.finished_at, len(m.pages),
+            m.pull_requests, m.points_spent, m.requests, json.dumps(m.retries, sort_keys=True),
+            m.page_size_final, m.error, loaded_at,
         )
         for m in manifests
     ]
@@ -463,9 +423,9 @@ def _record_sync_runs(con: duckdb.DuckDBPyConnection, manifests: list[dict[str, 
         )
 
 
-def _record_plan(con: duckdb.DuckDBPyConnection, plan: Mapping[str, Any], run_id: str,
+def _record_plan(con: duckdb.DuckDBPyConnection, plan: SyncPlan, run_id: str,
                  loaded_at: datetime) -> None:
-    extracted, skipped = len(plan.get("repos") or []), len(plan.get("skipped") or [])
+    extracted, skipped = len(plan.repos), len(plan.skipped)
     con.execute(
         """
         insert into raw.sync_plans as t values (?, ?, ?, ?, ?, ?, ?)
@@ -473,6 +433,6 @@ def _record_plan(con: duckdb.DuckDBPyConnection, plan: Mapping[str, Any], run_id
             repos_extracted = excluded.repos_extracted, repos_skipped = excluded.repos_skipped,
             probe_points = excluded.probe_points, probe_requests = excluded.probe_requests
         """,
-        [run_id, extracted + skipped, extracted, skipped, int(plan.get("probe_points") or 0),
-         int(plan.get("probe_requests") or 0), loaded_at],
+        [run_id, extracted + skipped, extracted, skipped, plan.probe_points,
+         plan.probe_requests, loaded_at],
     )

@@ -19,7 +19,7 @@ view of the snapshot's ``analytics`` schema into the Postgres schema ``analytics
 Example::
 
     with psycopg.connect("postgresql://user@host/db") as conn:
-        report = publish_marts(Path("data/warehouse.snapshot.duckdb"), conn)
+        result = publish_marts(Path("data/warehouse.snapshot.duckdb"), conn)
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class Column:
 
 
 @dataclass
-class PublishReport:
+class PublishResult:
     """What one publish did; small enough for XCom."""
 
     schema: str = SCHEMA
@@ -228,7 +228,7 @@ def _previously_published(cur: Any, schema: str) -> list[str]:
 
 def publish_marts(duckdb_path: Path, conn: Any, *, schema: str = SCHEMA,
                   source_schema: str = SCHEMA, run_id: str | None = None,
-                  lock_timeout: str = "5min") -> PublishReport:
+                  lock_timeout: str = "5min") -> PublishResult:
     """Replace the marts in Postgres ``schema`` with those of the DuckDB file, atomically.
 
     ``conn`` is a DB-API connection from psycopg 3 (or 2), e.g. ``PostgresHook.get_conn()``;
@@ -237,7 +237,7 @@ def publish_marts(duckdb_path: Path, conn: Any, *, schema: str = SCHEMA,
     then fails and retries, rather than hanging behind a long BI query.
     """
     started = time.monotonic()
-    report = PublishReport(schema=schema)
+    result = PublishResult(schema=schema)
     q_schema = quote_ident(schema)
     with tempfile.TemporaryDirectory(prefix="prw-publish-") as tmp:
         marts = export_marts(duckdb_path, Path(tmp), source_schema)
@@ -256,7 +256,7 @@ def publish_marts(duckdb_path: Path, conn: Any, *, schema: str = SCHEMA,
             stale = set(_previously_published(cur, schema)) - {m.name for m in marts}
             for name in sorted(stale):
                 cur.execute(f"drop table if exists {q_schema}.{quote_ident(name)}")
-                report.dropped.append(name)
+                result.dropped.append(name)
             for mart in marts:
                 target = f"{q_schema}.{quote_ident(mart.name)}"
                 wanted = [(c.name, c.pg_type) for c in mart.columns]
@@ -269,12 +269,12 @@ def publish_marts(duckdb_path: Path, conn: Any, *, schema: str = SCHEMA,
                     cur.execute(f"drop table if exists {target}")
                     cur.execute(f"create table {target} (" + ", ".join(
                         f"{quote_ident(c.name)} {c.pg_type}" for c in mart.columns) + ")")
-                    report.recreated.append(mart.name)
+                    result.recreated.append(mart.name)
                 columns = ", ".join(quote_ident(c.name) for c in mart.columns)
                 _copy_in(cur, f"copy {target} ({columns}) from stdin (format csv)", mart.csv)
                 _comment(cur, target, mart)
                 cur.execute(f"analyze {target}")
-                report.tables[mart.name] = mart.rows
+                result.tables[mart.name] = mart.rows
             _record(cur, schema, marts, published_at, run_id)
             conn.commit()
         except BaseException:
@@ -282,12 +282,12 @@ def publish_marts(duckdb_path: Path, conn: Any, *, schema: str = SCHEMA,
             raise
         finally:
             cur.close()
-    report.seconds = round(time.monotonic() - started, 3)
+    result.seconds = round(time.monotonic() - started, 3)
     log.info("published %d marts (%d rows) to Postgres schema %s in %.1fs; re-created: %s; "
-             "dropped: %s", len(report.tables), sum(report.tables.values()), schema,
-             report.seconds, ", ".join(report.recreated) or "none",
-             ", ".join(report.dropped) or "none")
-    return report
+             "dropped: %s", len(result.tables), sum(result.tables.values()), schema,
+             result.seconds, ", ".join(result.recreated) or "none",
+             ", ".join(result.dropped) or "none")
+    return result
 
 
 def _comment(cur: Any, target: str, mart: _Mart) -> None:
@@ -313,7 +313,7 @@ def _record(cur: Any, schema: str, marts: list[_Mart], published_at: datetime,
                     (mart.name, mart.rows, published_at, run_id))
 
 
-# --- the Airflow task ------------------------------------------------------------------
+# --- used by the Airflow task (pipeline.publish_postgres) --------------------------------
 
 
 def connection_exists(conn_id: str) -> bool:
@@ -326,29 +326,3 @@ def connection_exists(conn_id: str) -> bool:
     except AirflowNotFoundException:
         return False
     return True
-
-
-def publish_postgres(snapshot_path: str | Path | None = None, run_id: str | None = None,
-                     conn_id: str | None = None) -> dict[str, Any]:
-    """The DAG's ``publish_postgres`` task: publish when ``conn_id`` exists, else skip.
-
-    Optional by design: without the connection the task logs why and succeeds, so a
-    laptop deployment needs no Postgres.
-    """
-    from pr_warehouse.config import Settings
-
-    settings = Settings.from_env()
-    conn_id = conn_id or settings.postgres_conn_id
-    if not connection_exists(conn_id):
-        reason = (f"no Airflow connection {conn_id!r}: marts not copied to Postgres "
-                  "(create it to publish them for BI tools)")
-        log.info(reason)
-        return PublishReport(published=False, reason=reason).as_dict()
-    from airflow.providers.postgres.hooks.postgres import PostgresHook
-
-    path = Path(snapshot_path) if snapshot_path else settings.snapshot_path
-    conn = PostgresHook(postgres_conn_id=conn_id).get_conn()
-    try:
-        return publish_marts(path, conn, run_id=run_id).as_dict()
-    finally:
-        conn.close()

@@ -1,5 +1,12 @@
 """Raw pages in object storage: deterministic keys, atomic writes, checkpoints."""
 
-from pr_warehouse.storage.raw_store import PageRecord, RawStore, run_key_for
+from pr_warehouse.storage.raw_store import (
+    PageKind,
+    PageRecord,
+    RawStore,
+    meta_key,
+    run_key_for,
+    shared_folder,
+)
 
-__all__ = ["PageRecord", "RawStore", "run_key_for"]
+__all__ = ["PageKind", "PageRecord", "RawStore", "meta_key", "run_key_for", "shared_folder"]
