@@ -35,7 +35,6 @@ from pr_warehouse.contracts import LoadResult, Manifest, batches_from_xcom, plan
 
 log = logging.getLogger("pr_warehouse.cli")
 
-DEMO_TOKEN = "emulator-token"
 POLL_SECONDS = 0.5
 
 
@@ -290,13 +289,13 @@ def main(argv: list[str] | None = None) -> int:
     with ExitStack() as stack:
         if args.command == "demo":
             try:
-                from github_emulator import EmulatorServer, build_world
+                from github_emulator import DEFAULT_TOKEN, EmulatorServer, build_world
             except ImportError:
                 raise SystemExit("the demo needs the bundled emulator (github_emulator/): "
                                  "`make demo` installs it") from None
-            server = stack.enter_context(EmulatorServer(build_world(), tokens={DEMO_TOKEN}))
+            server = stack.enter_context(EmulatorServer(build_world(), tokens={DEFAULT_TOKEN}))
             print(f"GitHub emulator at {server.url}")
-            connection = github_connection(server.url, DEMO_TOKEN)
+            connection = github_connection(server.url, DEFAULT_TOKEN)
             conf: dict[str, Any] = {"project": "demo"}
         else:
             conf = run_conf(args, settings)
