@@ -88,3 +88,27 @@ def test_the_api_server_reads_the_warehouse_volume_read_only(config: dict) -> No
     for name in ("airflow-worker", "airflow-scheduler"):  # the DAG's tasks write it
         worker = {v["target"]: v for v in config["services"][name]["volumes"]}
         assert not worker["/opt/airflow/warehouse"].get("read_only")
+
+
+def test_the_code_bind_mounts_are_for_development_only(config: dict) -> None:
+    """Each bind mount of the checkout's DAG, plugin, dbt project or presets lays the same
+    files over the image's own copies (the Dockerfile COPYs them to the same paths): the
+    image runs without them, and the file says the mounts are for development."""
+    from test_packaging import build_context, image_files
+
+    placed = image_files(build_context())
+    mounted = set()
+    for name in AIRFLOW_SERVICES:
+        for volume in config["services"][name]["volumes"]:
+            if volume["type"] != "bind" or Path(volume["source"]).parts[-2:-1] == ("data",):
+                continue  # ./data/logs: written by Airflow, not shipped
+            source = Path(volume["source"]).relative_to(ROOT).as_posix()
+            target = volume["target"]
+            if (ROOT / source).is_dir():
+                shipped = {k for k, v in placed.items() if v.startswith(f"{source}/")}
+                assert shipped and all(k.startswith(f"{target}/") for k in shipped), (name, source)
+            else:
+                assert placed.get(target) == source, (name, source, target)
+            mounted.add(source)
+    assert mounted == {"dags", "plugins", "dbt", "projects.yaml"}
+    assert "For development only" in (ROOT / "docker-compose.yaml").read_text()

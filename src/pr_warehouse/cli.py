@@ -90,7 +90,7 @@ def describe(task_id: str, state: str, value: Any) -> str:
     if task_id == "resolve_repositories" and isinstance(value, list):
         return f"{len(value)} repositories"
     if task_id == "plan" and isinstance(value, list):
-        return f"{len(planned_repos(batches_from_xcom(value)))} to extract"
+        return f"{len(planned_repos(batches_from_xcom(value) or []))} to extract"
     if task_id == "extract" and isinstance(value, list):
         manifests = [Manifest.from_json(m) for m in value]
         prs = sum(m.pull_requests for m in manifests)

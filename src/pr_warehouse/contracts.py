@@ -130,9 +130,18 @@ class ExtractBatch:
         return cls(label=label, jobs=tuple(ExtractJob.from_json(j) for j in jobs))
 
 
-def batches_from_xcom(value: Sequence[Mapping[str, Any]] | None) -> list[ExtractBatch]:
-    """The ``plan`` task's return value (its ``task_kwargs`` list) back as batches."""
-    return [ExtractBatch.from_task_kwargs(**kwargs) for kwargs in value or []]
+def batches_from_xcom(value: Sequence[Mapping[str, Any]] | None) -> list[ExtractBatch] | None:
+    """The ``plan`` task's return value (its ``task_kwargs`` list) back as batches.
+
+    None (no value: ``plan`` failed) stays None, so the load and the verdict can tell
+    "no plan" from "a plan with nothing to extract".
+
+    >>> batches_from_xcom(None) is None, batches_from_xcom([])
+    (True, [])
+    """
+    if value is None:
+        return None
+    return [ExtractBatch.from_task_kwargs(**kwargs) for kwargs in value]
 
 
 def planned_repos(batches: Sequence[ExtractBatch]) -> list[str]:

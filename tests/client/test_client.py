@@ -32,6 +32,7 @@ from .scripted import (
     BAD_CREDENTIALS,
     BAD_GATEWAY_HTML,
     EXCESSIVE,
+    HOLD,
     MAX_NODES,
     MISSING_BOUNDARIES,
     NOT_FOUND,
@@ -178,8 +179,8 @@ def test_page_grows_back_after_successes(github: ScriptedGitHub, make_client: Ma
 
 
 def test_read_timeout_is_retried_smaller(github: ScriptedGitHub, make_client: MakeClient) -> None:
-    github.script(Reply(body=ok(), delay=1.0), Reply(body=ok()))
-    client = make_client(read_timeout=0.2)
+    github.script(Reply(body=ok(), delay=HOLD), Reply(body=ok()))
+    client = make_client()  # FAST's read timeout: far below HOLD, far above a normal answer
     response = client.execute(QUERY, context="slow", page_size=AdaptivePageSize(50))
     assert github.page_sizes() == [50, 25]
     assert response.attempts == 2
@@ -193,9 +194,13 @@ def test_connection_reset_is_retried(github: ScriptedGitHub, make_client: MakeCl
     assert client.stats.retries == {"request_timeout": 1}
 
 
-def test_connection_refused_is_retried_then_exhausted(make_client: MakeClient,
+def test_connection_refused_is_retried_then_exhausted(github: ScriptedGitHub,
+                                                      make_client: MakeClient,
                                                       sleeps: SleepRecorder) -> None:
+    # After a first answer (before it, a refused connection is fatal: test_unreachable.py)
+    github.script(Reply(body=ok()))
     client = make_client(max_attempts=2)
+    client.execute(QUERY)
     client.url = "http://127.0.0.1:9/graphql"  # nothing listens on the discard port
     with pytest.raises(RetriesExhausted, match="request_timeout"):
         client.execute(QUERY)

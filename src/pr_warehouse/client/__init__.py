@@ -25,9 +25,11 @@ from pr_warehouse.client.connection import (
     parse_connection,
 )
 from pr_warehouse.client.errors import (
+    BadCertificate,
     BadCredentials,
     Forbidden,
     GitHubError,
+    HostUnreachable,
     InvalidConnection,
     MaxNodeLimitExceeded,
     MissingToken,
@@ -50,6 +52,7 @@ from pr_warehouse.client.redaction import install_redaction, redact
 __all__ = [
     "AdaptivePageSize",
     "AppCredentials",
+    "BadCertificate",
     "BadCredentials",
     "ClientSettings",
     "ClientStats",
@@ -57,6 +60,7 @@ __all__ = [
     "GitHubError",
     "GraphQLClient",
     "GraphQLResponse",
+    "HostUnreachable",
     "InstallationToken",
     "InvalidConnection",
     "MaxNodeLimitExceeded",

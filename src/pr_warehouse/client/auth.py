@@ -33,7 +33,12 @@ from typing import Any, Protocol
 
 import requests
 
-from pr_warehouse.client.classify import classify_token_answer, parse_iso_utc, parse_json_object
+from pr_warehouse.client.classify import (
+    classify_token_answer,
+    parse_iso_utc,
+    parse_json_object,
+    unreachable,
+)
 from pr_warehouse.client.errors import InvalidConnection, TokenExchangeFailed
 from pr_warehouse.client.models import ClientSettings
 from pr_warehouse.client.redaction import redact, register_secret
@@ -230,9 +235,10 @@ class InstallationToken:
                                        timeout=(s.connect_timeout, s.read_timeout))
         except requests.RequestException as exc:
             # retried: the exchange never reached GitHub, or its answer never reached us
+            # (unless the host cannot be reached at all: the client decides, see ``unreachable``)
             raise TokenExchangeFailed(
                 f"installation token request failed ({type(exc).__name__}: {redact(str(exc))})",
-                context=self.label) from None
+                context=self.label, unreachable=unreachable(exc), url=self.url) from None
         error = classify_token_answer(reply.status_code, reply.headers, reply.content,
                                       context=self.label)
         if error is not None:

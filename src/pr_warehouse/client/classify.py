@@ -15,15 +15,20 @@ True
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from pr_warehouse.client.errors import (
+    BadCertificate,
     BadCredentials,
     Forbidden,
     GitHubError,
+    HostUnreachable,
     MaxNodeLimitExceeded,
     NotFound,
     PartialDataError,
@@ -57,6 +62,8 @@ FAILURE_NAMES: tuple[tuple[type[GitHubError], str], ...] = (
     (Forbidden, "forbidden"),
     (MaxNodeLimitExceeded, "max_node_limit"),
     (QueryError, "query_error"),
+    (BadCertificate, "bad_certificate"),
+    (HostUnreachable, "host_unreachable"),
 )
 
 #: failures after which a smaller page is more likely to pass
@@ -425,6 +432,150 @@ def classify_token_answer(
         if error is not None:
             return error
     return None
+
+
+# --- no answer at all: the host cannot be reached ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """Why a request got no HTTP answer at all, when that is the host's address's fault."""
+
+    reason: str
+    #: fatal even after the host has answered before (else only on first contact)
+    always: bool = False
+
+
+def exception_chain(exc: BaseException, limit: int = 12) -> tuple[BaseException, ...]:
+    """``exc`` and what it wraps: requests' ``ConnectionError`` holds urllib3's
+    ``MaxRetryError``, whose ``reason`` is ``NewConnectionError`` (``NameResolutionError``),
+    raised from the socket's ``ConnectionRefusedError`` or ``gaierror``."""
+    found: list[BaseException] = []
+    todo = [exc]
+    while todo and len(found) < limit:
+        item = todo.pop(0)
+        if any(item is seen for seen in found):
+            continue
+        found.append(item)
+        inner = [item.__cause__, item.__context__, getattr(item, "reason", None),
+                 *(a for a in item.args[:1] if isinstance(a, BaseException))]
+        todo += [i for i in inner if isinstance(i, BaseException)]
+    return tuple(found)
+
+
+TransportRule = Callable[[tuple[BaseException, ...]], "Unreachable | None"]
+
+
+def _bad_certificate(chain: tuple[BaseException, ...]) -> Unreachable | None:
+    # fatal, even after earlier answers: a certificate that does not verify (self-signed,
+    # expired, issued for another name) fails every handshake until someone replaces it
+    for item in chain:
+        if isinstance(item, ssl.SSLCertVerificationError):
+            detail = item.verify_message or item.reason or "certificate verify failed"
+            return Unreachable(f"TLS certificate problem: {detail}", always=True)
+    return None
+
+
+def _name_does_not_resolve(chain: tuple[BaseException, ...]) -> Unreachable | None:
+    # fatal on first contact: the host's name does not resolve (a typo in the connection's
+    # host, or a name only a VPN knows); any try fails the same way
+    for item in chain:
+        if isinstance(item, socket.gaierror) or any(
+                cls.__name__ == "NameResolutionError" for cls in type(item).__mro__):
+            return Unreachable("name does not resolve")
+    return None
+
+
+def _refused(chain: tuple[BaseException, ...]) -> Unreachable | None:
+    # fatal on first contact: nothing listens at that host and port (a wrong port, or
+    # GitHub Enterprise Server's address mistyped); any try is refused the same way
+    if any(isinstance(item, ConnectionRefusedError) for item in chain):
+        return Unreachable("connection refused")
+    return None
+
+
+#: tried in order on a failed exchange's exception chain; no match: retried as before
+#: (timeouts, resets, cut-off bodies)
+TRANSPORT_RULES: tuple[TransportRule, ...] = (
+    _bad_certificate,
+    _name_does_not_resolve,
+    _refused,
+)
+
+
+def unreachable(exc: BaseException) -> Unreachable | None:
+    """Why ``exc`` (a requests exception) means the host cannot be reached, or None.
+
+    A proxy's failure is not the connection's host's: it stays a retriable failure.
+
+    >>> unreachable(ConnectionRefusedError(111, "Connection refused"))
+    Unreachable(reason='connection refused', always=False)
+    >>> unreachable(TimeoutError("timed out")) is None
+    True
+    """
+    chain = exception_chain(exc)
+    if any(type(item).__name__ == "ProxyError" for item in chain):
+        return None
+    for rule in TRANSPORT_RULES:
+        found = rule(chain)
+        if found is not None:
+            return found
+    return None
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, how errors name the host (never a user or
+    password written into the URL).
+
+    >>> origin("https://ghe.example.com/api/graphql")
+    'https://ghe.example.com'
+    >>> origin("http://user:secret@127.0.0.1:8080/graphql")
+    'http://127.0.0.1:8080'
+    """
+    parts = urlsplit(url)
+    host = parts.hostname
+    if not host:
+        return url
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def host_unreachable(found: Unreachable, url: str, *, conn_id: str | None = None,
+                     context: str = "") -> HostUnreachable:
+    """The fatal error for ``found``, naming the host and the connection.
+
+    >>> str(host_unreachable(Unreachable("connection refused"), "http://127.0.0.1:9/graphql",
+    ...                      conn_id="github_default"))
+    'cannot reach http://127.0.0.1:9 (connection github_default): connection refused'
+    """
+    where = origin(url)
+    named = f"{where} (connection {conn_id})" if conn_id else where
+    cls = BadCertificate if found.always else HostUnreachable
+    return cls(f"cannot reach {named}: {found.reason}", host=where, conn_id=conn_id,
+               reason=found.reason, context=context)
+
+
+def first_contact_failure(exc: BaseException | Unreachable, url: str, *, reached: bool,
+                          conn_id: str | None = None, context: str = "") -> HostUnreachable | None:
+    """``HostUnreachable`` when ``exc`` shows the host cannot be reached and that is fatal:
+    always for a bad certificate, otherwise only before the host's first answer
+    (``reached`` False); None when the failure stays retriable.
+
+    >>> refused = ConnectionRefusedError(111, "Connection refused")
+    >>> type(first_contact_failure(refused, "http://h:1/graphql", reached=False)).__name__
+    'HostUnreachable'
+    >>> first_contact_failure(refused, "http://h:1/graphql", reached=True) is None
+    True
+    """
+    found = exc if isinstance(exc, Unreachable) else unreachable(exc)
+    if found is None or (reached and not found.always):
+        return None
+    return host_unreachable(found, url, conn_id=conn_id, context=context)
 
 
 # --- waits ----------------------------------------------------------------------------------

@@ -286,7 +286,9 @@ def client_from_specs(specs: Sequence[ConnectionSpec], settings: ClientSettings 
                 "pooled tokens must belong to one GitHub")
     tuned = settings_from_extra(first.extra, settings)
     pool = TokenPool([s for spec in specs for s in token_sources(spec, tuned)])
-    return GraphQLClient(first.endpoints.graphql, pool, tuned)
+    # The ids name the connection in errors about its host (``HostUnreachable``).
+    return GraphQLClient(first.endpoints.graphql, pool, tuned,
+                         conn_id=", ".join(spec.conn_id for spec in specs))
 
 
 def client_from_connection(
@@ -295,7 +297,8 @@ def client_from_connection(
     """A ``GraphQLClient`` for the Airflow connection ``conn_id`` (or several, pooled).
 
     Raises ``MissingToken`` when a connection does not exist or holds no credential, and
-    ``InvalidConnection`` when it is malformed, before any request.
+    ``InvalidConnection`` when it is malformed, before any request. Its requests raise
+    ``HostUnreachable`` naming the host and ``conn_id`` when the host cannot be reached.
     """
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException

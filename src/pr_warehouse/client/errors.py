@@ -122,15 +122,44 @@ class QueryError(GitHubError):
 class TokenExchangeFailed(GitHubError):
     """5xx, a dropped connection or a malformed answer while trading the App's JWT for an
     installation token: GitHub's side hiccuped, and the GraphQL query was never sent, so it
-    is retried with backoff and the page size stays as it is."""
+    is retried with backoff and the page size stays as it is.
+
+    ``unreachable`` says why no HTTP exchange happened at all (refused, no such name, a bad
+    certificate) and ``url`` where it went: on a client's first contact the client turns
+    that into ``HostUnreachable``."""
 
     retriable = True
+
+    def __init__(self, message: str, *, unreachable: object = None, url: str | None = None,
+                 **kw: object) -> None:
+        self.unreachable = unreachable
+        self.url = url
+        super().__init__(message, **kw)  # type: ignore[arg-type]
 
 
 class InvalidConnection(GitHubError):
     """The Airflow connection is malformed (``app_id`` without ``installation_id``, no key,
     an unreadable ``key_path``, a key that is not PEM, hosts that disagree): the same
     connection fails the same way on every try, so it fails before any request."""
+
+
+class HostUnreachable(GitHubError):
+    """Before any answer from the host, the connection was refused or its name does not
+    resolve: the connection's host is wrong (a typo, a port where nothing listens), and
+    every try fails the same way, so it fails at once, naming the host and the connection.
+    A connection that drops *after* the host has answered is a ``RequestTimeout``."""
+
+    def __init__(self, message: str, *, host: str, conn_id: str | None = None,
+                 reason: str = "", **kw: object) -> None:
+        self.host = host
+        self.conn_id = conn_id
+        self.reason = reason
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class BadCertificate(HostUnreachable):
+    """The host's TLS certificate does not verify (self-signed, expired, another name):
+    fatal whenever it happens, even after earlier answers; a retry cannot fix it."""
 
 
 class RetriesExhausted(GitHubError):

@@ -9,7 +9,11 @@ What it survives, and how (the decisions themselves live in ``classify``):
 - the primary limit: wait until ``x-ratelimit-reset`` when that is short, else raise
   ``RateLimitWait`` so the caller frees its worker slot; never spend below ``points_reserve``;
 - fatal answers (401, NOT_FOUND, MAX_NODE_LIMIT_EXCEEDED, validation, other 4xx) raise after
-  one request; retriable ones that persist raise ``RetriesExhausted`` (Airflow retries next).
+  one request; retriable ones that persist raise ``RetriesExhausted`` (Airflow retries next);
+- a host that cannot be reached before its first answer (connection refused, a name that
+  does not resolve) or a TLS certificate that does not verify raise ``HostUnreachable`` at
+  once, naming the host and the connection: the connection's host is wrong. After the host
+  has answered once, a refused or dropped connection is retried like a timeout.
 
 Tokens come from a ``TokenPool`` (``auth``): each request carries, in its own
 ``Authorization`` header, the token with the most points left; a GitHub App's installation
@@ -49,6 +53,7 @@ from pr_warehouse.client.classify import (
     Answer,
     classify_answer,
     failure_name,
+    first_contact_failure,
     header_int,
     lower_headers,
     parse_iso_utc,
@@ -65,6 +70,7 @@ from pr_warehouse.client.errors import (
     RateLimitWait,
     RequestTimeout,
     RetriesExhausted,
+    TokenExchangeFailed,
 )
 from pr_warehouse.client.models import ClientSettings, ClientStats, GraphQLResponse, utc_now
 from pr_warehouse.client.paging import AdaptivePageSize
@@ -154,8 +160,9 @@ class GraphQLClient:
 
     ``token`` is one token, or a ``TokenPool`` (several tokens, GitHub App installations).
     ``sleep`` and ``clock`` (tz-aware UTC ``now``) are injectable so tests assert computed
-    waits without waiting; ``rand`` is the jitter source. Not thread-safe: one client per
-    worker.
+    waits without waiting; ``rand`` is the jitter source. ``conn_id`` names the Airflow
+    connection(s) the client came from, in errors about an unreachable host. Not
+    thread-safe: one client per worker.
 
     >>> client = GraphQLClient("http://127.0.0.1:9/graphql", "ghp_not_a_real_token")
     >>> client
@@ -173,10 +180,15 @@ class GraphQLClient:
         clock: Clock = utc_now,
         session: requests.Session | None = None,
         rand: Callable[[], float] = random.random,
+        conn_id: str | None = None,
     ) -> None:
         if not token:
             raise MissingToken("no GitHub token given to GraphQLClient")
         self.url = url
+        self.conn_id = conn_id
+        #: whether the host has answered once (any HTTP answer): until then, a refused
+        #: connection or an unknown name is a wrong host, not a hiccup
+        self.reached = False
         self.settings = settings
         self.stats = ClientStats()
         self._sleep = sleep
@@ -346,6 +358,13 @@ class GraphQLClient:
         exchange is this attempt's failure (retried with backoff, or fatal)."""
         try:
             return slot.source.token(self._clock())
+        except TokenExchangeFailed as error:
+            fatal = None
+            if error.unreachable is not None:
+                fatal = first_contact_failure(
+                    error.unreachable, error.url or self.url,  # type: ignore[arg-type]
+                    reached=self.reached, conn_id=self.conn_id, context=call.context)
+            self._fail(call, fatal or error, attempt)
         except GitHubError as error:
             self._fail(call, error, attempt)
 
@@ -358,8 +377,9 @@ class GraphQLClient:
 
     def _post(
         self, payload: bytes, token: str, context: str
-    ) -> tuple[requests.Response, None] | tuple[None, RequestTimeout]:
-        """One POST: the response, or the transport failure as a ``RequestTimeout``."""
+    ) -> tuple[requests.Response, None] | tuple[None, GitHubError]:
+        """One POST: the response, or the transport failure as a ``RequestTimeout`` (or
+        ``HostUnreachable``, see ``classify.first_contact_failure``)."""
         s = self.settings
         try:
             reply = self._session.post(
@@ -369,7 +389,10 @@ class GraphQLClient:
         except (
             requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError
         ) as exc:
-            return None, transport_error(exc, s.read_timeout, context)
+            fatal = first_contact_failure(exc, self.url, reached=self.reached,
+                                          conn_id=self.conn_id, context=context)
+            return None, fatal or transport_error(exc, s.read_timeout, context)
+        self.reached = True
         return reply, None
 
     def _fail(self, call: _Call, error: GitHubError, attempt: int) -> NoReturn:
