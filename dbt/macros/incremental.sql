@@ -4,20 +4,18 @@
     The raw table keeps one row per PR, and the load stamps a row's `loaded_at` whenever
     it writes it (new PR, newer version, or a `clear`ed repository reloaded). So every
     model whose rows are a function of one PR's raw row (the fact, the bridges, the
-    per-PR intermediates) can be built incrementally with two macros:
+    per-PR intermediates) can be built incrementally with two macros. The config
+    (materialized='incremental', incremental_strategy='replace_pull_requests',
+    unique_key='pull_request_id', on_schema_change='fail') is set in dbt_project.yml:
+    for the whole intermediate folder, and for each per-PR mart by name. The model
+    itself only filters its inputs:
 
-        {{ config(
-            materialized='incremental',
-            incremental_strategy='replace_pull_requests',
-            unique_key='pull_request_id',
-            on_schema_change='fail'
-        ) }}
         {%- set loaded_since = loaded_since_last_build() %}
         ...
         from {{ ref('stg_github__pull_request_labels') }}
         where {{ loaded_since }}
 
-    and a `loaded_at` column carrying the PR's raw `loaded_at` on every row.
+    and carries the PR's raw `loaded_at` in a `loaded_at` column on every row.
 
     - `loaded_since_last_build()` selects the PRs loaded after this model's newest
       `loaded_at` (every PR on a first build or `--full-refresh`);
@@ -38,8 +36,9 @@
     `loaded_at` the model's last successful build had seen, read when the model runs.
 
     A literal, not a subquery: DuckDB pushes a literal comparison down to the raw table's
-    scan through the staging views, while a subquery (or a join on PR ids) becomes a join
-    that unnests every PR's JSON first. (Unit tests, whose `this` is a fixture, get a
+    scan through the staging views (built with `unnest_pull_request_list()` so that it
+    can: macros/staging.yml), while a subquery (or a join on PR ids) becomes a join that
+    unnests every PR's JSON first. (Unit tests, whose `this` is a fixture, get a
     subquery on it.) The loader keeps a PR's node and events rows on one `loaded_at`, so
     the same literal finds a reloaded PR's rows in every staging view.
 

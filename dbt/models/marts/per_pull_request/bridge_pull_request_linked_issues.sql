@@ -2,15 +2,6 @@
 -- Incremental: the rows of the PRs loaded since the last build are replaced, those of
 -- PRs whose list emptied or that left raw are deleted (macros/incremental.sql).
 
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_pull_requests',
-        unique_key='pull_request_id',
-        on_schema_change='fail'
-    )
-}}
-
 with
 
 linked_issues as (

@@ -11,12 +11,6 @@
 -- build and every open PR, whose draft time grows with as_of. Its inputs are all tables
 -- (fct_pull_requests and the per-PR intermediates, themselves incremental), so rebuilding
 -- the open PRs costs joins, not another pass over their raw JSON.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='replace_pull_requests',
-    unique_key='pull_request_id',
-    on_schema_change='fail'
-) }}
 {%- set loaded_since = loaded_since_last_build() %}
 
 with

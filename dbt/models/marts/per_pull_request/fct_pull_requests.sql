@@ -2,15 +2,6 @@
 -- Incremental: only the PRs loaded since the last build are rebuilt, so nothing here may
 -- depend on other PRs or on the run's `as_of` (ages live in mart_open_pull_requests).
 
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_pull_requests',
-        unique_key='pull_request_id',
-        on_schema_change='fail'
-    )
-}}
-
 -- The PRs loaded since this model's last build (every PR on a full build), read once.
 {%- set loaded_since = loaded_since_last_build() %}
 

@@ -9,17 +9,14 @@ source as (
 
 ),
 
--- unnest in the select list: a filter on loaded_at reaches the raw scan (see
--- stg_github__pull_request_labels).
-unnested as (
+assignees as (
 
-    select
-        node_id,
-        repo,
-        pr_number,
-        loaded_at,
-        unnest(cast(pr -> '$.assignees.nodes' as json[])) as assignee
-    from source
+    {{ unnest_pull_request_list(
+        'source', "pr -> '$.assignees.nodes'", 'assignee',
+        unique_by="assignee ->> '$.login'",
+        where="assignee ->> '$.login' is not null",
+        order_by="assignee ->> '$.id'"
+    ) }}
 
 ),
 
@@ -32,13 +29,7 @@ renamed as (
         assignee ->> '$.id'              as assignee_id,
         assignee ->> '$.login'           as assignee_login,
         loaded_at
-    from unnested
-    where assignee is not null
-      and assignee ->> '$.login' is not null
-    -- loaded_at: one value per node_id; lets a filter on it pass the window.
-    qualify row_number() over (
-        partition by node_id, loaded_at, assignee ->> '$.login' order by assignee ->> '$.id'
-    ) = 1
+    from assignees
 
 )
 

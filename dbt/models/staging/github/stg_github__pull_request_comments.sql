@@ -9,17 +9,13 @@ source as (
 
 ),
 
--- unnest in the select list: a filter on loaded_at reaches the raw scan (see
--- stg_github__pull_request_labels).
-unnested as (
+comments as (
 
-    select
-        node_id,
-        repo,
-        pr_number,
-        loaded_at,
-        unnest(cast(events -> '$.timelineItems.nodes' as json[])) as comment
-    from source
+    {{ unnest_pull_request_list(
+        'source', "events -> '$.timelineItems.nodes'", 'comment',
+        unique_by="comment ->> '$.id'",
+        where="comment ->> '$.__typename' = 'IssueComment' and comment ->> '$.id' is not null"
+    ) }}
 
 ),
 
@@ -34,13 +30,7 @@ renamed as (
         comment ->> '$.author.login'                        as author_login,
         comment ->> '$.author.__typename'                   as author_kind,
         loaded_at
-    from unnested
-    where comment is not null
-      and comment ->> '$.__typename' = 'IssueComment'
-      and comment ->> '$.id' is not null
-    -- A comment belongs to one PR, so partitioning by the PR (and its loaded_at, one value
-    -- per PR) changes nothing, but lets a filter on loaded_at pass the window.
-    qualify row_number() over (partition by node_id, loaded_at, comment ->> '$.id') = 1
+    from comments
 
 )
 

@@ -9,17 +9,13 @@ source as (
 
 ),
 
--- unnest in the select list: a filter on loaded_at reaches the raw scan (see
--- stg_github__pull_request_labels).
-unnested as (
+issues as (
 
-    select
-        node_id,
-        repo,
-        pr_number,
-        loaded_at,
-        unnest(cast(pr -> '$.closingIssuesReferences.nodes' as json[])) as issue
-    from source
+    {{ unnest_pull_request_list(
+        'source', "pr -> '$.closingIssuesReferences.nodes'", 'issue',
+        unique_by="issue ->> '$.id'",
+        where="issue ->> '$.id' is not null"
+    ) }}
 
 ),
 
@@ -35,11 +31,7 @@ renamed as (
         replace(issue ->> '$.title', chr(0), '')         as issue_title,
         issue ->> '$.state'                              as issue_state,
         loaded_at
-    from unnested
-    where issue is not null
-      and issue ->> '$.id' is not null
-    -- loaded_at: one value per node_id; lets a filter on it pass the window.
-    qualify row_number() over (partition by node_id, loaded_at, issue ->> '$.id') = 1
+    from issues
 
 )
 

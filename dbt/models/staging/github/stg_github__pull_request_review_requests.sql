@@ -11,55 +11,34 @@ source as (
 
 ),
 
--- unnest in the select list: a filter on loaded_at reaches the raw scan (see
--- stg_github__pull_request_labels).
-unnested as (
-
-    select
-        node_id,
-        repo,
-        pr_number,
-        loaded_at,
-        unnest(cast(pr -> '$.reviewRequests.nodes' as json[])) as request
-    from source
-
-),
-
 requests as (
 
-    select
-        node_id,
-        repo,
-        pr_number,
-        loaded_at,
-        request -> '$.requestedReviewer' as reviewer
-    from unnested
-    where request is not null
+    {{ unnest_pull_request_list(
+        'source', "pr -> '$.reviewRequests.nodes'", 'request',
+        unique_by=[
+            "request ->> '$.requestedReviewer.__typename'",
+            "coalesce(request ->> '$.requestedReviewer.login', request ->> '$.requestedReviewer.slug')"
+        ],
+        where="coalesce(request ->> '$.requestedReviewer.login', request ->> '$.requestedReviewer.slug') is not null"
+    ) }}
 
 ),
 
 renamed as (
 
     select
-        node_id                                                as pull_request_id,
+        node_id                                                 as pull_request_id,
         repo,
         pr_number,
-        reviewer ->> '$.__typename'                            as requested_reviewer_kind,
-        case when reviewer ->> '$.__typename' <> 'Team'
-             then reviewer ->> '$.login' end                   as requested_reviewer_login,
-        case when reviewer ->> '$.__typename' = 'Team'
-             then reviewer ->> '$.slug' end                    as requested_team_slug,
-        coalesce(reviewer ->> '$.login', reviewer ->> '$.slug') as requested_reviewer_name,
+        request ->> '$.requestedReviewer.__typename'            as requested_reviewer_kind,
+        case when request ->> '$.requestedReviewer.__typename' <> 'Team'
+             then request ->> '$.requestedReviewer.login' end   as requested_reviewer_login,
+        case when request ->> '$.requestedReviewer.__typename' = 'Team'
+             then request ->> '$.requestedReviewer.slug' end    as requested_team_slug,
+        coalesce(request ->> '$.requestedReviewer.login',
+                 request ->> '$.requestedReviewer.slug')        as requested_reviewer_name,
         loaded_at
     from requests
-    where coalesce(reviewer ->> '$.login', reviewer ->> '$.slug') is not null
-    -- loaded_at: one value per node_id; lets a filter on it pass the window.
-    qualify row_number() over (
-        partition by node_id,
-                     loaded_at,
-                     reviewer ->> '$.__typename',
-                     coalesce(reviewer ->> '$.login', reviewer ->> '$.slug')
-    ) = 1
 
 )
 

@@ -10,17 +10,13 @@ source as (
 
 ),
 
--- unnest in the select list: a filter on loaded_at reaches the raw scan (see
--- stg_github__pull_request_labels).
-unnested as (
+reviews as (
 
-    select
-        node_id,
-        repo,
-        pr_number,
-        loaded_at,
-        unnest(cast(pr -> '$.reviews.nodes' as json[])) as review
-    from source
+    {{ unnest_pull_request_list(
+        'source', "pr -> '$.reviews.nodes'", 'review',
+        unique_by="review ->> '$.id'",
+        where="review ->> '$.id' is not null"
+    ) }}
 
 ),
 
@@ -36,12 +32,7 @@ renamed as (
         review ->> '$.author.login'                         as reviewer_login,
         review ->> '$.author.__typename'                    as reviewer_kind,
         loaded_at
-    from unnested
-    where review is not null
-      and review ->> '$.id' is not null
-    -- A review belongs to one PR, so partitioning by the PR (and its loaded_at, one value
-    -- per PR) changes nothing, but lets a filter on loaded_at pass the window.
-    qualify row_number() over (partition by node_id, loaded_at, review ->> '$.id') = 1
+    from reviews
 
 )
 

@@ -11,29 +11,15 @@ source as (
 
 ),
 
-timelines as (
+-- the position breaks ties between events of the same second (GitHub's order)
+items as (
 
-    select
-        node_id,
-        repo,
-        pr_number,
-        cast(events -> '$.timelineItems.nodes' as json[]) as items,
-        loaded_at
-    from source
-
-),
-
-unnested as (
-
-    select
-        node_id,
-        repo,
-        pr_number,
-        unnest(items)                      as item,
-        -- the position breaks ties between events of the same second (GitHub's order)
-        generate_subscripts(items, 1)      as timeline_position,
-        loaded_at
-    from timelines
+    {{ unnest_pull_request_list(
+        'source', "events -> '$.timelineItems.nodes'", 'item',
+        unique_by="item ->> '$.id'",
+        where="item ->> '$.__typename' <> 'IssueComment' and item ->> '$.id' is not null",
+        position='timeline_position'
+    ) }}
 
 ),
 
@@ -53,13 +39,7 @@ renamed as (
         coalesce(item ->> '$.requestedReviewer.login',
                  item ->> '$.requestedReviewer.slug')          as requested_reviewer_name,
         loaded_at
-    from unnested
-    where item is not null
-      and item ->> '$.__typename' <> 'IssueComment'
-      and item ->> '$.id' is not null
-    -- An event belongs to one PR, so partitioning by the PR (and its loaded_at, one value
-    -- per PR) changes nothing, but lets a filter on loaded_at pass the window.
-    qualify row_number() over (partition by node_id, loaded_at, item ->> '$.id') = 1
+    from items
 
 )
 
