@@ -1,25 +1,111 @@
-"""The analytics page and report without a browser: missing data, fallbacks, the CLI.
+"""The analytics page and report without a browser: what each chart reads, its numbers under
+the filters, older snapshots, missing data, the CLI.
 
-Snapshots here are small DuckDB files holding only the relations a case needs; the
-expected numbers are computed in Python from the same rows (the browser test compares the
-page with real marts built by a real run).
+The snapshot here is a small DuckDB file holding exactly the relations and columns the
+charts declare they read (a test checks it; another checks that the dbt models document
+every one of them). Expected numbers are computed in Python from the same rows; the browser
+test compares the page with the marts of a real run.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import statistics
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import ROOT
 from pr_warehouse.report import Filters, build_report, render_html
-from pr_warehouse.report.charts import chart_spec
-from pr_warehouse.report.data import CYCLE_TIME_FACT, NO_SYNC_YET
+from pr_warehouse.report.build import NO_SYNC_YET
+from pr_warehouse.report.chart import Section
+from pr_warehouse.report.charts import CHARTS
+from pr_warehouse.report.data import (
+    CYCLE_TIME_FACT,
+    LABEL_ACTIVITY,
+    MILESTONES,
+    PULL_REQUESTS,
+    REVIEWS,
+    SYNCS,
+    WORKLOAD,
+    Snapshot,
+    connect_read_only,
+)
 
 MONDAY = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
+AS_OF = datetime(2025, 3, 20, tzinfo=timezone.utc)
+
+# Merged PRs in acme/api over two weeks, one by a bot (as the cycle-time fact says: its
+# login ends in [bot]); one open PR in acme/web.
+PRS = [  # id, repo, author, is_bot_author, merged_at, cycle_hours, hours_to_first_review
+    ("P1", "acme/api", "ana", False, MONDAY, 10.0, 1.0),
+    ("P2", "acme/api", "ben", False, MONDAY + timedelta(days=1), 30.0, 2.0),
+    ("P3", "acme/api", "ana", False, MONDAY + timedelta(days=2), 50.0, None),
+    ("P4", "acme/api", "dependabot[bot]", True, MONDAY + timedelta(days=3), 1.0, 0.5),
+    ("P5", "acme/api", "ben", False, MONDAY + timedelta(days=7), 7.0, 3.0),
+    ("P6", "acme/api", "ana", False, MONDAY + timedelta(days=8), 9.0, 4.0),
+    ("P7", "acme/web", "cat", False, None, None, None),
+]
+# Phases as fixed shares of the cycle, so their medians are predictable.
+CODING, PICKUP, REVIEW = 0.5, 0.2, 0.3
+
+# Rows of the reviews fact, its flags as dbt sets them: the page decides neither who is a
+# bot nor what counts as a review given.
+REVIEW_ROWS = [  # pull request, repo, reviewer, state, submitted_at, is_bot, is_given
+    ("P1", "acme/api", "ben", "APPROVED", MONDAY, False, True),
+    ("P1", "acme/api", "ana", "COMMENTED", MONDAY, False, False),  # her own PR: self-review
+    ("P2", "acme/api", "ana", "CHANGES_REQUESTED", MONDAY + timedelta(days=1), False, True),
+    ("P2", "acme/api", "ana", "APPROVED", MONDAY + timedelta(days=1), False, True),
+    ("P3", "acme/api", "ci-bot", "COMMENTED", MONDAY + timedelta(days=2), True, True),
+    ("P5", "acme/api", "ana", "PENDING", None, False, False),  # not submitted
+    ("P6", "acme/api", "renovate[bot]", "COMMENTED", MONDAY + timedelta(days=8), True, True),
+    ("P7", "acme/web", "ghost", "COMMENTED", MONDAY + timedelta(days=8), False, True),  # deleted
+]
+
+
+def _share(repo: str, open_prs: int, drafts: int, oldest: float | None,
+           merged_30: int) -> dict[str, Any]:
+    """One entry of the workload mart's ``by_repo``, as dbt builds it."""
+    return {"repo": repo, "assigned_prs": open_prs + merged_30, "open_prs": open_prs,
+            "open_draft_prs": drafts, "open_ready_prs": open_prs - drafts,
+            "oldest_open_pr_hours": oldest, "merged_last_7_days": 0,
+            "merged_last_30_days": merged_30}
+
+
+WORKLOAD_BY_REPO = {  # assignee -> their shares; the mart's totals are the sums
+    "erin": [_share("acme/api", 2, 1, 48.0, 1), _share("acme/web", 1, 0, 500.0, 0)],
+    "finn": [_share("acme/web", 1, 0, 24.0, 0)],
+    "gus": [_share("acme/api", 0, 0, None, 2)],
+}
+MILESTONE_ROWS = [  # repo, number, title, due_on, overdue, open, merged, closed, total
+    ("acme/api", 1, "v1", datetime(2025, 3, 10, tzinfo=timezone.utc), True, 1, 2, 0, 3),
+    ("acme/web", 1, "web v1", None, False, 0, 1, 0, 1),
+]
+LABEL_ROWS = [  # repo, label, week_start, opened, merged
+    ("acme/api", "bug", date(2025, 3, 3), 2, 1),
+    ("acme/web", "bug", date(2025, 3, 3), 1, 0),
+    ("acme/api", "docs", date(2025, 3, 10), 0, 1),
+]
+# What each section's table (and CSV) holds: the page's contract with its readers.
+CSV_COLUMNS = {
+    "cycle_time": ("week_start", "iso_week", "prs_merged", "median_coding_hours",
+                   "median_pickup_hours", "median_review_hours", "median_cycle_hours",
+                   "p90_cycle_hours"),
+    "first_review": ("week_start", "iso_week", "prs_merged", "prs_reviewed",
+                     "median_hours_to_first_review", "p90_hours_to_first_review",
+                     "median_hours_to_first_response", "p90_hours_to_first_response"),
+    "reviews_given": ("reviewer", "reviews", "approved", "changes_requested", "commented",
+                      "prs_reviewed"),
+    "assignee_workload": ("assignee", "open_prs", "open_ready_prs", "open_draft_prs",
+                          "oldest_open_days", "merged_last_30_days"),
+    "milestone_progress": ("repo", "milestone_number", "milestone_title", "due_on",
+                           "is_overdue", "prs_open", "prs_merged", "prs_closed_unmerged",
+                           "prs_total"),
+    "label_activity": ("label", "week_start", "iso_week", "prs_opened", "prs_merged"),
+}
 
 
 def _p90(values: list[float]) -> float:
@@ -27,39 +113,92 @@ def _p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10, method="inclusive")[-1]
 
 
-def _snapshot(path: Path, *statements: str) -> Path:
+def _write(path: Path, *statements: str | Callable[[Any], None]) -> Path:
+    """A DuckDB file with the ``analytics`` schema, then ``statements`` (SQL, or a function
+    given the connection)."""
     import duckdb
 
     con = duckdb.connect(str(path))
     try:
         con.execute("create schema analytics")
-        for sql in statements:
-            con.execute(sql)
+        for statement in statements:
+            con.execute(statement) if isinstance(statement, str) else statement(con)
     finally:
         con.close()
     return path
 
 
-# Six merged PRs in one repository over two weeks, one by a bot; one open PR elsewhere.
-PRS = [  # repo, author_kind, merged_at, hours_to_merge, hours_to_first_review
-    ("acme/api", "User", MONDAY, 10.0, 1.0),
-    ("acme/api", "User", MONDAY + timedelta(days=1), 30.0, 2.0),
-    ("acme/api", "User", MONDAY + timedelta(days=2), 50.0, None),
-    ("acme/api", "Bot", MONDAY + timedelta(days=3), 1.0, None),
-    ("acme/api", "User", MONDAY + timedelta(days=7), 7.0, 3.0),
-    ("acme/api", "User", MONDAY + timedelta(days=8), 9.0, 4.0),
-    ("acme/web", "User", None, None, None),
-]
+def _facts(con: Any) -> None:
+    con.execute(f"create table {PULL_REQUESTS} (pull_request_id varchar, repo varchar, "
+                "hours_to_first_review double)")
+    con.executemany(f"insert into {PULL_REQUESTS} values (?, ?, ?)",
+                    [(i, repo, first) for i, repo, _, _, _, _, first in PRS])
+    con.execute(f"create table {CYCLE_TIME_FACT} (pull_request_id varchar, repo varchar, "
+                "merged_at timestamptz, is_bot_author boolean, coding_hours double, "
+                "pickup_hours double, review_hours double, cycle_hours double)")
+    con.executemany(f"insert into {CYCLE_TIME_FACT} values (?, ?, ?, ?, ?, ?, ?, ?)", [
+        (i, repo, merged, bot, *((h * s if h is not None else None)
+                                 for s in (CODING, PICKUP, REVIEW, 1.0)))
+        for i, repo, _, bot, merged, h, _ in PRS])
 
 
-def _fct_pull_requests() -> str:
-    values = ", ".join(
-        f"('{repo}', '{kind}', {f'timestamptz {str(m)!r}' if m else 'null'}, "
-        f"{h if h is not None else 'null'}, {r if r is not None else 'null'})"
-        for repo, kind, m, h, r in PRS)
-    return ("create table analytics.fct_pull_requests as select *, "
-            "timestamptz '2025-03-20 00:00:00+00' as as_of from (values " + values +
-            ") t(repo, author_kind, merged_at, hours_to_merge, hours_to_first_review)")
+def _reviews(con: Any) -> None:
+    con.execute(f"create table {REVIEWS} (pull_request_id varchar, repo varchar, "
+                "reviewer_login varchar, review_state varchar, submitted_at timestamptz, "
+                "is_bot_reviewer boolean, is_review_given boolean)")
+    con.executemany(f"insert into {REVIEWS} values (?, ?, ?, ?, ?, ?, ?)", REVIEW_ROWS)
+
+
+def _workload(con: Any) -> None:
+    con.execute(f"""create table {WORKLOAD} (assignee_login varchar, open_prs bigint,
+        open_ready_prs bigint, open_draft_prs bigint, oldest_open_pr_hours double,
+        merged_last_30_days bigint,
+        by_repo struct(repo varchar, assigned_prs bigint, open_prs bigint,
+                       open_draft_prs bigint, open_ready_prs bigint,
+                       oldest_open_pr_hours double, merged_last_7_days bigint,
+                       merged_last_30_days bigint)[],
+        as_of timestamptz)""")
+    for login, shares in WORKLOAD_BY_REPO.items():
+        oldest = [s["oldest_open_pr_hours"] for s in shares if s["oldest_open_pr_hours"]]
+        con.execute(f"insert into {WORKLOAD} values (?, ?, ?, ?, ?, ?, ?, ?)", [
+            login, sum(s["open_prs"] for s in shares), sum(s["open_ready_prs"] for s in shares),
+            sum(s["open_draft_prs"] for s in shares), max(oldest, default=None),
+            sum(s["merged_last_30_days"] for s in shares), shares, AS_OF])
+
+
+def _marts(con: Any) -> None:
+    con.execute(f"create table {MILESTONES} (repo varchar, milestone_number integer, "
+                "milestone_title varchar, milestone_due_on timestamptz, is_overdue boolean, "
+                "prs_open bigint, prs_merged bigint, prs_closed_unmerged bigint, "
+                "prs_total bigint)")
+    con.executemany(f"insert into {MILESTONES} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    MILESTONE_ROWS)
+    con.execute(f"create table {LABEL_ACTIVITY} (repo varchar, label_name varchar, "
+                "week_start date, prs_opened bigint, prs_merged bigint)")
+    con.executemany(f"insert into {LABEL_ACTIVITY} values (?, ?, ?, ?, ?)", LABEL_ROWS)
+    con.execute(f"create table {SYNCS} as select 'run-1' as run_id, 42 as total_points, "
+                f"timestamptz '2025-03-20 01:00:00+00' as loaded_at")
+
+
+CURRENT = (_facts, _reviews, _workload, _marts)
+
+
+@pytest.fixture()
+def snapshot(tmp_path: Path) -> Path:
+    """A snapshot of the current shape: every relation and column the charts read."""
+    return _write(tmp_path / "snapshot.duckdb", *CURRENT)
+
+
+def _sections(path: Path, filters: Filters = Filters()) -> dict[str, Section]:
+    report = build_report(path, filters)
+    assert report.empty is None, report.empty
+    return {s.key: s for s in report.sections}
+
+
+def _records(path: Path, key: str, filters: Filters = Filters()) -> list[dict[str, Any]]:
+    section = _sections(path, filters)[key]
+    assert section.missing is None and section.table is not None, section.missing
+    return section.table.records()
 
 
 @pytest.fixture()
@@ -72,6 +211,75 @@ def client(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     return TestClient(create_app(require_login=False))
 
 
+# --- what the charts read ---------------------------------------------------------------
+
+
+def test_every_chart_is_listed_once() -> None:
+    keys = [chart.key for chart in CHARTS]
+    assert keys == list(CSV_COLUMNS) and len(set(keys)) == len(keys)
+
+
+def test_the_snapshot_here_holds_exactly_what_the_charts_read(snapshot: Path) -> None:
+    """So every query below runs on nothing more than its chart declares."""
+    declared: dict[str, set[str]] = {}
+    for chart in CHARTS:
+        for relation, columns in chart.reads.items():
+            declared.setdefault(relation, set()).update(columns)
+    con = connect_read_only(snapshot)
+    try:
+        held = Snapshot(con).columns
+    finally:
+        con.close()
+    # what the header's freshness and the repository picker read
+    extras = {WORKLOAD: {"as_of"}, PULL_REQUESTS: {"repo"}}
+    assert {r: held[r] - extras.get(r, set()) for r in declared} == declared
+
+
+def test_the_page_reads_facts_and_marts_never_staging() -> None:
+    """What a measure means (who is a bot, what a review given is) is a model's."""
+    read = {relation for chart in CHARTS for relation in chart.reads}
+    assert read and all(relation.startswith("analytics.") for relation in read), read
+
+
+def _documented_columns() -> dict[str, set[str]]:
+    """Every dbt model's documented columns, by ``schema.model`` as the snapshot names it."""
+    import yaml
+
+    documented: dict[str, set[str]] = {}
+    for path in (ROOT / "dbt" / "models").rglob("*.yml"):
+        schema = "staging" if "staging" in path.parts else "analytics"
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models", []):
+            documented[f"{schema}.{model['name']}"] = {c["name"] for c in
+                                                       model.get("columns", [])}
+    return documented
+
+
+@pytest.mark.parametrize("chart", CHARTS, ids=lambda chart: chart.key)
+def test_every_column_a_chart_reads_is_a_documented_model_column(chart) -> None:
+    """The page reads what the models own: a column it needs is added to the model."""
+    documented = _documented_columns()
+    for relation, columns in chart.reads.items():
+        assert relation in documented, f"{relation} is not a documented dbt model"
+        assert set(columns) <= documented[relation], (relation,
+                                                      set(columns) - documented[relation])
+
+
+# --- the page ----------------------------------------------------------------------------
+
+
+def test_every_chart_renders_from_the_facts_and_marts(client, snapshot: Path) -> None:
+    report = build_report(snapshot, Filters())
+    assert [s.key for s in report.sections] == list(CSV_COLUMNS)
+    assert {s.key: s.table.columns for s in report.sections} == CSV_COLUMNS
+    assert all(s.missing is None and s.spec() is not None for s in report.sections)
+    assert report.freshness.as_of == "2025-03-20 00:00 UTC"
+    assert report.freshness.last_run_points == 42
+    html = client.get("/").text
+    assert html.count('data-chart="') == len(CHARTS) and "data-missing" not in html
+    assert html.count('class="card wide"') == sum(chart.wide for chart in CHARTS)
+    assert 'download="assignee_workload.csv"' in html
+
+
 def test_no_snapshot_says_no_sync_has_finished(client) -> None:
     response = client.get("/")
     assert response.status_code == 200
@@ -81,10 +289,10 @@ def test_no_snapshot_says_no_sync_has_finished(client) -> None:
 
 @pytest.mark.parametrize("statements", [
     (),  # a DuckDB file without the marts (dbt never ran)
-    ("create table analytics.fct_pull_requests (repo varchar)",),  # built, but empty
+    (f"create table {PULL_REQUESTS} (repo varchar)",),  # built, but empty
 ], ids=["no-marts", "no-rows"])
 def test_empty_snapshot_says_no_sync_has_finished(client, tmp_path: Path, statements) -> None:
-    _snapshot(tmp_path / "snapshot.duckdb", *statements)
+    _write(tmp_path / "snapshot.duckdb", *statements)
     response = client.get("/?repo=acme/api")
     assert response.status_code == 200
     assert NO_SYNC_YET in response.text and "Traceback" not in response.text
@@ -97,80 +305,146 @@ def test_not_a_duckdb_file_is_a_message_not_a_stack_trace(client, tmp_path: Path
     assert NO_SYNC_YET in response.text and "Traceback" not in response.text
 
 
-def test_a_missing_mart_costs_its_chart_only(client, tmp_path: Path) -> None:
-    _snapshot(tmp_path / "snapshot.duckdb", _fct_pull_requests())
-    report = build_report(tmp_path / "snapshot.duckdb", Filters())
-    missing = {s.key: s.missing for s in report.sections if s.missing}
-    assert set(missing) == {"reviews_given", "assignee_workload", "milestone_progress",
-                            "label_activity"}
-    assert "analytics.mart_milestone_progress is not in this snapshot" in \
-        missing["milestone_progress"]
-    html = client.get("/").text
-    assert html.count("data-missing") == 4 and html.count('data-chart="') == 2
+@pytest.mark.parametrize(("older", "lacking", "charts"), [
+    (f"alter table {WORKLOAD} drop column by_repo", f"{WORKLOAD}.by_repo",
+     {"assignee_workload"}),
+    (f"drop table {CYCLE_TIME_FACT}", CYCLE_TIME_FACT, {"cycle_time", "first_review"}),
+    (f"alter table {CYCLE_TIME_FACT} drop column pickup_hours",
+     f"{CYCLE_TIME_FACT}.pickup_hours", {"cycle_time", "first_review"}),
+    (f"drop table {MILESTONES}", MILESTONES, {"milestone_progress"}),
+    (f"drop table {REVIEWS}", REVIEWS, {"reviews_given"}),
+    (f"alter table {REVIEWS} drop column is_review_given", f"{REVIEWS}.is_review_given",
+     {"reviews_given"}),
+], ids=["workload-without-by_repo", "no-cycle-time-fact", "fact-without-pickup",
+        "no-milestone-mart", "no-reviews-fact", "reviews-fact-without-is_review_given"])
+def test_an_older_snapshot_says_to_rebuild_and_never_recomputes(
+        client, tmp_path: Path, older: str, lacking: str, charts: set[str]) -> None:
+    """A snapshot built by an older version lacks a model or column: the charts that read
+    it say so and how to rebuild; nothing is computed another way, the others are drawn."""
+    _write(tmp_path / "snapshot.duckdb", *CURRENT, older)
+    sections = _sections(tmp_path / "snapshot.duckdb", Filters(repo="acme/api"))
+    missing = {key: s.missing for key, s in sections.items() if s.missing}
+    assert set(missing) == charts
+    for key in charts:
+        assert sections[key].table is None
+        assert "built by an older version" in missing[key] and lacking in missing[key]
+        assert "run the DAG github_pull_requests (or `make demo`) to rebuild it" in missing[key]
+    html = client.get("/?repo=acme/api").text
+    assert html.count("data-missing") == len(charts)
+    assert html.count('data-chart="') == len(CHARTS) - len(charts)
 
 
-def test_cycle_time_falls_back_to_fct_pull_requests(tmp_path: Path) -> None:
-    path = _snapshot(tmp_path / "s.duckdb", _fct_pull_requests())
-    humans = build_report(path, Filters(repo="acme/api"))
-    everyone = build_report(path, Filters(repo="acme/api", include_bots=True))
-    cycle = {s.key: s for s in humans.sections}["cycle_time"]
-    assert cycle.variant == "total" and cycle.source == "analytics.fct_pull_requests"
-    first_week = [h for _, kind, m, h, _ in PRS
-                  if m and m < MONDAY + timedelta(days=7) and kind != "Bot"]
-    row = cycle.table.records()[0]
-    assert row["week_start"] == "2025-03-03" and row["iso_week"] == "2025-W10"
-    assert row["prs_merged"] == len(first_week)
-    assert row["median_hours_to_merge"] == round(statistics.median(first_week), 1)
-    assert row["p90_hours_to_merge"] == round(_p90(first_week), 1)
-    with_bots = {s.key: s for s in everyone.sections}["cycle_time"].table.records()[0]
-    assert with_bots["prs_merged"] == len(first_week) + 1
-    # A date range keeps only the weeks inside it.
-    later = build_report(path, Filters(since=(MONDAY + timedelta(days=7)).date()))
-    weeks = [r["week_start"] for r in {s.key: s for s in later.sections}["cycle_time"]
-             .table.records()]
-    assert weeks == ["2025-03-10"]
+def test_a_failing_query_costs_its_chart_only(tmp_path: Path) -> None:
+    path = _write(tmp_path / "s.duckdb", *CURRENT, f"alter table {WORKLOAD} drop column "
+                  "by_repo", f"alter table {WORKLOAD} add column by_repo varchar")
+    sections = _sections(path, Filters(repo="acme/api"))
+    assert sections["assignee_workload"].missing.startswith("No data: the query failed")
+    assert all(s.missing is None for key, s in sections.items() if key != "assignee_workload")
 
 
-def _cycle_time_fact() -> str:
-    """The cycle-time fact's shape (issue 11): phases per PR, derived from the PR rows."""
-    return f"""create table {CYCLE_TIME_FACT} as
-        select repo, author_kind = 'Bot' as is_bot_author, merged_at,
-               hours_to_merge * 0.5 as coding_hours, hours_to_merge * 0.2 as pickup_hours,
-               hours_to_merge * 0.3 as review_hours, hours_to_merge as cycle_hours
-        from analytics.fct_pull_requests"""
+# --- each chart's numbers under the filters ----------------------------------------------
 
 
-def test_phases_stacked_when_the_cycle_time_fact_exists(tmp_path: Path) -> None:
-    path = _snapshot(tmp_path / "s.duckdb", _fct_pull_requests(), _cycle_time_fact())
-    sections = {s.key: s for s in build_report(path, Filters()).sections}
-    cycle = sections["cycle_time"]
-    assert cycle.variant == "phases" and cycle.source == CYCLE_TIME_FACT
-    first_week = [h for _, kind, m, h, _ in PRS
-                  if m and m < MONDAY + timedelta(days=7) and kind != "Bot"]
-    row = cycle.table.records()[0]
-    assert row["median_cycle_hours"] == round(statistics.median(first_week), 1)
-    assert row["median_pickup_hours"] == round(statistics.median(first_week) * 0.2, 1)
-    spec = chart_spec(cycle)
-    bars = spec["layer"][0]
-    assert bars["mark"]["type"] == "bar" and bars["encoding"]["y"]["stack"] == "zero"
-    # The first-response series joins the first-review one.
-    assert "median_hours_to_first_response" in sections["first_review"].table.columns
+def _hours(week: int, bots: bool = False) -> list[float]:
+    """The cycle hours of acme/api's PRs merged in week 0 or 1 (bots as the fact says)."""
+    start = MONDAY + timedelta(days=7 * week)
+    return [h for _, _, _, bot, merged, h, _ in PRS
+            if merged and start <= merged < start + timedelta(days=7) and (bots or not bot)]
 
 
-def test_report_html_is_self_contained(tmp_path: Path) -> None:
-    path = _snapshot(tmp_path / "s.duckdb", _fct_pull_requests())
-    html = render_html(build_report(path, Filters()))
+def test_cycle_time_groups_the_fact_by_week_under_the_filters(snapshot: Path) -> None:
+    week = _records(snapshot, "cycle_time", Filters(repo="acme/api"))[0]
+    hours = _hours(0)
+    assert (week["week_start"], week["iso_week"], week["prs_merged"]) == \
+        ("2025-03-03", "2025-W10", len(hours))
+    assert week["median_cycle_hours"] == round(statistics.median(hours), 1)
+    assert week["p90_cycle_hours"] == round(_p90(hours), 1)
+    assert week["median_pickup_hours"] == round(statistics.median(hours) * PICKUP, 1)
+    with_bots = _records(snapshot, "cycle_time", Filters(include_bots=True))[0]
+    assert with_bots["prs_merged"] == len(_hours(0, bots=True)) == len(hours) + 1
+    # A date range keeps only the weeks inside it; another repository, none of these.
+    later = _records(snapshot, "cycle_time", Filters(since=(MONDAY + timedelta(days=7)).date()))
+    assert [r["week_start"] for r in later] == ["2025-03-10"]
+    assert _records(snapshot, "cycle_time", Filters(repo="acme/web")) == []
+
+
+def test_first_review_has_the_cycle_time_cohort(snapshot: Path) -> None:
+    """The same PRs per week as the cycle-time chart: bots as the fact defines them."""
+    cycle = _records(snapshot, "cycle_time")
+    first = _records(snapshot, "first_review")
+    assert [(r["week_start"], r["prs_merged"]) for r in first] == \
+        [(r["week_start"], r["prs_merged"]) for r in cycle]
+    reviewed = [h for _, _, _, bot, merged, _, h in PRS
+                if merged and merged < MONDAY + timedelta(days=7) and not bot and h is not None]
+    assert first[0]["prs_reviewed"] == len(reviewed)
+    assert first[0]["median_hours_to_first_review"] == round(statistics.median(reviewed), 1)
+    assert first[0]["median_hours_to_first_response"] == cycle[0]["median_pickup_hours"]
+
+
+def test_reviews_given_count_the_facts_reviews_given_under_the_filters(snapshot: Path) -> None:
+    """The fact's ``is_review_given`` rows (no self-review, no pending one) per reviewer;
+    bots are the fact's ``is_bot_reviewer``, a deleted reviewer its ``ghost``."""
+    assert _records(snapshot, "reviews_given") == [
+        {"reviewer": "ana", "reviews": 2, "approved": 1, "changes_requested": 1,
+         "commented": 0, "prs_reviewed": 1},
+        {"reviewer": "ben", "reviews": 1, "approved": 1, "changes_requested": 0,
+         "commented": 0, "prs_reviewed": 1},
+        {"reviewer": "ghost", "reviews": 1, "approved": 0, "changes_requested": 0,
+         "commented": 1, "prs_reviewed": 1}]
+    with_bots = _records(snapshot, "reviews_given", Filters(include_bots=True))
+    assert [(r["reviewer"], r["reviews"]) for r in with_bots] == [
+        ("ana", 2), ("ben", 1), ("ci-bot", 1), ("ghost", 1), ("renovate[bot]", 1)]
+    web = _records(snapshot, "reviews_given", Filters(repo="acme/web", include_bots=True))
+    assert [r["reviewer"] for r in web] == ["ghost"]
+    later = _records(snapshot, "reviews_given",
+                     Filters(since=(MONDAY + timedelta(days=1)).date(),
+                             until=(MONDAY + timedelta(days=2)).date(), include_bots=True))
+    assert [(r["reviewer"], r["reviews"]) for r in later] == [("ana", 2), ("ci-bot", 1)]
+
+
+def test_workload_is_the_marts_totals_or_one_repositorys_entry(snapshot: Path) -> None:
+    """All repositories: the mart's rows. One repository: each assignee's entry of
+    ``by_repo`` for it; nobody without open PRs there. Dates and bots change nothing."""
+    everyone = _records(snapshot, "assignee_workload")
+    assert everyone == [
+        {"assignee": "erin", "open_prs": 3, "open_ready_prs": 2, "open_draft_prs": 1,
+         "oldest_open_days": round(500 / 24, 1), "merged_last_30_days": 1},
+        {"assignee": "finn", "open_prs": 1, "open_ready_prs": 1, "open_draft_prs": 0,
+         "oldest_open_days": 1.0, "merged_last_30_days": 0}]
+    api = _records(snapshot, "assignee_workload", Filters(repo="acme/api"))
+    assert api == [{"assignee": "erin", "open_prs": 2, "open_ready_prs": 1,
+                    "open_draft_prs": 1, "oldest_open_days": 2.0, "merged_last_30_days": 1}]
+    narrowed = Filters(repo="acme/api", since=date(2025, 3, 10), include_bots=True)
+    assert _records(snapshot, "assignee_workload", narrowed) == api
+
+
+def test_milestones_and_labels_read_their_marts_per_repository(snapshot: Path) -> None:
+    milestones = _records(snapshot, "milestone_progress", Filters(repo="acme/api"))
+    assert [(r["milestone_title"], r["due_on"], r["is_overdue"]) for r in milestones] == \
+        [("v1", "2025-03-10", True)]
+    labels = _records(snapshot, "label_activity")
+    assert [(r["label"], r["week_start"], r["prs_opened"]) for r in labels] == \
+        [("bug", "2025-03-03", 3), ("docs", "2025-03-10", 0)]
+    later = _records(snapshot, "label_activity", Filters(since=date(2025, 3, 10)))
+    assert [r["label"] for r in later] == ["docs"]
+
+
+# --- the report and its readers ----------------------------------------------------------
+
+
+def test_report_html_is_self_contained(snapshot: Path) -> None:
+    html = render_html(build_report(snapshot, Filters()))
     assert "window.vegaEmbed" in html  # Vega inlined, not fetched
     assert "<script src=" not in html and "<link" not in html
     assert "all repositories, all dates, bots excluded" in html
+    assert html.count('data-chart="') == len(CHARTS)
 
 
-def test_cli_report_writes_the_file_and_prints_its_path(tmp_path: Path, monkeypatch,
-                                                        capsys) -> None:
+def test_cli_report_writes_the_file_and_prints_its_path(snapshot: Path, tmp_path: Path,
+                                                        monkeypatch, capsys) -> None:
     from pr_warehouse import cli
 
-    monkeypatch.setenv("PR_WAREHOUSE_SNAPSHOT",
-                       str(_snapshot(tmp_path / "s.duckdb", _fct_pull_requests())))
+    monkeypatch.setenv("PR_WAREHOUSE_SNAPSHOT", str(snapshot))
     out = tmp_path / "out" / "report.html"
     assert cli.main(["report", "--output", str(out), "--repo", "acme/api"]) == 0
     assert capsys.readouterr().out.strip() == str(out)
@@ -197,34 +471,3 @@ def test_plugin_mounts_the_app_and_adds_the_navigation_entry() -> None:
     (view,) = plugin.external_views
     assert view["name"] == ANALYTICS_VIEW_NAME and view["destination"] == "nav"
     assert view["href"].startswith(ANALYTICS_URL_PREFIX)
-
-
-def test_one_repositorys_workload_reads_ages_from_the_open_pr_mart(tmp_path: Path) -> None:
-    """The fact holds no ages (it is incremental): a repository's share of the workload
-    takes the oldest open PR's age from mart_open_pull_requests, as_of from the workload
-    mart, and the data's as_of comes from them too."""
-    as_of = "timestamptz '2025-03-20 00:00:00+00'"
-    path = _snapshot(
-        tmp_path / "s.duckdb",
-        "create table analytics.fct_pull_requests as select * from (values "
-        "('P1', 'acme/api', 'OPEN', false, null::timestamptz), "
-        "('P2', 'acme/api', 'OPEN', true, null), "
-        "('P3', 'acme/api', 'MERGED', false, timestamptz '2025-03-10 00:00:00+00'), "
-        "('P4', 'acme/web', 'OPEN', false, null)"
-        ") t(pull_request_id, repo, state, is_draft, merged_at)",
-        "create table analytics.mart_open_pull_requests as select *, "
-        f"{as_of} as as_of from (values ('P1', 48.0), ('P2', 12.0), ('P4', 500.0)) "
-        "t(pull_request_id, hours_open)",
-        "create table analytics.bridge_pull_request_assignees as select * from (values "
-        "('P1', 'erin'), ('P2', 'erin'), ('P3', 'erin'), ('P4', 'erin')) "
-        "t(pull_request_id, assignee_login)",
-        "create table analytics.mart_assignee_workload as select 'erin' as assignee_login, "
-        f"3 as open_prs, {as_of} as as_of",
-    )
-    report = build_report(path, Filters(repo="acme/api"))
-    workload = {s.key: s for s in report.sections}["assignee_workload"]
-    assert workload.missing is None, workload.missing
-    assert workload.table.records() == [{
-        "assignee": "erin", "open_prs": 2, "open_ready_prs": 1, "open_draft_prs": 1,
-        "oldest_open_days": 2.0, "merged_last_30_days": 1}]
-    assert report.freshness.as_of.startswith("2025-03-20")

@@ -13,10 +13,7 @@ is one of them.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,18 +24,11 @@ import pytest
 
 from conftest import ROOT
 from pr_warehouse.constants import ANALYTICS_UI_ROUTE, ANALYTICS_URL_PREFIX, ANALYTICS_VIEW_NAME
+from tests.support.airflow import Airflow
+from tests.support.airflow import get_json as _get
+from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 from .conftest import Pipeline, task_states
-from .test_ui_trigger import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    _free_port,
-    _get,
-    _start,
-    _stop,
-    _wait_for,
-)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -55,10 +45,7 @@ class Synced:
 
 @pytest.fixture(scope="module")
 def synced(make_module_pipeline) -> Synced:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed (make test installs Debian's chromium; "
-                    "or apt-get install -y chromium)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is in requirements.txt")
+    require_chromium()
     pipeline = make_module_pipeline()
     run = pipeline.run({"orgs": ["acme"], "page_size": 100})
     assert str(run.state) == "success", task_states(run)
@@ -69,36 +56,14 @@ def synced(make_module_pipeline) -> Synced:
 def api_server(synced: Synced, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Airflow's api-server alone (the page needs no scheduler), reading the run's snapshot."""
     tmp = tmp_path_factory.mktemp("analytics-ui")
-    logs = tmp / "logs"
-    logs.mkdir()
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(tmp / "airflow"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": base_url,
-        "PR_WAREHOUSE_SNAPSHOT": str(synced.pipeline.snapshot_path),
-    }
-    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
-    exe = str(Path(sys.executable).with_name("airflow"))
-    done = subprocess.run([exe, "db", "migrate"], env=env, capture_output=True, text=True,
-                          timeout=180)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    procs = {"api-server": _start("api-server", ["api-server"], env, logs)}
-    try:
+    with Airflow(tmp / "airflow", {"PR_WAREHOUSE_SNAPSHOT": str(synced.pipeline.snapshot_path)},
+                 logs=tmp / "logs", cwd=ROOT) as airflow:
+        airflow.cli("db", "migrate")
+        airflow.spawn("api-server")
         started = time.monotonic()
-        _wait_for("the api-server", lambda: _get(f"{base_url}/api/v2/monitor/health")[0] == 200,
-                  180, procs, logs)
-        print(f"api-server ready in {time.monotonic() - started:.1f}s at {base_url}")
-        yield base_url
-    finally:
-        _stop(procs["api-server"])
+        airflow.wait_healthy()
+        print(f"api-server ready in {time.monotonic() - started:.1f}s at {airflow.base_url}")
+        yield airflow.base_url
 
 
 def _browser(pw: Any) -> Any:
@@ -167,6 +132,30 @@ def _labels_in_mart(pipeline: Pipeline, repo: str) -> dict[tuple[str, str], tupl
     return {(label, str(week)): (opened, merged) for label, week, opened, merged in
             pipeline.query("select label_name, week_start, prs_opened, prs_merged "
                            "from analytics.mart_label_activity where repo = ?", [repo])}
+
+
+def _workload_on_page(frame: Any) -> dict[str, tuple[int, int, int]]:
+    return {r["assignee"]: (int(r["open_prs"]), int(r["open_ready_prs"]),
+                            int(r["open_draft_prs"]))
+            for r in _table(frame, "assignee_workload")}
+
+
+def _workload_in_mart(pipeline: Pipeline, repo: str) -> dict[str, tuple[int, int, int]]:
+    """Open PRs per assignee in ``repo``: their entry of the mart's ``by_repo``, as dbt
+    built it (the unit tests can only imitate its nested type)."""
+    return {login: (n, ready, drafts) for login, n, ready, drafts in pipeline.query(
+        "select w.assignee_login, r.open_prs, r.open_ready_prs, r.open_draft_prs "
+        "from analytics.mart_assignee_workload w, unnest(w.by_repo) as t(r) "
+        "where r.repo = ? and r.open_prs > 0", [repo])}
+
+
+def _check_workload_is_the_marts(frame: Any, pipeline: Pipeline, repo: str) -> None:
+    """The page lists the busiest assignees (the bars have a top), each with the mart's
+    numbers for ``repo``."""
+    mart, shown = _workload_in_mart(pipeline, repo), _workload_on_page(frame)
+    assert shown and shown.items() <= mart.items()
+    hidden = [mart[login][0] for login in mart.keys() - shown.keys()]
+    assert min(n for n, _, _ in shown.values()) >= max(hidden, default=0)
 
 
 def _merged_prs_on_page(frame: Any) -> int:
@@ -252,6 +241,7 @@ def test_page_in_the_airflow_ui(synced: Synced, api_server: str) -> None:
             assert _milestones_on_page(frame) == _milestones_in_mart(pipeline, repo)
             assert _labels_on_page(frame) == _labels_in_mart(pipeline, repo)
             assert _merged_prs_on_page(frame) == _merged_prs_in_mart(pipeline, repo, True)
+            _check_workload_is_the_marts(frame, pipeline, repo)
             page.screenshot(path=str(ARTIFACTS / "pr_analytics_one_repo.png"))
 
             # Bots excluded: fewer merged PRs (the demo org has bot authors).

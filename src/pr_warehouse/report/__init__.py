@@ -7,9 +7,12 @@ The same charts serve two readers:
 * one self-contained **HTML report per run** (``render.py``), written by the DAG's
   ``report`` task next to the run's raw pages, and by ``make report``.
 
-``data.py`` holds the queries (one function per chart, each saying what to show when its
-mart is missing), ``charts.py`` turns their tables into Vega-Lite specs with Vega-Altair,
-``render.py`` lays them out as HTML.
+Each chart is one unit, a module of ``charts/`` (its query on a fact or mart, its
+Vega-Altair drawing, its words; :class:`~pr_warehouse.report.chart.Chart`), listed once in
+``charts.CHARTS``. ``data.py`` reads the snapshot (filters, tables, what it holds),
+``vega.py`` holds the drawing the charts share, ``build.py`` runs every chart into a
+:class:`Report`, ``render.py`` lays it out as HTML. A snapshot lacking a model or column a
+chart reads was built by an older version: that chart says to rebuild it.
 
 Example::
 
@@ -19,7 +22,8 @@ Example::
 
 from __future__ import annotations
 
-from pr_warehouse.report.data import Filters, Report, build_report
+from pr_warehouse.report.build import Report, build_report
+from pr_warehouse.report.data import Filters
 from pr_warehouse.report.render import render_html
 
 __all__ = ["Filters", "Report", "build_report", "render_html"]

@@ -14,7 +14,8 @@ import urllib.parse
 from functools import lru_cache
 from typing import Any
 
-from pr_warehouse.report.data import Report, Section
+from pr_warehouse.report.build import Report
+from pr_warehouse.report.chart import Section
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,9 @@ def script_json(value: Any) -> str:
 def csv_href(section: Section) -> str:
     """A ``data:`` URL holding the section's CSV: a download that needs no server.
 
+    >>> from pr_warehouse.report.charts import CHARTS
     >>> from pr_warehouse.report.data import Table
-    >>> csv_href(Section("k", "t", "q", table=Table(("a",), ((1,),))))
+    >>> csv_href(Section(CHARTS[0], table=Table(("a",), ((1,),))))
     'data:text/csv;charset=utf-8,a%0A1%0A'
     """
     assert section.table is not None
@@ -96,9 +98,7 @@ def render_html(report: Report, *, script_src: str | None = None,
     """
     from markupsafe import Markup
 
-    from pr_warehouse.report.charts import chart_spec
-
-    charts = [(section, chart_spec(section)) for section in report.sections]
+    charts = [(section, section.spec()) for section in report.sections]
     inline = None if script_src or report.empty else Markup(vega_bundle())
     return _template().render(title=TITLE, report=report, charts=charts, script_src=script_src,
                               inline_script=inline, interactive=interactive)

@@ -1,0 +1,92 @@
+"""The drawing shared by the charts: Vega-Altair building blocks over a Table.
+
+A spec is plain JSON with its numbers inlined (``alt.Data(values=...)``): the page and the
+report embed it as is and Vega renders it in the browser, offline. Nothing here touches
+the snapshot; every function is pure (a Table in, an Altair chart out).
+
+Charts fold several columns into one ``measure`` series; each chart passes its columns
+with their readable names, in the order the legend lists them (``{column: name}``).
+
+>>> from pr_warehouse.report.data import Table
+>>> table = Table(("reviewer", "approved", "commented", "reviews"), (("ana", 2, 1, 3),))
+>>> bars = stacked_bars(table, "reviewer", {"approved": "approved", "commented": "commented"},
+...                     "reviews", total="reviews").to_dict()
+>>> bars["mark"]["type"], bars["encoding"]["x"]["stack"]
+('bar', 'zero')
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pr_warehouse.report.data import Table
+
+if TYPE_CHECKING:
+    import altair as alt
+
+HOURS = "hours"
+# Faceted charts cannot follow the container's width.
+FIXED_WIDTH = 720
+
+
+def data(records: list[dict[str, Any]]) -> alt.Data:
+    """The rows inlined in the spec (no URL to fetch: the report opens offline)."""
+    import altair as alt
+
+    return alt.Data(values=records)
+
+
+def js(text: str) -> str:
+    """A string literal in Vega's expression language (JavaScript's syntax).
+
+    >>> print(js('say "hi"'))
+    "say \\"hi\\""
+    """
+    return json.dumps(text)
+
+
+def named(base: alt.Chart, names: Mapping[str, str]) -> alt.Chart:
+    """``base`` with the columns of ``names`` folded into ``value``, each row's readable
+    column name in ``measure``."""
+    expr = " : ".join(f"datum.measure_column === {js(c)} ? {js(n)}" for c, n in names.items())
+    return (base.transform_fold(list(names), as_=["measure_column", "value"])
+            .transform_calculate(measure=f"{expr} : datum.measure_column"))
+
+
+def week_x() -> alt.X:
+    """The ISO week (its Monday) on the x axis."""
+    import altair as alt
+
+    return alt.X("week_start:T", title="ISO week (Monday)", timeUnit="yearmonthdate")
+
+
+def lines(table: Table, names: Mapping[str, str], title: str) -> alt.Chart:
+    """Median/p90 hours per week, one line per column of ``names``; p90 dashed."""
+    import altair as alt
+
+    return named(alt.Chart(data(table.records())), names).mark_line(point=True).encode(
+        x=week_x(),
+        y=alt.Y("value:Q", title=title),
+        color=alt.Color("measure:N", title=None, sort=list(names.values())),
+        strokeDash=alt.condition("indexof(datum.measure, 'p90') >= 0",
+                                 alt.value([5, 3]), alt.value([1, 0])),
+        tooltip=["iso_week:N", "measure:N", alt.Tooltip("value:Q", title=HOURS),
+                 "prs_merged:Q"],
+    )
+
+
+def stacked_bars(table: Table, category: str, names: Mapping[str, str], title: str,
+                 total: str) -> alt.Chart:
+    """Horizontal bars, one per ``category`` value in the table's order, stacked by the
+    columns of ``names``; ``total`` is the column the tooltip adds."""
+    import altair as alt
+
+    order = [row[category] for row in table.records()]
+    return named(alt.Chart(data(table.records())), names).mark_bar().encode(
+        y=alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=360)),
+        x=alt.X("value:Q", stack="zero", title=title),
+        color=alt.Color("measure:N", title=None, sort=list(names.values())),
+        tooltip=[f"{category}:N", "measure:N", "value:Q", f"{total}:Q"],
+    )
