@@ -9,6 +9,10 @@ created with ``airflow dags trigger``. Cron scheduling is off
 (``[scheduler] use_job_schedule = False``) so unpausing the ``@daily`` DAG does not add a
 scheduled run next to ours.
 
+Starting, watching and stopping the Airflow processes is the test harness's
+(:class:`tests.support.airflow.Airflow`, importable because ``python -m bench`` runs from the
+checkout's root): the benchmark, the browser tests and the Celery test start Airflow one way.
+
 Example::
 
     with AirflowDeployment(home, extra_env) as airflow:
@@ -21,34 +25,19 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import secrets
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from types import TracebackType
-from typing import IO
 
-import requests
-
-from bench.procs import ROOT
 from pr_warehouse.constants import DAG_ID
-from pr_warehouse.constants import DEFAULT_POOL as POOL
+from tests.support.airflow import Airflow, AirflowFailed
+from tests.support.ports import free_port
 
 log = logging.getLogger(__name__)
 
-
-def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["DAG_ID", "AirflowDeployment", "AirflowFailed", "TaskTiming", "epoch", "free_port"]
 
 
 def epoch(value: str | None) -> float | None:
@@ -83,11 +72,7 @@ class TaskTiming:
         return None if self.start is None or self.end is None else self.end - self.start
 
 
-class AirflowFailed(RuntimeError):
-    """An Airflow command or component failed; the message says which and where its log is."""
-
-
-class AirflowDeployment:
+class AirflowDeployment(Airflow):
     """Scheduler + LocalExecutor + execution API server in a private ``AIRFLOW_HOME``.
 
     ``executor="CeleryExecutor"`` runs the tasks on Celery workers instead, which the
@@ -98,72 +83,33 @@ class AirflowDeployment:
 
     def __init__(self, home: Path, extra_env: dict[str, str], *, pool_slots: int = 4,
                  parallelism: int = 8, executor: str = "LocalExecutor") -> None:
-        self.home = home
-        self.pool_slots = pool_slots
-        self.api_port = free_port()
-        self.executor = executor
-        self.env = self._environment(extra_env, parallelism)
-        self._procs: list[tuple[str, subprocess.Popen[bytes], IO[bytes]]] = []
-        self.startup_seconds = 0.0
-
-    def _environment(self, extra: dict[str, str], parallelism: int) -> dict[str, str]:
-        api = f"http://127.0.0.1:{self.api_port}"
-        return {
-            **os.environ,
-            "AIRFLOW_HOME": str(self.home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-            "AIRFLOW__CORE__EXECUTOR": self.executor,
-            "AIRFLOW__CELERY__BROKER_URL": f"sqla+sqlite:///{self.home / 'celery-broker.db'}",
-            "AIRFLOW__CELERY__RESULT_BACKEND": f"db+sqlite:///{self.home / 'celery-results.db'}",
+        super().__init__(home, {
+            "AIRFLOW__CELERY__BROKER_URL": f"sqla+sqlite:///{home / 'celery-broker.db'}",
+            "AIRFLOW__CELERY__RESULT_BACKEND": f"db+sqlite:///{home / 'celery-results.db'}",
+            **extra_env,
+        }, executor=executor,
             # Above the pool size, so the pool is what bounds the extracts.
-            "AIRFLOW__CORE__PARALLELISM": str(parallelism),
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
-            "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API__PORT": str(self.api_port),
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api}/execution/",
-            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-            # One secret for every component, or task tokens fail validation.
-            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            **extra,
-        }
+            parallelism=parallelism)
+        self.pool_slots = pool_slots
+        self.executor = executor
+        self.startup_seconds = 0.0
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def airflow(self, *args: str, timeout: float = 300) -> str:
         """Run one ``airflow`` CLI command; its output, or :class:`AirflowFailed`."""
-        exe = str(Path(sys.executable).with_name("airflow"))
-        done = subprocess.run([exe, *args], env=self.env, capture_output=True, text=True,
-                              timeout=timeout, cwd=self.home)
-        if done.returncode != 0:
-            raise AirflowFailed(f"airflow {' '.join(args)} exited {done.returncode}:\n"
-                                + (done.stdout + done.stderr)[-3000:])
-        return done.stdout
-
-    def _spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
-        exe = str(Path(sys.executable).with_name("airflow"))
-        output = open(self.home / f"{name}.log", "ab")  # noqa: SIM115 (closed in stop())
-        # A session of its own: stop() signals the component and every child it forked.
-        proc = subprocess.Popen([exe, *args], env={**self.env, **(env or {})}, stdout=output,
-                                stderr=subprocess.STDOUT, cwd=self.home, start_new_session=True)
-        self._procs.append((name, proc, output))
+        return self.cli(*args, timeout=timeout)
 
     def start(self) -> AirflowDeployment:
         """Metadata DB, pool, serialized DAG, then the API server and the scheduler."""
         started = time.perf_counter()
-        self.home.mkdir(parents=True, exist_ok=True)
-        self.airflow("db", "migrate")
-        self.airflow("pools", "set", POOL, str(self.pool_slots), "benchmark: the shipped size")
-        self.airflow("dags", "reserialize")
-        self.airflow("dags", "unpause", DAG_ID)
-        self._spawn("api-server", "api-server", "--apps", "execution", "-H", "127.0.0.1",
-                    "-p", str(self.api_port), "-w", "1")
-        self._spawn("scheduler", "scheduler")
-        self._wait_for_api()
+        self.setup(self.pool_slots)
+        self.cli("dags", "reserialize")
+        self.cli("dags", "unpause", DAG_ID)
+        self.spawn("api-server", "api-server", "--apps", "execution", "-H", "127.0.0.1",
+                   "-p", str(self.api_port), "-w", "1")
+        self.spawn("scheduler")
+        self.warm_execution_api(timeout=120)
         self.startup_seconds = time.perf_counter() - started
         log.info("Airflow up in %.1fs (home %s, API on :%d)", self.startup_seconds, self.home,
                  self.api_port)
@@ -176,46 +122,10 @@ class AirflowDeployment:
         overrides = {**(env or {}),
                      # Each worker its own log-server port, as on its own host.
                      "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())}
-        self._spawn(name, "celery", "worker", "--queues", ",".join(queues),
-                    "--concurrency", str(concurrency), "--celery-hostname", f"{name}@%h",
-                    env=overrides)
-        return self.home / f"{name}.log"
-
-    def _wait_for_api(self, timeout: float = 120) -> None:
-        """Wait for the execution API; its first answer warms it (else the first task stalls)."""
-        deadline = time.monotonic() + timeout
-        url = f"http://127.0.0.1:{self.api_port}/execution/health"
-        while time.monotonic() < deadline:
-            self._check_alive()
-            try:
-                if requests.get(url, timeout=30).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        raise AirflowFailed(f"the execution API did not answer on {url} within {timeout:.0f}s; "
-                            f"see {self.home / 'api-server.log'}")
-
-    def _check_alive(self) -> None:
-        for name, proc, _ in self._procs:
-            if proc.poll() is not None:
-                raise AirflowFailed(f"airflow {name} exited {proc.returncode}; see "
-                                    f"{self.home / (name + '.log')}")
-
-    def stop(self) -> None:
-        """SIGTERM each component's process group, SIGKILL what is left after 30 s."""
-        for _, proc, _ in reversed(self._procs):
-            if proc.poll() is None:
-                _signal_group(proc, signal.SIGTERM)
-        for name, proc, output in reversed(self._procs):
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                log.warning("airflow %s ignored SIGTERM; killing it", name)
-                _signal_group(proc, signal.SIGKILL)
-                proc.wait(timeout=10)
-            output.close()
-        self._procs.clear()
+        self.spawn(name, "celery", "worker", "--queues", ",".join(queues),
+                   "--concurrency", str(concurrency), "--celery-hostname", f"{name}@%h",
+                   env=overrides)
+        return self.logs / f"{name}.log"
 
     def __enter__(self) -> AirflowDeployment:
         try:
@@ -223,10 +133,6 @@ class AirflowDeployment:
         except BaseException:
             self.stop()
             raise
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
 
     # -- runs -------------------------------------------------------------------------------
 
@@ -240,7 +146,7 @@ class AirflowDeployment:
         """Poll the metadata DB until the run ends; its final state."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self._check_alive()
+            self.check_alive()
             con = self._db()
             try:
                 rows = con.execute("select state from dag_run where dag_id = ? and run_id = ?",
@@ -281,10 +187,3 @@ class AirflowDeployment:
         finally:
             con.close()
         return epoch(start), epoch(end)
-
-
-def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
-    try:
-        os.killpg(proc.pid, signum)  # the group we created for this component
-    except ProcessLookupError:
-        pass

@@ -15,10 +15,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from github_emulator import DEFAULT_TOKEN
 from pr_warehouse.constants import DEFAULT_PAGE_SIZE, DEFAULT_POOL_SLOTS
 
 ORG = "bench"
-TOKEN = "emulator-token"
+TOKEN = DEFAULT_TOKEN  # the emulator's own, as the demo and the tests use
 SECTIONS = ("extract", "cost", "load", "memory")
 
 

@@ -10,7 +10,6 @@ after another, 25 PRs per page, no probe.
 
 from __future__ import annotations
 
-import json
 import logging
 import statistics
 from dataclasses import asdict
@@ -20,6 +19,7 @@ from typing import Any
 from bench import emulation
 from bench.airflow_run import DAG_ID, AirflowDeployment, TaskTiming
 from bench.config import ORG, TOKEN, BenchConfig
+from tests.support.connections import github_conn_env
 from bench.procs import run_worker
 from bench.schedule import IdealSchedule, list_makespan, lower_bound, pages_needed
 
@@ -79,8 +79,7 @@ def measure_dag(config: BenchConfig, workdir: Path, server: Any,
     """Run the DAG for the whole org (once per conf); time the extract phase and overhead."""
     data = workdir / "dag"
     extra_env = {
-        "AIRFLOW_CONN_GITHUB_DEFAULT": json.dumps(
-            {"conn_type": "http", "host": server.url, "password": TOKEN}),
+        "AIRFLOW_CONN_GITHUB_DEFAULT": github_conn_env(server.url, TOKEN),
         "PR_WAREHOUSE_RAW_URL": (data / "raw").as_uri(),
         "PR_WAREHOUSE_DUCKDB": str(data / "warehouse.duckdb"),
         "PR_WAREHOUSE_SNAPSHOT": str(data / "snapshot.duckdb"),

@@ -23,6 +23,7 @@ import duckdb
 import pytest
 
 from conftest import ROOT
+from tests.support.connections import github_conn_env
 
 WAREHOUSE_TASKS = {"plan", "load", "transform", "publish", "publish_postgres", "report"}
 ANY_WORKER_TASKS = {"resolve_repositories", "extract", "check_extracts"}
@@ -70,8 +71,7 @@ def test_two_celery_workers_one_per_queue(tmp_path: Path) -> None:
     server = emulator(org_world([6, 3], seed=3, org="acme"))
     data = tmp_path / "data"
     env = {
-        "AIRFLOW_CONN_GITHUB_DEFAULT": json.dumps(
-            {"conn_type": "http", "host": server.url, "password": TOKEN}),
+        "AIRFLOW_CONN_GITHUB_DEFAULT": github_conn_env(server.url, TOKEN),
         "PR_WAREHOUSE_RAW_URL": (data / "raw").as_uri(),
         "PR_WAREHOUSE_DUCKDB": str(data / "warehouse.duckdb"),
         "PR_WAREHOUSE_SNAPSHOT": str(data / "snapshot.duckdb"),

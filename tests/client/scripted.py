@@ -16,7 +16,6 @@ import json
 import socket
 import struct
 import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,7 +37,9 @@ class Reply:
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds to wait before answering (read-timeout tests)
+    #: seconds to wait before answering (read-timeout tests: :data:`HOLD`); the server's
+    #: shutdown ends the wait
+    delay: float = 0.0
     close: bool = False  # drop the connection with a TCP reset instead of answering
 
     def encoded(self) -> bytes:
@@ -72,6 +73,7 @@ class ScriptedGitHub:
         self.requests: list[Recorded] = []
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
+        self.stopping = threading.Event()
 
     def script(self, *replies: Reply) -> None:
         with self._lock:
@@ -101,7 +103,7 @@ def _handler(state: ScriptedGitHub) -> type[BaseHTTPRequestHandler]:
             reply = state.next_reply(recorded)
             number = len(state.requests)
             if reply.delay:
-                time.sleep(reply.delay)
+                state.stopping.wait(reply.delay)
             if reply.close:
                 # SO_LINGER 0: close() sends a TCP reset, like a load balancer dropping us
                 self.connection.setsockopt(
@@ -159,6 +161,7 @@ def serve() -> Iterator[ScriptedGitHub]:
     try:
         yield state
     finally:
+        state.stopping.set()  # ends held answers
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
@@ -190,8 +193,12 @@ class SleepRecorder:
         self.clock.now += timedelta(seconds=seconds)
 
 
-#: fast settings for tests: waits are recorded, not slept; timeouts short
+#: settings for tests: waits are recorded, not slept. The timeouts are short enough that a
+#: read-timeout test is quick, yet a generous multiple of a scripted answer's milliseconds,
+#: even on a loaded machine.
 FAST = ClientSettings(read_timeout=2.0, connect_timeout=2.0)
+#: A delay far past any read timeout here: the client always gives up on that answer first.
+HOLD = 60.0
 
 QUERY = "query Q($pageSize: Int!) { viewer { login } }"
 

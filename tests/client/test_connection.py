@@ -186,11 +186,11 @@ def test_no_credential_at_all_is_missing_token() -> None:
 
 def test_a_provider_style_connection_reaches_the_ghes_graphql_path(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from github_emulator import EmulatorServer, build_world
+    from github_emulator import DEFAULT_TOKEN, EmulatorServer, build_world
 
     with EmulatorServer(build_world()) as server:
         host = f"http://127.0.0.1:{server.port}/api/v3"
-        _conn(monkeypatch, conn_type="github", host=host, password="emulator-token")
+        _conn(monkeypatch, conn_type="github", host=host, password=DEFAULT_TOKEN)
         with client_from_connection() as client:
             assert client.url == f"http://127.0.0.1:{server.port}/api/graphql"
             assert client.execute("query Who { viewer { login } }").data == {

@@ -22,6 +22,7 @@ from .scripted import (
     BAD_CREDENTIALS,
     BAD_GATEWAY_HTML,
     EXCESSIVE,
+    HOLD,
     MAX_NODES,
     MISSING_BOUNDARIES,
     NOT_FOUND,
@@ -64,7 +65,7 @@ def test_token_absent_from_logs_errors_and_reprs_across_every_failure_class(
         # retried, then a success
         Reply(502, BAD_GATEWAY_HTML),
         Reply(504, SOMETHING_WENT_WRONG),
-        Reply(body=ok(), delay=0.5),  # read timeout
+        Reply(body=ok(), delay=HOLD),  # read timeout
         Reply(close=True),  # connection reset
         Reply(body=PARTIAL),
         Reply(403, SECONDARY, {"Retry-After": "3"}),
@@ -82,7 +83,7 @@ def test_token_absent_from_logs_errors_and_reprs_across_every_failure_class(
         # a long primary wait, then exhausted retries
         Reply(200, RATE_LIMITED, rate_headers(0, clock.epoch(7200))),
     )
-    client = make_client(read_timeout=0.2, max_attempts=10)
+    client = make_client(max_attempts=10)
     shown: list[str] = [repr(client), str(client.settings)]
 
     response = client.execute(QUERY, {"owner": "acme"}, context="acme/api page 1",

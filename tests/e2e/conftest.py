@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
+from tests.support.connections import github_conn
 
 TOKEN = "e2e-secret-token-9f3b7c1d"
 DAG_ID = "github_pull_requests"
@@ -85,9 +86,8 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
         monkeypatch.setenv("PR_WAREHOUSE_RAW_URL", raw.as_uri())
         monkeypatch.setenv("PR_WAREHOUSE_DUCKDB", str(db))
         monkeypatch.setenv("PR_WAREHOUSE_SNAPSHOT", str(snapshot))
-        conn = connection(server) if connection is not None else {
-            "conn_type": "http", "host": server.url, "password": token,
-            "extra": conn_extra or {}}
+        conn = (connection(server) if connection is not None
+                else github_conn(server.url, token, extra=conn_extra or {}))
         monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
 
         def run(conf: dict[str, Any] | None = None, logical_date: datetime | None = None) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from app_keys import APP_ID, INSTALLATION_ID, key_pair
+from tests.support.connections import ghes_host, github_conn
 
 from .conftest import TOKEN, task_states
 from .truth import assert_warehouse_matches, repositories
@@ -19,11 +20,6 @@ pytestmark = pytest.mark.e2e
 
 TOKEN_ENDPOINT = "create-an-installation-access-token"
 SECOND_TOKEN = "e2e-second-token-4a7c9e2b"
-
-
-def ghes_host(server: Any) -> str:
-    """The provider's GitHub Enterprise Server form: the REST base."""
-    return f"http://127.0.0.1:{server.port}/api/v3"
 
 
 def app_credentials(lifetime: float, sink: Any = None) -> Any:
@@ -49,10 +45,10 @@ def test_an_app_whose_tokens_expire_mid_extract_loads_everything_once(
     pipeline = make_pipeline(
         credentials=app_credentials(lifetime=20),
         latency=LatencyModel(base_seconds=2.2),
-        connection=lambda server: {
-            "conn_type": "github", "host": ghes_host(server),
-            "extra": {"app_id": APP_ID, "installation_id": str(INSTALLATION_ID),
-                      "key_path": str(key_file)}},
+        connection=lambda server: github_conn(
+            ghes_host(server), None, conn_type="github",
+            extra={"app_id": APP_ID, "installation_id": str(INSTALLATION_ID),
+                   "key_path": str(key_file)}),
     )
     run = pipeline.run({"repos": ["acme/api"], "page_size": 15})
     assert str(run.state) == "success", task_states(run)
@@ -72,8 +68,8 @@ def test_an_app_whose_tokens_expire_mid_extract_loads_everything_once(
 
 def test_a_provider_style_connection_with_a_token_reaches_the_ghes_graphql_path(
         make_pipeline: Any) -> None:
-    pipeline = make_pipeline(connection=lambda server: {
-        "conn_type": "github", "host": ghes_host(server), "password": TOKEN})
+    pipeline = make_pipeline(connection=lambda server: github_conn(
+        ghes_host(server), TOKEN, conn_type="github"))
     run = pipeline.run({"repos": ["acme/docs"]})
     assert str(run.state) == "success", task_states(run)
     assert_warehouse_matches(pipeline, the_repo(pipeline, "acme/docs"))
@@ -82,8 +78,7 @@ def test_a_provider_style_connection_with_a_token_reaches_the_ghes_graphql_path(
 
 
 def two_token_connection(server: Any) -> dict[str, Any]:
-    return {"conn_type": "github", "host": server.url, "password": TOKEN,
-            "extra": {"tokens": [SECOND_TOKEN]}}
+    return github_conn(server.url, TOKEN, conn_type="github", extra={"tokens": [SECOND_TOKEN]})
 
 
 def test_two_tokens_spend_from_the_one_with_points_left(make_pipeline: Any) -> None:
@@ -140,8 +135,8 @@ def test_a_broken_app_connection_fails_fast_naming_it(make_pipeline: Any, extra:
     from pr_warehouse.options import RunOptions
     from pr_warehouse.pipeline import plan
 
-    pipeline = make_pipeline(connection=lambda server: {
-        "conn_type": "github", "host": ghes_host(server), "extra": extra})
+    pipeline = make_pipeline(connection=lambda server: github_conn(
+        ghes_host(server), None, conn_type="github", extra=extra))
     # AirflowFailException: no Airflow retries, the same connection fails the same way.
     with pytest.raises(AirflowFailException, match=expected):
         plan(["acme/api"], RunOptions(), "broken-app-run")
@@ -151,16 +146,17 @@ def test_a_broken_app_connection_fails_fast_naming_it(make_pipeline: Any, extra:
 def test_an_app_key_github_does_not_know_fails_after_one_exchange(make_pipeline: Any) -> None:
     from airflow.sdk.exceptions import AirflowFailException
 
+    from pr_warehouse.contracts import ExtractBatch, ExtractJob
     from pr_warehouse.options import RunOptions
-    from pr_warehouse.pipeline import extract_repository
+    from pr_warehouse.pipeline import extract
 
     pipeline = make_pipeline(
         credentials=app_credentials(lifetime=3600),
-        connection=lambda server: {
-            "conn_type": "github", "host": ghes_host(server),
-            "extra": {"app_id": APP_ID, "installation_id": INSTALLATION_ID,
-                      "private_key": key_pair("stranger")[0]}})
+        connection=lambda server: github_conn(
+            ghes_host(server), None, conn_type="github",
+            extra={"app_id": APP_ID, "installation_id": INSTALLATION_ID,
+                   "private_key": key_pair("stranger")[0]}))
     with pytest.raises(AirflowFailException,
                        match="BadCredentials.*JWT was rejected.*could not be decoded"):
-        extract_repository("acme/docs", None, RunOptions(), "unknown-key-run")
+        extract(ExtractBatch.of([ExtractJob("acme/docs")]), RunOptions(), "unknown-key-run")
     assert [e.operation_name for e in pipeline.emulator.ledger.entries] == [TOKEN_ENDPOINT]

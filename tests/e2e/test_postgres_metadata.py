@@ -10,9 +10,6 @@ test``, against the emulator started here.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,6 +23,8 @@ from pg_support import (  # noqa: F401  (pytest fixtures)
     sqlalchemy_url,
     with_database,
 )
+from tests.support.airflow import airflow_cli, airflow_env
+from tests.support.connections import github_conn_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -35,15 +34,9 @@ DAG_ID = "github_pull_requests"
 
 def _airflow(args: list[str], env: dict[str, str], log: Path, timeout: int = 300) -> None:
     """Run the venv's ``airflow`` CLI, output to ``log``; fail with its tail on error."""
-    exe = str(Path(sys.executable).with_name("airflow"))
     started = time.monotonic()
-    with open(log, "a") as out:
-        proc = subprocess.run([exe, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                              timeout=timeout, cwd=ROOT)
+    airflow_cli(args, env, log_file=log, cwd=ROOT, timeout=timeout)
     print(f"airflow {args[0]} {args[1]}: {time.monotonic() - started:.1f}s (log: {log})")
-    if proc.returncode != 0:
-        tail = "\n".join(log.read_text().splitlines()[-60:])
-        pytest.fail(f"airflow {' '.join(args)} exited {proc.returncode}:\n{tail}")
 
 
 def test_dag_runs_with_postgres_metadata_and_publishes_to_postgres(
@@ -66,20 +59,14 @@ def test_dag_runs_with_postgres_metadata_and_publishes_to_postgres(
     log = tmp_path / "airflow.log"
     try:
         with EmulatorServer(world, tokens={TOKEN}) as github:
-            env = {
-                **os.environ,
-                "AIRFLOW_HOME": str(home),
+            env = airflow_env(home, {
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sqlalchemy_url(metadata_dsn),
-                "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-                "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                "AIRFLOW_CONN_GITHUB_DEFAULT": json.dumps(
-                    {"conn_type": "http", "host": github.url, "password": TOKEN}),
+                "AIRFLOW_CONN_GITHUB_DEFAULT": github_conn_env(github.url, TOKEN),
                 "AIRFLOW_CONN_WAREHOUSE_POSTGRES": json.dumps(airflow_connection(warehouse_dsn)),
                 "PR_WAREHOUSE_RAW_URL": (tmp_path / "raw").as_uri(),
                 "PR_WAREHOUSE_DUCKDB": str(duckdb_path),
                 "PR_WAREHOUSE_SNAPSHOT": str(tmp_path / "snapshot.duckdb"),
-            }
+            })
             _airflow(["db", "migrate"], env, log)
             _airflow(["dags", "test", DAG_ID, "-c", json.dumps({"orgs": ["acme"]})], env, log)
 

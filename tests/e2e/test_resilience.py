@@ -7,14 +7,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.connections import ghes_host, github_conn
+
 from .conftest import TOKEN, task_states
 from .truth import assert_warehouse_matches, repositories
 
 pytestmark = pytest.mark.e2e
 
 # Fast client waits so injected faults cost milliseconds; the waits' computation is unit-tested.
-FAST_CLIENT = {"read_timeout": 1.0, "backoff_base": 0.01, "backoff_max": 0.05,
+# The read timeout is the exception: a generous multiple of a normal answer's time (a slow,
+# loaded machine must not turn answers into timeouts), and the timeout fault holds its
+# request far longer still (HOLD_SECONDS), so the client always gives up on that one.
+FAST_CLIENT = {"read_timeout": 2.0, "backoff_base": 0.01, "backoff_max": 0.05,
                "secondary_min_wait": 0.2, "reset_margin": 0.1, "max_attempts": 12}
+HOLD_SECONDS = 10.0
 
 
 def test_chaos_run_ends_with_exactly_the_ground_truth(make_pipeline) -> None:
@@ -26,7 +32,7 @@ def test_chaos_run_ends_with_exactly_the_ground_truth(make_pipeline) -> None:
          "connection_reset": 0.02, "secondary_403": 0.02, "secondary_429": 0.01,
          "secondary_200": 0.01, "partial": 0.02, "primary_rate_limited": 0.01},
         seed=20, operations={"RepositoryPullRequests", "NestedConnectionPages"},
-        hold_seconds=1.5, rate_limited_reset_seconds=1.0,
+        hold_seconds=HOLD_SECONDS, rate_limited_reset_seconds=1.0,
     )
     pipeline = make_pipeline(faults=faults, conn_extra=FAST_CLIENT)
     run = pipeline.run({"orgs": ["acme"], "page_size": 10})
@@ -109,10 +115,10 @@ def test_app_key_jwts_and_installation_tokens_never_leak(make_pipeline, capfd, c
     private_key = key_pair("leak")[0]
     pipeline = make_pipeline(
         credentials=credentials, faults=faults, latency=LatencyModel(base_seconds=0.4),
-        connection=lambda server: {
-            "conn_type": "github", "host": f"http://127.0.0.1:{server.port}/api/v3",
-            "extra": {"app_id": APP_ID, "installation_id": INSTALLATION_ID,
-                      "private_key": private_key, **FAST_CLIENT}})
+        connection=lambda server: github_conn(
+            ghes_host(server), None, conn_type="github",
+            extra={"app_id": APP_ID, "installation_id": INSTALLATION_ID,
+                   "private_key": private_key, **FAST_CLIENT}))
     run = pipeline.run({"repos": ["acme/web", "acme/not-there"], "page_size": 10})
     assert str(run.state) == "failed"  # acme/not-there
     jwts = [s for s in seen.seen if s.count(".") == 2]

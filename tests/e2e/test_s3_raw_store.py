@@ -5,10 +5,11 @@ httpfs cannot be installed offline)."""
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 
 import pytest
+
+from tests.support.ports import free_port
 
 from .conftest import task_states
 
@@ -18,19 +19,13 @@ BUCKET = "pr-warehouse-test"
 CONN_ID = "aws_test"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture()
 def s3_endpoint() -> Iterator[str]:
     """A moto S3 server on loopback, with an empty bucket."""
     import boto3
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"

@@ -10,16 +10,8 @@ A screenshot of the filled form is saved to ``tests/artifacts/`` (git-ignored).
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,33 +20,14 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
+from tests.support.airflow import Airflow, get_json
+from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.support.connections import github_conn_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 
 DAG_ID = "github_pull_requests"
 TOKEN = "ui-e2e-token"
-CHROMIUM = os.environ.get("PR_WAREHOUSE_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-dev-shm-usage"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str, timeout: float = 10) -> tuple[int, Any]:
-    """GET a JSON endpoint; ``(status, body)``, status 0 when nothing answers yet."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, None
-    except (urllib.error.URLError, ConnectionError, TimeoutError, socket.timeout):
-        return 0, None
 
 
 @dataclass
@@ -67,119 +40,42 @@ class Stack:
     world: Any
 
     def api(self, path: str) -> Any:
-        status, body = _get(f"{self.base_url}/api/v2/{path}")
+        status, body = get_json(f"{self.base_url}/api/v2/{path}")
         assert status == 200, f"GET {path}: {status}"
         return body
 
 
-def _start(name: str, args: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen:
-    """Start one Airflow component in its own process group (so it can be stopped whole)."""
-    exe = str(Path(sys.executable).with_name("airflow"))
-    out = open(logs / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
-    return subprocess.Popen([exe, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                            cwd=ROOT, start_new_session=True)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """SIGTERM (each component shuts its children down on it), then kill what is left."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-    try:  # the group: executor workers, gunicorn/uvicorn workers left behind
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait(timeout=10)
-
-
-def _wait_for(what: str, check, timeout: float, procs: dict[str, subprocess.Popen],
-              logs: Path, interval: float = 1.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                tail = (logs / f"{name}.log").read_text(errors="replace").splitlines()[-40:]
-                pytest.fail(f"airflow {name} exited {proc.returncode} while waiting for "
-                            f"{what}:\n" + "\n".join(tail))
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what} (logs in {logs})")
-
-
 @pytest.fixture(scope="module")
 def airflow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed (make test installs Debian's chromium; "
-                    "or apt-get install -y chromium)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is in requirements.txt")
+    require_chromium()
     from github_emulator import EmulatorServer, build_world
 
     tmp = tmp_path_factory.mktemp("ui")
     logs = tmp / "logs"
-    logs.mkdir()
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
     world = build_world()
     github = EmulatorServer(world, tokens={TOKEN})
     github.start()
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(tmp / "airflow"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        # The default parallelism spawns ~60 processes; 4 is plenty and fits CI.
-        "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-        # Unpausing the DAG (the dialog does it) would also create its @daily run, which has
-        # no repos and would hold the single active-run slot: only manual runs here.
-        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": base_url,
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
-        # Free ports: a developer's own Airflow may hold the defaults (8793/8794).
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(_free_port()),
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(_free_port()),
-        "AIRFLOW_CONN_GITHUB_DEFAULT": json.dumps(
-            {"conn_type": "http", "host": github.url, "password": TOKEN}),
-        "PR_WAREHOUSE_RAW_URL": (tmp / "raw").as_uri(),
-        "PR_WAREHOUSE_DUCKDB": str(tmp / "warehouse.duckdb"),
-        "PR_WAREHOUSE_SNAPSHOT": str(tmp / "snapshot.duckdb"),
-    }
-    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)  # the home's own SQLite DB
-    env.pop("AIRFLOW_CONN_WAREHOUSE_POSTGRES", None)
-    exe = str(Path(sys.executable).with_name("airflow"))
-    for args in (["db", "migrate"],
-                 # Without the pool the real scheduler never runs the extracts.
-                 ["pools", "set", "github_api", "4", "Concurrent extracts against GitHub"]):
-        done = subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=180)
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-
-    procs: dict[str, subprocess.Popen] = {}
     try:
-        for name in ("api-server", "scheduler", "dag-processor"):
-            procs[name] = _start(name, [name], env, logs)
-        started = time.monotonic()
-        _wait_for("the api-server", lambda: _get(f"{base_url}/api/v2/monitor/health")[0] == 200,
-                  180, procs, logs)
-        # Warm the execution API up: otherwise the first task's call stalls the server's
-        # worker ~15 s and the task retries.
-        _get(f"{base_url}/execution/health", timeout=60)
-        _wait_for("the DAG to be parsed",
-                  lambda: _get(f"{base_url}/api/v2/dags/{DAG_ID}")[0] == 200, 180, procs, logs)
-        print(f"Airflow ready in {time.monotonic() - started:.1f}s at {base_url} (logs: {logs})")
-        yield Stack(base_url, tmp / "warehouse.duckdb", logs, world)
+        with Airflow(tmp / "airflow", {
+            "AIRFLOW_CONN_GITHUB_DEFAULT": github_conn_env(github.url, TOKEN),
+            "AIRFLOW_CONN_WAREHOUSE_POSTGRES": None,
+            "PR_WAREHOUSE_RAW_URL": (tmp / "raw").as_uri(),
+            "PR_WAREHOUSE_DUCKDB": str(tmp / "warehouse.duckdb"),
+            "PR_WAREHOUSE_SNAPSHOT": str(tmp / "snapshot.duckdb"),
+        }, logs=logs, cwd=ROOT) as airflow:
+            airflow.setup()  # without the pool the real scheduler never runs the extracts
+            for name in ("api-server", "scheduler", "dag-processor"):
+                airflow.spawn(name)
+            started = time.monotonic()
+            airflow.wait_healthy()
+            # Otherwise the first task's call stalls the server's worker ~15 s and it retries.
+            airflow.warm_execution_api()
+            airflow.wait_for("the DAG to be parsed",
+                             lambda: airflow.get(f"/api/v2/dags/{DAG_ID}")[0] == 200)
+            print(f"Airflow ready in {time.monotonic() - started:.1f}s at {airflow.base_url} "
+                  f"(logs: {logs})")
+            yield Stack(airflow.base_url, tmp / "warehouse.duckdb", logs, world)
     finally:
-        for proc in procs.values():
-            _stop(proc)
         github.stop()
 
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import requests
 
-from github_emulator import EmulatorServer, World, build_world
+from github_emulator import DEFAULT_TOKEN, EmulatorServer, World, build_world
 
-TOKEN = "emulator-token"
+TOKEN = DEFAULT_TOKEN  # what a server started without tokens= accepts
 Gql = Callable[..., requests.Response]
 
 

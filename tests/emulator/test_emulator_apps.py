@@ -12,7 +12,14 @@ import pytest
 import requests
 
 from app_keys import APP_ID, INSTALLATION_ID, key_pair
-from github_emulator import CredentialLog, Credentials, EmulatorServer, GitHubApp, World
+from github_emulator import (
+    DEFAULT_TOKEN,
+    CredentialLog,
+    Credentials,
+    EmulatorServer,
+    GitHubApp,
+    World,
+)
 
 QUERY = "{ viewer { login } }"
 
@@ -155,8 +162,8 @@ def test_a_token_revoked_after_some_requests_then_gets_401(app_server: EmulatorS
 
 
 def test_the_default_server_still_takes_its_token_and_no_other(server: EmulatorServer) -> None:
-    assert graphql(server, "emulator-token").status_code == 200
-    assert graphql(server, "emulator-token", "/api/graphql").status_code == 200
+    assert graphql(server, DEFAULT_TOKEN).status_code == 200
+    assert graphql(server, DEFAULT_TOKEN, "/api/graphql").status_code == 200
     assert graphql(server, "someone-else").status_code == 401
     # No App is registered: any JWT is refused.
     assert exchange(server, signed(claims(time.time()))).status_code == 401

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import requests
 
+from github_emulator import DEFAULT_TOKEN
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -27,7 +29,7 @@ def test_cli_serves_the_demo_world() -> None:
             return requests.post(url, json={"query": query}, headers=headers, timeout=10)
 
         assert post("cli-token").json() == {"data": {"repository": {"pullRequests": {"totalCount": 300}}}}
-        assert post("emulator-token").status_code == 401
+        assert post(DEFAULT_TOKEN).status_code == 401  # --token replaces the default
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0

@@ -7,7 +7,7 @@ import requests
 from github_emulator import EmulatorServer
 from pr_warehouse.queries import load_query
 
-from .conftest import Gql, make_gql
+from .conftest import TOKEN, Gql, make_gql
 
 
 def test_undefined_field_is_rejected_in_graphql_ruby_words(gql: Gql, server: EmulatorServer) -> None:
@@ -89,10 +89,10 @@ def test_bad_credentials(server: EmulatorServer) -> None:
         assert r.json() == {"message": "Bad credentials", "documentation_url": "https://docs.github.com/graphql"}
         assert r.headers["X-GitHub-Request-Id"]
     r = requests.post(server.url, json={"query": "{ viewer { login } }"},
-                      headers={"Authorization": "token emulator-token"}, timeout=5)
+                      headers={"Authorization": f"token {TOKEN}"}, timeout=5)
     assert r.status_code == 200
     # The ledger never holds a credential, in any field.
-    assert all("emulator-token" not in repr(e) and "wrong" not in repr(e) for e in server.ledger)
+    assert all(TOKEN not in repr(e) and "wrong" not in repr(e) for e in server.ledger)
     assert [e.status for e in server.ledger] == [401, 401, 401, 401, 200]
 
 
@@ -104,7 +104,7 @@ def test_any_token_mode(world: object) -> None:
 
 
 def test_transport_errors(server: EmulatorServer) -> None:
-    auth = {"Authorization": "bearer emulator-token"}
+    auth = {"Authorization": f"bearer {TOKEN}"}
     r = requests.post(server.url, data=b"{not json", headers=auth, timeout=5)
     assert r.status_code == 400 and r.json()["message"] == "Problems parsing JSON"
     r = requests.post(server.url.replace("/graphql", "/nope"), json={}, headers=auth, timeout=5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -56,7 +57,11 @@ def test_secondary_limiter_points_per_minute() -> None:
 
 
 def test_primary_limit_is_enforced_then_resets(world: World) -> None:
-    with EmulatorServer(world, limits=Limits(points_per_hour=12, window_seconds=0.8)) as server:
+    # The limiter's clock is the test's: the window ends when the test says, not when a
+    # (possibly slow) machine gets there.
+    clock = FakeClock(time.time())
+    with EmulatorServer(world, limits=Limits(points_per_hour=12, window_seconds=60)) as server:
+        server.primary = PrimaryLimiter(server.limits, clock=clock)
         gql = make_gql(server)
         assert gql(PAGE, VARS).status_code == 200
         assert gql(PAGE, VARS).headers["x-ratelimit-remaining"] == "2"
@@ -66,10 +71,10 @@ def test_primary_limit_is_enforced_then_resets(world: World) -> None:
         assert limited.json() == {"errors": [{"type": "RATE_LIMITED", "message": message}]}
         assert limited.headers["x-ratelimit-remaining"] == "0"
         reset = int(limited.headers["x-ratelimit-reset"])
-        assert reset >= time.time()
+        assert reset == math.ceil(clock.now + 60)
         # A cheap query still fits in the 2 points left (GitHub refuses only what exceeds them).
         assert gql("{ viewer { login } }").json()["data"]["viewer"]["login"]
-        time.sleep(max(0.0, reset - time.time()) + 0.05)
+        clock.now = reset  # the window ends
         again = gql(PAGE, VARS)
         assert again.status_code == 200 and again.json()["data"]["rateLimit"]["used"] == 5
         assert [e.points for e in server.ledger] == [5, 5, 0, 1, 5]
@@ -77,10 +82,13 @@ def test_primary_limit_is_enforced_then_resets(world: World) -> None:
 
 def test_secondary_limit_on_concurrency(world: World) -> None:
     limits = Limits(max_concurrent=2, secondary_retry_after_seconds=7)
-    with EmulatorServer(world, limits=limits, latency=LatencyModel(base_seconds=0.4)) as server:
+    # Each answer takes 3 s: all six requests arrive while the first two are still in flight,
+    # however slowly the threads start.
+    with EmulatorServer(world, limits=limits, latency=LatencyModel(base_seconds=3.0)) as server:
         gql = make_gql(server)
         with ThreadPoolExecutor(6) as pool:
             responses = list(pool.map(lambda _: make_gql(server)("{ viewer { login } }"), range(6)))
+        server.latency = LatencyModel()
         statuses = sorted(r.status_code for r in responses)
         assert statuses.count(200) >= 2 and 403 in statuses
         limited = next(r for r in responses if r.status_code == 403)
