@@ -71,6 +71,7 @@ def assert_warehouse_matches(pipeline: Any, repos: list[Any]) -> None:
         got = pipeline.query(sql)
         assert len(got) == len(set(got)), f"duplicates in {sql}"
         assert set(got) == expected, sql
+    assert_reviews_match(pipeline, prs)
 
 
 # --- cycle time (fct_pull_request_cycle_time, mart_cycle_time_weekly) -------------------
@@ -235,3 +236,56 @@ def cycle_time_weekly_rows(prs: dict[tuple[str, int], Any], as_of: Any
         })
         out[key] = figures
     return out
+
+
+# --- reviews (fct_pull_request_reviews) ---------------------------------------------------
+# From the definitions in its yml, against the world's reviews, never from the SQL.
+
+REVIEW_COLUMNS = [
+    "pull_request_id", "repo", "pr_number", "reviewer_login", "reviewer_kind", "review_state",
+    "submitted_at", "is_bot_reviewer", "is_self_review", "is_review_given",
+]
+
+
+def review_rows(prs: dict[tuple[str, int], Any]) -> dict[str, dict[str, Any]]:
+    """Every column of fct_pull_request_reviews, by review id: every review of every PR,
+    PENDING ones included. A deleted reviewer is ``ghost``/``ghost`` and not a bot; a
+    self-review is one by the PR's author (a deleted reviewer on a PR whose author was
+    deleted too cannot be told apart: it is one); a review given is submitted (not
+    PENDING) and not a self-review, bots included."""
+    rows: dict[str, dict[str, Any]] = {}
+    for (repo, number), pr in prs.items():
+        for review in pr.reviews:
+            reviewer = login(review.author)
+            own = reviewer == login(pr.author)
+            rows[review.id] = {
+                "pull_request_id": pr.id,
+                "repo": repo,
+                "pr_number": number,
+                "reviewer_login": reviewer or GHOST,
+                "reviewer_kind": review.author.kind.value if reviewer else GHOST,
+                "review_state": review.state,
+                "submitted_at": review.submitted_at,
+                "is_bot_reviewer": is_bot(review.author),
+                "is_self_review": own,
+                "is_review_given": review.state != "PENDING" and not own,
+            }
+    return rows
+
+
+REVIEWS_SQL = (f"select review_id, {', '.join(REVIEW_COLUMNS)} "
+               "from analytics.fct_pull_request_reviews")
+
+
+def assert_reviews_match(pipeline: Any, prs: dict[tuple[str, int], Any]) -> None:
+    """fct_pull_request_reviews holds one row per review of the world, every column as
+    :func:`review_rows` computes it."""
+    expected = review_rows(prs)
+    rows = pipeline.query(REVIEWS_SQL)
+    got = {r[0]: dict(zip(REVIEW_COLUMNS, r[1:])) for r in rows}
+    assert len(rows) == len(got), "duplicate review ids in fct_pull_request_reviews"
+    assert set(got) == set(expected), (set(got) ^ set(expected))
+    mismatches = [(review_id, column, got[review_id][column], value)
+                  for review_id, row in expected.items() for column, value in row.items()
+                  if got[review_id][column] != value]
+    assert not mismatches, mismatches[:20]
