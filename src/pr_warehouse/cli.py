@@ -135,13 +135,26 @@ def finished_tasks(since: datetime) -> Iterator[tuple[str, str | None, str, floa
     with create_session() as session:
         rows = session.execute(query).all()
     for task_id, map_index, label, state, start, end, value in rows:
-        if isinstance(value, (str, bytes)):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                value = None
+        value = xcom_value(value)
         seconds = (end - start).total_seconds() if start and end else None
         yield task_id, (label or str(map_index)) if map_index >= 0 else None, str(state), seconds, value
+
+
+def xcom_value(stored: Any) -> Any:
+    """A return value as the metadata DB hands it back: its JSON column gives dicts and
+    lists decoded, but a string may be either a decoded value or still JSON text.
+
+    >>> xcom_value('{"pages": 2}'), xcom_value("file:///r/report.html"), xcom_value([1])
+    ({'pages': 2}, 'file:///r/report.html', [1])
+    """
+    if isinstance(stored, bytes):
+        stored = stored.decode()
+    if isinstance(stored, str):
+        try:
+            return json.loads(stored)
+        except ValueError:
+            return stored
+    return stored
 
 
 def follow(process: subprocess.Popen[bytes], since: datetime) -> None:

@@ -29,6 +29,8 @@ def test_demo_prints_a_line_per_task_then_the_marts_and_names_its_log(tmp_path: 
     assert {"resolve_repositories", "plan", "load", "transform", "publish"} <= set(names)
     extracts = [line for line in finished if line.split()[1].startswith("extract[acme/")]
     assert extracts and all(re.search(r"\d+ PRs, \d+ points", line) for line in extracts)
+    (report,) = [line for line in finished if line.split()[1] == "report"]
+    assert report.endswith("/report.html") and Path(report.split()[-1].removeprefix("file://")).exists()
 
     marts = dict(re.findall(r"^  analytics\.(\w+)\s+([\d,]+) rows$", out.stdout, re.M))
     assert int(marts["fct_pull_requests"].replace(",", "")) > 0
