@@ -100,7 +100,12 @@ def test_events_query_filters_the_timeline_to_the_metric_events() -> None:
     assert set(TIMELINE_ITEM_TYPES) == {
         "READY_FOR_REVIEW_EVENT", "CONVERT_TO_DRAFT_EVENT", "REVIEW_REQUESTED_EVENT",
         "REVIEW_REQUEST_REMOVED_EVENT", "CLOSED_EVENT", "REOPENED_EVENT", "MERGED_EVENT",
-        "ISSUE_COMMENT"}
+        "ISSUE_COMMENT",
+        # the label, assignee and milestone histories
+        "LABELED_EVENT", "UNLABELED_EVENT", "ASSIGNED_EVENT", "UNASSIGNED_EVENT",
+        "MILESTONED_EVENT", "DEMILESTONED_EVENT"}
+    schema_values = set(load_schema().type_map["PullRequestTimelineItemsItemType"].values)
+    assert set(TIMELINE_ITEM_TYPES) <= schema_values
     assert "timelineItems" in NESTED_CONNECTIONS  # long timelines get follow-up pages
     with pytest.raises(ValueError):
         events_variables([f"PR_{i}" for i in range(EVENTS_BATCH + 1)])

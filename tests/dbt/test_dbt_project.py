@@ -302,6 +302,12 @@ def test_build_ran_models_data_tests_and_unit_tests(warehouse):
         "mart_open_pull_requests_ages_against_as_of",
         "fct_pull_requests_incremental_run_rebuilds_only_prs_loaded_since_the_last_build",
         "bridge_labels_incremental_run_takes_only_prs_loaded_since_the_last_build",
+        "label_spans_a_label_added_removed_and_added_again",
+        "label_spans_a_label_with_no_labeled_event",
+        "assignee_spans_swapped_and_reassigned",
+        "assignee_spans_an_assignee_with_no_assigned_event",
+        "milestone_spans_set_removed_and_set_again",
+        "milestone_spans_a_milestone_with_no_milestoned_event",
     } <= unit_tests, unit_tests
     assert sum(i.startswith("test.") for i in ids) >= 80
 
@@ -471,6 +477,30 @@ def test_cycle_time_fact_has_a_row_per_pr_even_without_events(con):
     assert all(r["commit_count"] is None for r in got)  # never fetched: unknown, not 0
     assert got[1]["draft_hours"] == 11 * 24  # PR 2: a draft since 2024-04-20, no events
     assert [r["size_bucket"] for r in got] == ["S", "S", "S", "S", "S", "S"]
+
+
+def test_spans_of_prs_without_events_start_at_the_opening(con):
+    """No timeline was loaded here: every label, assignee and milestone a PR carries is a
+    span from its opening, still open, added by nobody known (the "no LabeledEvent" rule),
+    one per bridge row; a null item (PR 4's label and assignee) makes none."""
+    for fact, item, carried in (
+            ("fct_pull_request_label_spans", "label_name", "bridge_pull_request_labels"),
+            ("fct_pull_request_assignee_spans", "assignee_login",
+             "bridge_pull_request_assignees")):
+        got = rows(con, f"select s.*, p.created_at from analytics.{fact} s "
+                        "join staging.stg_github__pull_requests p using (pull_request_id)")
+        assert {(r["pull_request_id"], r[item]) for r in got} == {
+            (r["pull_request_id"], r[item])
+            for r in rows(con, f"select * from analytics.{carried}")}, fact
+        start, end, by = (("assigned_at", "unassigned_at", "assigned_by") if "assignee" in fact
+                          else ("added_at", "removed_at", "added_by"))
+        assert all(r[start] == r["created_at"] and r[end] is None and r[by] is None
+                   and r["span_id"] == f"{r['pull_request_id']}/{r[item]}" for r in got)
+    milestones = rows(con, "select pr_number, milestone_title from "
+                           "analytics.fct_pull_request_milestone_spans order by repo, pr_number")
+    assert milestones == [{"pr_number": 5, "milestone_title": "Q1"},
+                          *({"pr_number": n, "milestone_title": t}
+                            for n, t in ((1, "v1.0"), (2, "v1.0"), (3, "v1.0"), (6, "v2.0")))]
 
 
 def test_label_activity(con):

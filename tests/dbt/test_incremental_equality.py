@@ -59,10 +59,11 @@ def connection(nodes: list[Any]) -> dict[str, Any]:
             "nodes": nodes}
 
 
-def timeline(node: dict[str, Any], *items: tuple[str, str, float, str | None],
+def timeline(node: dict[str, Any], *items: tuple[Any, ...],
              first_commit_h: float | None = None, commits: int = 1) -> dict[str, Any]:
     """The events node (``PullRequestEventFields``) of ``node``: timeline ``items`` as
-    (``__typename``, id, hours after opening, actor login), its first commit.
+    (``__typename``, id, hours after opening, actor login[, what the event names, e.g.
+    ``{"label": {"name": "bug"}}``]), in timeline order; its first commit.
 
     >>> e = timeline({"id": "P", "number": 1, "updatedAt": "2024-05-01T00:00:00Z",
     ...               "createdAt": "2024-05-01T00:00:00Z"}, ("IssueComment", "c", 1, "bob"))
@@ -71,10 +72,10 @@ def timeline(node: dict[str, Any], *items: tuple[str, str, float, str | None],
     """
     opened = node["createdAt"]
     nodes = []
-    for typename, item_id, hours, login in items:
+    for typename, item_id, hours, login, *named in items:
         item = {"__typename": typename, "id": item_id, "createdAt": ts(opened, hours)}
         item["author" if typename == "IssueComment" else "actor"] = actor(login)
-        nodes.append(item)
+        nodes.append({**item, **(named[0] if named else {})})
     commit_nodes = [] if first_commit_h is None else [{"commit": {
         "oid": f"{node['id']}-c1", "authoredDate": ts(opened, first_commit_h),
         "committedDate": ts(opened, first_commit_h), "author": {"user": actor("alice")}}}]
@@ -126,17 +127,43 @@ A4 = pr_node(A, 4, title="New endpoint", created="2024-05-01T09:00:00Z", author=
 # Day 3: `clear` on acme/web, reloaded without B2 (deleted on GitHub); B3 now has a label.
 B3_D3 = edited(B3, 24 * 2, labels=connection([label("docs")]))
 
-# Timelines. Day 1: A1 created as a draft, ready at 3 h, a comment by bob; A2 sent back to
-# draft on 2024-04-28 and still there (open: its draft time grows each day); A3 (merged)
-# with a comment; B1 asked for a review. Day 2: A2 ready again; A3's events alone fetched
-# again (same updatedAt, one more comment).
-A1_EVENTS = timeline(A1, ("ReadyForReviewEvent", "A1E1", 3, "alice"),
-                     ("IssueComment", "A1C1", 4, "bob"), first_commit_h=-2, commits=3)
-A2_EVENTS = timeline(A2, ("ConvertToDraftEvent", "A2E1", 24 * 8, "bob"), first_commit_h=-1)
+# Timelines. Day 1: A1 created as a draft with its labels, assigned and put in v1 in its
+# first hour, ready at 3 h, a comment by bob; A2 labelled and given frank at the opening
+# (erin with no event: assigned before events were recorded), sent back to draft on
+# 2024-04-28 and still there (open: its draft time grows each day); A3 (merged) with a
+# comment (its label has no event); B1 asked for a review. Day 2: A1's `bug` removed and
+# A1 moved from v1 to v2 (a label removed on a later day: its span ends); A2 loses its
+# label and both assignees (erin's span, never assigned by an event, ends too), then is
+# ready again; A3's events alone fetched again (same updatedAt, one more comment).
+A1_HISTORY = (
+    ("LabeledEvent", "A1L1", 0, "alice", {"label": {"name": "bug"}}),
+    ("LabeledEvent", "A1L2", 0, "alice", {"label": {"name": "api"}}),
+    ("LabeledEvent", "A1L3", 0, "alice", {"label": {"name": "docs"}}),
+    ("AssignedEvent", "A1S1", 0.5, "alice", {"assignee": actor("erin")}),
+    ("MilestonedEvent", "A1M1", 1, "alice", {"milestoneTitle": "v1"}),
+    ("ReadyForReviewEvent", "A1E1", 3, "alice"), ("IssueComment", "A1C1", 4, "bob"),
+)
+A1_EVENTS = timeline(A1, *A1_HISTORY, first_commit_h=-2, commits=3)
+A2_HISTORY = (
+    ("LabeledEvent", "A2L1", 0, "bob", {"label": {"name": "refactor"}}),
+    ("AssignedEvent", "A2S1", 0, "bob", {"assignee": actor("frank")}),
+    ("ConvertToDraftEvent", "A2E1", 24 * 8, "bob"),
+)
+A2_EVENTS = timeline(A2, *A2_HISTORY, first_commit_h=-1)
 A3_EVENTS = timeline(A3, ("IssueComment", "A3C1", 1, "carol"), first_commit_h=0)
 B1_EVENTS = timeline(B1, ("ReviewRequestedEvent", "B1E1", 1, "dave"), first_commit_h=-5)
-A2_D2_EVENTS = timeline(A2_D2, ("ConvertToDraftEvent", "A2E1", 24 * 8, "bob"),
-                        ("ReadyForReviewEvent", "A2E2", 24 * 11.5, "bob"), first_commit_h=-1)
+A1_D2_EVENTS = timeline(
+    A1_D2, *A1_HISTORY,
+    ("UnlabeledEvent", "A1L4", 29, "bob", {"label": {"name": "bug"}}),
+    ("DemilestonedEvent", "A1M2", 29.5, "bob", {"milestoneTitle": "v1"}),
+    ("MilestonedEvent", "A1M3", 29.5, "bob", {"milestoneTitle": "v2"}),
+    first_commit_h=-2, commits=3)
+A2_D2_EVENTS = timeline(
+    A2_D2, *A2_HISTORY,
+    ("UnlabeledEvent", "A2L2", 24 * 11, "bob", {"label": {"name": "refactor"}}),
+    ("UnassignedEvent", "A2S2", 24 * 11, "bob", {"assignee": actor("frank")}),
+    ("UnassignedEvent", "A2S3", 24 * 11, "bob", {"assignee": actor("erin")}),
+    ("ReadyForReviewEvent", "A2E2", 24 * 11.5, "bob"), first_commit_h=-1)
 A3_D2_EVENTS = timeline(A3, ("IssueComment", "A3C1", 1, "carol"),
                         ("IssueComment", "A3C2", 1.5, "frank"), first_commit_h=0)
 
@@ -144,7 +171,7 @@ DAYS: list[dict[str, Any]] = [
     {"as_of": "2024-05-01T00:00:00+00:00", "pages": {A: [A1, A2, A3], B: [B1, B2, B3]},
      "events": {A: [A1_EVENTS, A2_EVENTS, A3_EVENTS], B: [B1_EVENTS]}},
     {"as_of": "2024-05-02T00:00:00+00:00", "pages": {A: [A1_D2, A2_D2, A4], B: [B1_D2]},
-     "events": {A: [A2_D2_EVENTS, A3_D2_EVENTS]}},
+     "events": {A: [A1_D2_EVENTS, A2_D2_EVENTS, A3_D2_EVENTS]}},
     {"as_of": "2024-05-03T00:00:00+00:00", "pages": {B: [B1_D2, B3_D3]}, "clear": [B]},
     {"as_of": "2024-05-04T00:00:00+00:00", "pages": {}},  # nothing changed; PRs age
 ]
@@ -268,7 +295,9 @@ def test_every_day_incremental_equals_full_refresh(days: dict[str, Any]) -> None
     tables = set(days["days"][0]["tables"])
     assert {"analytics.fct_pull_requests", "analytics.bridge_pull_request_labels",
             "analytics.bridge_pull_request_assignees", "analytics.mart_open_pull_requests",
-            "analytics.dim_github_users", "intermediate.int_pull_request_actors"} <= tables
+            "analytics.dim_github_users", "intermediate.int_pull_request_actors",
+            "analytics.fct_pull_request_label_spans", "analytics.fct_pull_request_assignee_spans",
+            "analytics.fct_pull_request_milestone_spans"} <= tables
 
 
 def test_later_days_ran_the_incremental_strategy(days: dict[str, Any]) -> None:
@@ -326,6 +355,32 @@ def test_the_tricky_cases_are_in_the_data(days: dict[str, Any]) -> None:
                  "from analytics.fct_pull_request_cycle_time "
                  "where repo = 'acme/api' order by 1") == [
             (1, 3.0, 1), (2, 84.0, 0), (3, 0.0, 2), (4, 0.0, None)]
+        # Spans: A1's `bug`, removed on day 2, ends then; A2's label and assignees all end
+        # on day 2 (erin's from the opening: no AssignedEvent); labels and assignees with
+        # no event (A3, A4, B3's label given on day 3) start at the opening; A1 moved
+        # from v1 to v2 on day 2.
+        def spans(fact: str, item: str, start: str, end: str) -> list[tuple]:
+            return q(f"select s.repo, s.pr_number, s.{item}, "
+                     f"datediff('minute', p.created_at, s.{start}) / 60, "
+                     f"datediff('minute', p.created_at, s.{end}) / 60, s.span_id "
+                     f"from analytics.{fact} s join analytics.fct_pull_requests p "
+                     "using (pull_request_id) order by 1, 2, 4, 3")
+        assert spans("fct_pull_request_label_spans", "label_name", "added_at", "removed_at") == [
+            (A, 1, "api", 0, None, "A1L2"), (A, 1, "bug", 0, 29, "A1L1"),
+            (A, 1, "docs", 0, None, "A1L3"), (A, 2, "refactor", 0, 264, "A2L1"),
+            (A, 3, "dependencies", 0, None, "PR_acme/api_3/dependencies"),
+            (A, 4, "api", 0, None, "PR_acme/api_4/api"),
+            (B, 1, "bug", 0, None, "PR_acme/web_1/bug"), (B, 1, "ui", 0, None, "PR_acme/web_1/ui"),
+            (B, 3, "docs", 0, None, "PR_acme/web_3/docs")]
+        assert spans("fct_pull_request_assignee_spans", "assignee_login", "assigned_at",
+                     "unassigned_at") == [
+            (A, 1, "erin", 0.5, None, "A1S1"), (A, 2, "erin", 0, 264, "A2S3"),
+            (A, 2, "frank", 0, 264, "A2S1"), (A, 4, "carol", 0, None, "PR_acme/api_4/carol"),
+            (B, 1, "dave", 0, None, "PR_acme/web_1/dave")]
+        assert spans("fct_pull_request_milestone_spans", "milestone_title", "added_at",
+                     "removed_at") == [
+            (A, 1, "v1", 1, 29.5, "A1M1"), (A, 1, "v2", 29.5, None, "A1M3"),
+            (A, 4, "v2", 0, None, "PR_acme/api_4/v2")]
     finally:
         con.close()
 

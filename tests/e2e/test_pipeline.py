@@ -39,6 +39,32 @@ def test_marts_match_ground_truth_and_a_rerun_changes_nothing(make_pipeline) -> 
     assert by_key[(api, 17)][1:4] == [0, 0, 0]  # a bare PR is not dropped
     assert special  # the world documents its special cases
 
+    # Histories known by heart (hours after opening; None: still open / nobody known).
+    def spans(fact: str, item: str, start: str, end: str, by: str, case: str) -> list[tuple]:
+        return pipeline.query(
+            f"select s.{item}, datediff('minute', p.created_at, s.{start}) / 60, "
+            f"datediff('minute', p.created_at, s.{end}) / 60, s.{by} "
+            f"from analytics.{fact} s join analytics.fct_pull_requests p using (pull_request_id) "
+            f"where s.repo = ? and s.pr_number = ? order by 2, 1", list(special[case]))
+    label, assignee, milestone = (
+        ("fct_pull_request_label_spans", "label_name", "added_at", "removed_at", "added_by"),
+        ("fct_pull_request_assignee_spans", "assignee_login", "assigned_at", "unassigned_at",
+         "assigned_by"),
+        ("fct_pull_request_milestone_spans", "milestone_title", "added_at", "removed_at",
+         "added_by"))
+    assert spans(*label, "label_readded") == [
+        ("needs-review", 0, 3, "alice"), ("bug", 1, 2, "bob"), ("bug", 5, None, "carol")]
+    assert spans(*assignee, "assignees_swapped") == [
+        ("alice", 0, 4, "bob"), ("dave", 1, 2, "bob"), ("carol", 4, None, "bob")]
+    assert spans(*milestone, "milestone_reset") == [
+        ("v2.0", 1, 2, "carol"), ("v3.0", 3, 5, "dave"), ("v2.0", 5, None, "carol")]
+    # From before GitHub recorded such events: no adding event, a span from the opening.
+    assert spans(*label, "history_without_events") == [
+        ("bug", 0, None, None), ("documentation", 0, 2, None), ("enhancement", 1, None, "dave")]
+    assert spans(*assignee, "history_without_events") == [
+        ("erin", 0, 3, None), ("frank", 3, None, "dave")]
+    assert spans(*milestone, "history_without_events") == [("Backlog", 0, None, None)]
+
     before = pipeline.query("select * from raw.pull_requests order by node_id")
     marts_before = pipeline.query("select * exclude (loaded_at) "
                                   "from analytics.fct_pull_requests order by pull_request_id")

@@ -61,7 +61,8 @@ LINKED_SQL = """select repo, pr_number, issue_repo, issue_number
 
 
 def assert_warehouse_matches(pipeline: Any, repos: list[Any]) -> None:
-    """Every mart key row equals the ground truth, and nothing is duplicated."""
+    """Every mart key row equals the ground truth, and nothing is duplicated; every span
+    of the label, assignee and milestone span facts too, column by column."""
     prs = pull_requests(repos)
     facts = pipeline.query(FACT_SQL)
     assert len(facts) == len(set(facts)) == len(prs)
@@ -72,6 +73,89 @@ def assert_warehouse_matches(pipeline: Any, repos: list[Any]) -> None:
         assert len(got) == len(set(got)), f"duplicates in {sql}"
         assert set(got) == expected, sql
     assert_reviews_match(pipeline, prs)
+    for kind, sql in SPANS_SQL.items():
+        got = pipeline.query(sql)
+        expected = span_rows(prs, kind)
+        assert len(got) == len(set(got)), f"duplicate spans in {sql}"
+        missing, extra = expected - set(got), set(got) - expected
+        assert not missing and not extra, (kind, sorted(missing)[:5], sorted(extra)[:5])
+
+
+# --- label, assignee and milestone spans (fct_pull_request_*_spans) ----------------------
+# From the world's objects, by the definitions: replaying each PR's timeline as GitHub
+# orders it (time, then the event's place in the timeline), never from the SQL.
+
+HISTORY_EVENTS = {
+    "label": ("LabeledEvent", "UnlabeledEvent"),
+    "assignee": ("AssignedEvent", "UnassignedEvent"),
+    "milestone": ("MilestonedEvent", "DemilestonedEvent"),
+}
+SPANS_SQL = {
+    "label": "select repo, pr_number, label_name, added_at, removed_at, added_by "
+             "from analytics.fct_pull_request_label_spans",
+    "assignee": "select repo, pr_number, assignee_login, assigned_at, unassigned_at, "
+                "assigned_by from analytics.fct_pull_request_assignee_spans",
+    "milestone": "select repo, pr_number, milestone_title, added_at, removed_at, added_by "
+                 "from analytics.fct_pull_request_milestone_spans",
+}
+
+
+def _named(event: Any, kind: str) -> str | None:
+    """What a history event is about, as GitHub serves it (None: not of ``kind``, or an
+    assignee whose account was deleted, which GitHub returns as null)."""
+    if event.kind not in HISTORY_EVENTS[kind]:
+        return None
+    if kind == "label":
+        return event.label.name
+    if kind == "assignee":
+        return login(event.assignee)
+    return event.milestone_title
+
+
+def carried(pr: Any, kind: str) -> set[str]:
+    """What the PR's own fields say it carries now."""
+    if kind == "label":
+        return {label.name for label in pr.labels}
+    if kind == "assignee":
+        return {a.login for a in pr.assignees if not a.deleted}
+    return {pr.milestone.title} if pr.milestone else set()
+
+
+def spans(pr: Any, kind: str) -> list[tuple[str, Any, Any, str | None]]:
+    """``(item, added_at, removed_at, added_by)`` of every span of ``kind`` on ``pr``.
+
+    Replays the events: an adding event opens a span; a removing event closes every span
+    of that item still open (each was opened before it, and it is the first removal after
+    them); a removing event that is the item's first event closes a span open since the
+    PR's opening. Then each item the PR carries that no adding event ever named is on it
+    since the opening, still."""
+    added, removed = HISTORY_EVENTS[kind]
+    events = sorted((e for e in pr.timeline if _named(e, kind) is not None),
+                    key=lambda e: (e.created_at, e.local_id))
+    out: list[tuple[str, Any, Any, str | None]] = []
+    still_open: dict[str, list[tuple[Any, str | None]]] = {}
+    seen: set[str] = set()
+    ever_added: set[str] = set()
+    for event in events:
+        item = _named(event, kind)
+        assert item is not None
+        if event.kind == added:
+            still_open.setdefault(item, []).append((event.created_at, login(event.actor) or GHOST))
+            ever_added.add(item)
+        else:
+            if item not in seen:
+                out.append((item, pr.created_at, event.created_at, None))
+            for started, by in still_open.pop(item, []):
+                out.append((item, started, event.created_at, by))
+        seen.add(item)
+    for item, opened in still_open.items():
+        out += [(item, started, None, by) for started, by in opened]
+    out += [(item, pr.created_at, None, None) for item in carried(pr, kind) - ever_added]
+    return out
+
+
+def span_rows(prs: dict[tuple[str, int], Any], kind: str) -> set[tuple]:
+    return {(repo, n, *span) for (repo, n), pr in prs.items() for span in spans(pr, kind)}
 
 
 # --- cycle time (fct_pull_request_cycle_time, mart_cycle_time_weekly) -------------------

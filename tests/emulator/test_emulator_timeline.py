@@ -9,6 +9,7 @@ import pytest
 from graphql import parse
 
 from github_emulator import DEMO_CASES, World, query_cost
+from github_emulator.world import TIMELINE_EVENT_KINDS
 from github_emulator.schema import load_schema
 from pr_warehouse.queries import load_query
 from pr_warehouse.queries.builders import EVENTS_BATCH, events_variables
@@ -82,8 +83,7 @@ def test_first_commit_counts_and_deleted_commenters(gql: Gql, world: World) -> N
 def test_the_demo_world_has_every_case_cycle_time_metrics_trip_over(world: World) -> None:
     prs = [pr for repo in world.repositories() for pr in repo.pull_requests]
     kinds = {e.kind for pr in prs for e in pr.timeline}
-    assert kinds == {"ReadyForReviewEvent", "ConvertToDraftEvent", "ReviewRequestedEvent",
-                     "ReviewRequestRemovedEvent", "ClosedEvent", "ReopenedEvent", "MergedEvent"}
+    assert kinds == set(TIMELINE_EVENT_KINDS)
     bounced = [pr for pr in prs
                if sum(e.kind == "ConvertToDraftEvent" for e in pr.timeline) >= 1
                and sum(e.kind == "ReadyForReviewEvent" for e in pr.timeline) >= 2]
@@ -133,3 +133,155 @@ def test_events_query_answers_a_batch(gql: Gql, world: World, page: int) -> None
     assert body["data"]["rateLimit"]["cost"] == 1
     for node, pr in zip(nodes, prs, strict=True):
         assert node["timelineItems"]["totalCount"] == len(pr.timeline) + len(pr.comments)
+
+
+# --- label, assignee and milestone history ------------------------------------------------
+
+HISTORY = """query($id: ID!, $types: [PullRequestTimelineItemsItemType!]) {
+  node(id: $id) { ... on PullRequest {
+    timelineItems(first: 100, itemTypes: $types) { totalCount nodes {
+      __typename
+      ... on LabeledEvent { createdAt actor { login } label { name } }
+      ... on UnlabeledEvent { createdAt actor { login } label { name } }
+      ... on AssignedEvent { createdAt assignee { __typename ... on User { login } } }
+      ... on UnassignedEvent { createdAt assignee { __typename ... on User { login } } }
+      ... on MilestonedEvent { createdAt milestoneTitle }
+      ... on DemilestonedEvent { createdAt milestoneTitle }
+    } }
+  } }
+}"""
+HISTORY_TYPES = ["LABELED_EVENT", "UNLABELED_EVENT", "ASSIGNED_EVENT", "UNASSIGNED_EVENT",
+                 "MILESTONED_EVENT", "DEMILESTONED_EVENT"]
+
+
+def history(gql: Gql, pr: Any, types: list[str] = HISTORY_TYPES) -> list[tuple[Any, ...]]:
+    body = gql(HISTORY, {"id": pr.id, "types": types}).json()
+    assert "errors" not in body, body
+    out = []
+    for node in body["data"]["node"]["timelineItems"]["nodes"]:
+        what = (node.get("label") or {}).get("name") or node.get("milestoneTitle") or (
+            node["assignee"] and (node["assignee"]["__typename"], node["assignee"]["login"]))
+        out.append((node["__typename"], node["createdAt"][11:16], what))
+    return out
+
+
+def test_label_assignee_and_milestone_events_as_github_shapes_them(gql: Gql, world: World) -> None:
+    assert history(gql, demo_pr(world, "label_readded")) == [
+        ("LabeledEvent", "09:00", "needs-review"), ("LabeledEvent", "10:00", "bug"),
+        ("UnlabeledEvent", "11:00", "bug"), ("UnlabeledEvent", "12:00", "needs-review"),
+        ("LabeledEvent", "14:00", "bug")]
+    assert history(gql, demo_pr(world, "assignees_swapped")) == [
+        ("AssignedEvent", "09:00", ("User", "alice")), ("AssignedEvent", "10:00", ("User", "dave")),
+        ("UnassignedEvent", "11:00", ("User", "dave")),
+        ("UnassignedEvent", "13:00", ("User", "alice")),
+        ("AssignedEvent", "13:00", ("User", "carol"))]
+    assert history(gql, demo_pr(world, "milestone_reset")) == [
+        ("MilestonedEvent", "10:00", "v2.0"), ("DemilestonedEvent", "11:00", "v2.0"),
+        ("MilestonedEvent", "12:00", "v3.0"), ("DemilestonedEvent", "14:00", "v3.0"),
+        ("MilestonedEvent", "14:00", "v2.0")]
+    # itemTypes filters them like any other item; other types are left out.
+    assert history(gql, demo_pr(world, "label_readded"), ["UNLABELED_EVENT"]) == [
+        ("UnlabeledEvent", "11:00", "bug"), ("UnlabeledEvent", "12:00", "needs-review")]
+    # State from before GitHub recorded events: in the PR's fields, not in its timeline.
+    old = demo_pr(world, "history_without_events")
+    assert {lb.name for lb in old.labels} == {"bug", "enhancement"}
+    assert [x[2] for x in history(gql, old)] == [
+        "enhancement", "documentation", ("User", "erin"), ("User", "frank")]
+
+
+def test_world_mutators_record_label_assignee_and_milestone_events(gql: Gql, world: World) -> None:
+    pr = world.add_pull_request("acme/docs", author="alice", labels=["bug"])
+    world.advance(hours=1)
+    world.add_labels("acme/docs", pr.number, "ux", "bug", by="bob")  # bug: already there
+    world.remove_labels("acme/docs", pr.number, "bug", "wontfix")  # wontfix: was not there
+    world.advance(hours=1)
+    world.add_labels("acme/docs", pr.number, "bug")
+    world.assign("acme/docs", pr.number, "carol")
+    world.advance(hours=1)
+    world.unassign("acme/docs", pr.number, "carol")
+    world.assign("acme/docs", pr.number, "dave", "dave")
+    world.set_milestone("acme/docs", pr.number, 2)
+    world.set_milestone("acme/docs", pr.number, 2)  # no change, no event
+    world.advance(hours=1)
+    world.set_milestone("acme/docs", pr.number, 3, by="erin")  # a move: two events
+    world.clear_milestone("acme/docs", pr.number)
+    world.delete_account("dave")
+    assert [(e.kind, e.actor.login if e.actor else None) for e in pr.timeline] == [
+        ("LabeledEvent", "alice"), ("LabeledEvent", "bob"), ("UnlabeledEvent", "alice"),
+        ("LabeledEvent", "alice"), ("AssignedEvent", "alice"), ("UnassignedEvent", "alice"),
+        ("AssignedEvent", "alice"), ("MilestonedEvent", "alice"), ("DemilestonedEvent", "erin"),
+        ("MilestonedEvent", "erin"), ("DemilestonedEvent", "alice")]
+    assert [lb.name for lb in pr.labels] == ["ux", "bug"] and pr.milestone is None
+    assert pr.updated_at == world.now
+    assert history(gql, pr) == [
+        ("LabeledEvent", "00:00", "bug"), ("LabeledEvent", "01:00", "ux"),
+        ("UnlabeledEvent", "01:00", "bug"), ("LabeledEvent", "02:00", "bug"),
+        ("AssignedEvent", "02:00", ("User", "carol")),
+        ("UnassignedEvent", "03:00", ("User", "carol")),
+        ("AssignedEvent", "03:00", None),  # dave's account was deleted since
+        ("MilestonedEvent", "03:00", "v2.0"), ("DemilestonedEvent", "04:00", "v2.0"),
+        ("MilestonedEvent", "04:00", "v3.0"), ("DemilestonedEvent", "04:00", "v3.0")]
+    with pytest.raises(ValueError):
+        pr.add_event("LabeledEvent", world.now)  # a label event names its label
+    with pytest.raises(KeyError):
+        world.set_milestone("acme/docs", pr.number, 99)
+
+
+def replay(pr: Any) -> dict[str, dict[str, bool]]:
+    """What the history events say the PR carries now, per kind: name -> carried."""
+    state: dict[str, dict[str, bool]] = {"label": {}, "assignee": {}, "milestone": {}}
+    for event in sorted(pr.timeline, key=lambda e: (e.created_at, e.local_id)):
+        if event.label is not None:
+            state["label"][event.label.name] = event.kind == "LabeledEvent"
+        elif event.assignee is not None:
+            state["assignee"][event.assignee.login] = event.kind == "AssignedEvent"
+        elif event.milestone_title is not None:
+            state["milestone"][event.milestone_title] = event.kind == "MilestonedEvent"
+    return state
+
+
+def test_the_demo_world_has_every_history_case_and_its_events_lead_to_each_pr_state(
+        world: World) -> None:
+    prs = [pr for repo in world.repositories() for pr in repo.pull_requests]
+    readded = swapped = milestone_reset = carried_without_event = 0
+    for pr in prs:
+        state = replay(pr)
+        now = {"label": {lb.name for lb in pr.labels}, "assignee": {a.login for a in pr.assignees},
+               "milestone": {pr.milestone.title} if pr.milestone else set()}
+        for kind, seen in state.items():
+            # every item with events is carried exactly when its last event says so
+            assert {name for name, on in seen.items() if on} == now[kind] & set(seen), (pr, kind)
+        carried_without_event += bool(now["label"] - set(state["label"]))
+        labels = [(e.kind, e.label.name) for e in pr.timeline if e.label]
+        readded += any(labels[i:i + 3] == [("LabeledEvent", n), ("UnlabeledEvent", n),
+                                          ("LabeledEvent", n)] for i, (_, n) in enumerate(labels))
+        events = sorted(pr.timeline, key=lambda e: (e.created_at, e.local_id))
+        swapped += any(a.kind == "UnassignedEvent" and b.kind == "AssignedEvent"
+                       and a.created_at == b.created_at for a, b in zip(events, events[1:]))
+        titles = [(e.kind, e.milestone_title) for e in events if e.milestone_title]
+        milestone_reset += any(
+            titles[i:i + 3] == [("MilestonedEvent", t), ("DemilestonedEvent", t),
+                                ("MilestonedEvent", titles[i + 2][1])]
+            for i, (_, t) in enumerate(titles) if len(titles) > i + 2)
+    assert readded > 5 and swapped > 5 and milestone_reset > 5
+    assert carried_without_event > 5  # the oldest PRs, from before events were recorded
+    assert all(e.created_at >= pr.created_at and e.created_at < world.now
+               for pr in prs for e in pr.timeline if e.kind in TIMELINE_EVENT_KINDS[7:])
+
+
+def test_the_events_query_reads_what_each_history_event_names(gql: Gql, world: World) -> None:
+    """The product's own query (TimelineItemFields) gets the label, the assignee (login
+    and type), the milestone title, the actor and the time of every history event."""
+    prs = [demo_pr(world, case) for case in ("label_readded", "assignees_swapped",
+                                             "milestone_reset")]
+    body = gql(load_query("pull_request_events"), events_variables([pr.id for pr in prs])).json()
+    assert "errors" not in body, body
+    labels, assignees, milestones = (n["timelineItems"]["nodes"] for n in body["data"]["nodes"])
+    assert labels[-1] == {"__typename": "LabeledEvent", "id": labels[-1]["id"],
+                          "createdAt": "2026-10-28T14:00:00Z",
+                          "actor": {"__typename": "User", "login": "carol"},
+                          "label": {"name": "bug"}}
+    assert assignees[-1]["assignee"] == {"__typename": "User", "login": "carol"}
+    assert [n["milestoneTitle"] for n in milestones] == ["v2.0", "v2.0", "v3.0", "v3.0", "v2.0"]
+    ids = [n["id"] for n in labels + assignees + milestones]
+    assert len(set(ids)) == len(ids) and ids[0].startswith("LE_")

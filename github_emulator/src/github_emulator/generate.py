@@ -99,7 +99,7 @@ class WorldSpec:
     ``repos`` lists repositories explicitly; ``repo_sizes`` is the benchmark shorthand
     (repositories ``repo-00000``, ``repo-00001``, ... with those PR counts). Both may be
     given. ``demo_cases`` plants the documented special cases (only in a repo named
-    ``api``, which must have at least 26 PRs).
+    ``api``, which must have at least 30 PRs).
 
     >>> WorldSpec(org="big", repo_sizes=(10, 5000)).all_repos()[1]
     RepoSpec(name='repo-00001', pull_requests=5000, archived=False, issues=None, private=False)
@@ -172,6 +172,10 @@ DEMO_CASES: dict[str, int] = {
     "merged_without_review": 24,  # only the author's and a bot's reviews before the merge
     "deleted_commenter": 25,  # the first response is a comment by a deleted account
     "long_conversation": 26,  # 130 comments (> timelineItems(first: 100))
+    "label_readded": 27,  # bug added, removed, added again; needs-review added, removed
+    "assignees_swapped": 28,  # alice assigned, then swapped for carol; dave for a while
+    "milestone_reset": 29,  # v2.0 set, removed, v3.0 set, moved back to v2.0
+    "history_without_events": 30,  # state from before events were recorded, then changed
 }
 """acme/api pull-request numbers of the demo special cases (``world.special`` too)."""
 
@@ -281,6 +285,10 @@ def _populate(world: World, repo: Repository, rs: RepoSpec, seed: int, spec: Wor
         # Activity draws from its own generator, so the PR fields above stay what they were
         # before activity existed, and one PR's activity never shifts another's.
         add_activity(random.Random(f"{seed}:{repo.name_with_owner}#{number}"), pr, pool, now)
+        # The oldest PRs carry their labels, assignees and milestone with no event.
+        if pr.created_at >= start + timedelta(days=HISTORY_UNRECORDED_DAYS):
+            add_history(random.Random(f"{seed}:{repo.name_with_owner}#{number}:history"), pr,
+                        pool, now)
         repo.add_pull_request_object(pr)
 
     issue_count = rs.issues if rs.issues is not None else max(2, rs.pull_requests // 4)
@@ -498,6 +506,128 @@ def add_activity(rng: random.Random, pr: PullRequest, pool: _Pool, now: datetime
     _touch_after_activity(pr)
 
 
+# GitHub shows labels, assignees and a milestone given before it recorded their events (and
+# those of PRs imported from elsewhere with their state) in the PR's fields, with no
+# Labeled / Assigned / MilestonedEvent in its timeline. Generated worlds stand that in with
+# their oldest PRs: those opened in the first HISTORY_UNRECORDED_DAYS of the history keep
+# their state with no event (the warehouse starts such a span at the PR's opening).
+HISTORY_UNRECORDED_DAYS = 60
+
+
+def add_history(rng: random.Random, pr: PullRequest, pool: _Pool, now: datetime) -> None:
+    """Give a PR the label, assignee and milestone events that lead to its current labels,
+    assignees and milestone, as GitHub records them.
+
+    Some of that state was given while opening the PR (events at its creation, by the
+    author), the rest later (by the author, a maintainer, a labelling bot or a since-deleted
+    account). Beside it: labels added and removed again, labels removed and added back,
+    assignees swapped (one unassigned as the next is assigned), PRs moved from one
+    milestone to another (a Demilestoned and a Milestoned event at one instant), taken
+    out of a milestone and put back, or in a milestone for a while only. Every event falls
+    between the PR's creation and its close (or just before now), strictly after the
+    previous event of the same label, assignee or milestone.
+    """
+    created = pr.created_at
+    end = pr.closed_at or now - timedelta(minutes=1)
+    span = max(120, int((end - created).total_seconds()))
+    author = pr.author
+    labeller = pool.bots["github-actions"]
+
+    def moments(count: int, opened: bool = False) -> list[datetime]:
+        """``count`` increasing moments, 1 s apart at least; the first at the creation
+        when ``opened``."""
+        fractions = sorted(rng.uniform(0.02, 0.9) for _ in range(count))
+        out = [created if opened and i == 0 else created + timedelta(seconds=int(span * f))
+               for i, f in enumerate(fractions)]
+        for i in range(1, len(out)):
+            out[i] = max(out[i], out[i - 1] + timedelta(seconds=1))
+        return out
+
+    def someone(labels: bool = False) -> Actor | None:
+        roll = rng.random()
+        if roll < 0.03:
+            return None  # a deleted account
+        if labels and roll < 0.15:
+            return labeller
+        return author if roll < 0.45 and author is not None else rng.choice(pool.maintainers)
+
+    # Labels: each current one given at the opening, later, or removed and added back;
+    # sometimes a label that came and went.
+    for label in pr.labels:
+        story = rng.random()
+        if story < 0.5:
+            pr.add_event("LabeledEvent", created, author, label=label)
+        elif story < 0.88:
+            pr.add_event("LabeledEvent", moments(1)[0], someone(True), label=label)
+        else:
+            first, gone, back = moments(3, opened=rng.random() < 0.5)
+            pr.add_event("LabeledEvent", first, someone(True), label=label)
+            pr.add_event("UnlabeledEvent", gone, someone(True), label=label)
+            pr.add_event("LabeledEvent", back, someone(True), label=label)
+    others = [lb for lb in pr.repository._labels[: len(STANDARD_LABELS)] if lb not in pr.labels]
+    if others and rng.random() < 0.2:
+        label = rng.choice(others)
+        added, removed = moments(2, opened=rng.random() < 0.3)
+        pr.add_event("LabeledEvent", added, someone(True), label=label)
+        pr.add_event("UnlabeledEvent", removed, someone(True), label=label)
+
+    # Assignees: each current one assigned at the opening or later; sometimes one took
+    # over from someone else (a swap), or someone was assigned for a while only.
+    swapped_out: list[Actor] = []
+    for user in pr.assignees:
+        story = rng.random()
+        if story < 0.45:
+            pr.add_event("AssignedEvent", created, author, assignee=user)
+        elif story < 0.8:
+            pr.add_event("AssignedEvent", moments(1)[0], someone(), assignee=user)
+        else:
+            before = rng.choice([u for u in pool.users
+                                 if u not in pr.assignees and u not in swapped_out])
+            swapped_out.append(before)
+            first, swap = moments(2, opened=rng.random() < 0.5)
+            who = someone()
+            pr.add_event("AssignedEvent", first, someone(), assignee=before)
+            pr.add_event("UnassignedEvent", swap, who, assignee=before)
+            pr.add_event("AssignedEvent", swap, who, assignee=user)
+    if not pr.assignees and rng.random() < 0.08:
+        passing = rng.choice(pool.users)
+        assigned, unassigned = moments(2)
+        pr.add_event("AssignedEvent", assigned, someone(), assignee=passing)
+        pr.add_event("UnassignedEvent", unassigned, someone(), assignee=passing)
+
+    # The milestone: set at the opening or later, set / removed / set again, or moved
+    # here from another one; a PR in no milestone now may have been in one for a while.
+    milestones = pr.repository._milestones
+    current = pr.milestone
+    if current is not None:
+        story = rng.random()
+        other = rng.choice([m for m in milestones if m is not current] or [current])
+        if story < 0.4:
+            pr.add_event("MilestonedEvent", created, author, milestone_title=current.title)
+        elif story < 0.7:
+            pr.add_event("MilestonedEvent", moments(1)[0], someone(),
+                         milestone_title=current.title)
+        elif story < 0.85:
+            first, gone, back = moments(3)
+            pr.add_event("MilestonedEvent", first, someone(), milestone_title=current.title)
+            pr.add_event("DemilestonedEvent", gone, someone(), milestone_title=current.title)
+            pr.add_event("MilestonedEvent", back, someone(), milestone_title=current.title)
+        else:
+            first, moved = moments(2, opened=rng.random() < 0.5)
+            who = someone()
+            pr.add_event("MilestonedEvent", first, someone(), milestone_title=other.title)
+            pr.add_event("DemilestonedEvent", moved, who, milestone_title=other.title)
+            pr.add_event("MilestonedEvent", moved, who, milestone_title=current.title)
+    elif milestones and rng.random() < 0.06:
+        passing_milestone = rng.choice(milestones)
+        first, gone = moments(2)
+        pr.add_event("MilestonedEvent", first, someone(),
+                     milestone_title=passing_milestone.title)
+        pr.add_event("DemilestonedEvent", gone, someone(),
+                     milestone_title=passing_milestone.title)
+    _touch_after_activity(pr)
+
+
 def _random_commits(rng: random.Random, pr: PullRequest, created: datetime, span: int,
                     is_bot: bool) -> list[Commit]:
     """The PR's commits, oldest first; none for ~2% (GitHub allows that after a rewrite)."""
@@ -645,12 +775,16 @@ def _plant_demo_cases(world: World, repo: Repository, pool: _Pool) -> None:
     pr.review_decision = "CHANGES_REQUESTED"
 
     # 1-20 get random activity consistent with the states just planted (no extra reviews:
-    # their review counts are part of the documented cases); 17 stays bare but for a commit.
+    # their review counts are part of the documented cases), and the label, assignee and
+    # milestone events that lead to them (2's 150 labels make a timeline over 100 items);
+    # 17 stays bare but for a commit.
     for n, pr in prs.items():
         if n <= 20 and n != 17:
             add_activity(random.Random(f"demo:{n}"), pr, pool, world.now, bot_reviews=False)
+            add_history(random.Random(f"demo:{n}:history"), pr, pool, world.now)
     prs[17].commits = [Commit(f"{17:040x}", prs[17].created_at, prs[17].created_at, prs[17].author)]
     _plant_activity_cases(prs, pool, merged)
+    _plant_history_cases(repo, prs, pool)
 
 
 def _plant_activity_cases(prs: dict[int, PullRequest], pool: _Pool,
@@ -719,3 +853,69 @@ def _plant_activity_cases(prs: dict[int, PullRequest], pool: _Pool,
     for i in range(130):
         pr.add_comment_object(pool.users[i % 7], at(pr, (i + 1) / 3), f"Comment {i + 1}")
     pr.updated_at = pr.comments[-1].created_at
+
+
+def _plant_history_cases(repo: Repository, prs: dict[int, PullRequest], pool: _Pool) -> None:
+    """Cases 27-30: hand-made label, assignee and milestone histories whose spans are
+    known by heart (all four PRs stay open, so every span still running stays open)."""
+    alice, bob, carol, dave, erin, frank = pool.users[:6]
+    bug, needs_review, enhancement, documentation = (
+        repo.label(name) for name in ("bug", "needs-review", "enhancement", "documentation"))
+    v2, v3, backlog = (repo.milestone(number) for number in (2, 3, 4))
+    assert bug and needs_review and enhancement and documentation and v2 and v3 and backlog
+
+    def at(pr: PullRequest, hours: float) -> datetime:
+        return pr.created_at + timedelta(hours=hours)
+
+    def start(pr: PullRequest, title: str, author: Actor) -> None:
+        pr.title, pr.author = title, author
+        pr.commits = [Commit(hashlib.sha1(pr.id.encode()).hexdigest(), at(pr, -1), at(pr, -1),
+                             author)]
+
+    # 27: needs-review given at the opening and removed at 3 h; bug added at 1 h, removed
+    # at 2 h and added again at 5 h. Spans: needs-review 0-3 h, bug 1-2 h and 5 h-open.
+    pr = prs[27]
+    start(pr, "Flaky label", alice)
+    pr.add_event("LabeledEvent", at(pr, 0), alice, label=needs_review)
+    pr.add_event("LabeledEvent", at(pr, 1), bob, label=bug)
+    pr.add_event("UnlabeledEvent", at(pr, 2), bob, label=bug)
+    pr.add_event("UnlabeledEvent", at(pr, 3), carol, label=needs_review)
+    pr.add_event("LabeledEvent", at(pr, 5), carol, label=bug)
+    pr.labels = [bug]
+    # 28: alice assigned at the opening; dave from 1 h to 2 h; at 4 h bob swaps alice for
+    # carol. Spans: alice 0-4 h, dave 1-2 h, carol 4 h-open.
+    pr = prs[28]
+    start(pr, "Handed over", bob)
+    pr.add_event("AssignedEvent", at(pr, 0), bob, assignee=alice)
+    pr.add_event("AssignedEvent", at(pr, 1), bob, assignee=dave)
+    pr.add_event("UnassignedEvent", at(pr, 2), dave, assignee=dave)
+    pr.add_event("UnassignedEvent", at(pr, 4), bob, assignee=alice)
+    pr.add_event("AssignedEvent", at(pr, 4), bob, assignee=carol)
+    pr.assignees = [carol]
+    # 29: v2.0 set at 1 h, removed at 2 h; v3.0 set at 3 h; moved back to v2.0 at 5 h.
+    # Spans: v2.0 1-2 h, v3.0 3-5 h, v2.0 5 h-open.
+    pr = prs[29]
+    start(pr, "Which release?", carol)
+    pr.add_event("MilestonedEvent", at(pr, 1), carol, milestone_title=v2.title)
+    pr.add_event("DemilestonedEvent", at(pr, 2), dave, milestone_title=v2.title)
+    pr.add_event("MilestonedEvent", at(pr, 3), dave, milestone_title=v3.title)
+    pr.add_event("DemilestonedEvent", at(pr, 5), carol, milestone_title=v3.title)
+    pr.add_event("MilestonedEvent", at(pr, 5), carol, milestone_title=v2.title)
+    pr.milestone = v2
+    # 30: opened with bug and documentation, assigned to erin, in Backlog, all before
+    # GitHub recorded such events (no event for any of it). Then: enhancement added at
+    # 1 h, documentation removed at 2 h, erin swapped for frank at 3 h. Spans: bug and
+    # Backlog from the opening, open, by nobody known; documentation and erin from the
+    # opening to their removal; enhancement 1 h-open; frank 3 h-open.
+    pr = prs[30]
+    start(pr, "Older than the timeline", dave)
+    pr.labels, pr.assignees, pr.milestone = [bug, documentation], [erin], backlog
+    pr.add_event("LabeledEvent", at(pr, 1), dave, label=enhancement)
+    pr.add_event("UnlabeledEvent", at(pr, 2), dave, label=documentation)
+    pr.add_event("UnassignedEvent", at(pr, 3), dave, assignee=erin)
+    pr.add_event("AssignedEvent", at(pr, 3), dave, assignee=frank)
+    pr.labels = [bug, enhancement]
+    pr.assignees = [frank]
+    for pr in (prs[27], prs[28], prs[29], prs[30]):
+        pr.review_decision = None
+        pr.updated_at = at(pr, 6)

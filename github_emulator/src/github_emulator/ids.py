@@ -42,6 +42,12 @@ TYPE_PREFIX: dict[str, str] = {
     "ClosedEvent": "CE",
     "ReopenedEvent": "REE",
     "MergedEvent": "ME",
+    "LabeledEvent": "LE",
+    "UnlabeledEvent": "UNLE",
+    "AssignedEvent": "AE",
+    "UnassignedEvent": "UAE",
+    "MilestonedEvent": "MIE",
+    "DemilestonedEvent": "DEME",
     "PullRequestCommit": "PURC",
     "PullRequestReviewThread": "PRRT",
 }

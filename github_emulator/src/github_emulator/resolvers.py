@@ -513,6 +513,21 @@ def render_timeline_event(event: TimelineEvent) -> Obj:
         out["requestedReviewer"] = render_reviewer(event.requested_reviewer)
     if event.kind == "MergedEvent":
         out["mergeRefName"] = pr.base_ref_name
+    if event.kind in ("LabeledEvent", "UnlabeledEvent"):
+        # Label! resolves to the label as it is now (a renamed label shows its new name).
+        label = event.label
+        out["label"] = lambda _info, **_: render_label(label)  # type: ignore[arg-type]
+        out["labelable"] = lambda _info, **_: render_pull_request(pr)
+    if event.kind in ("AssignedEvent", "UnassignedEvent"):
+        # Assignee is a union of Bot, Mannequin, Organization and User; a deleted account
+        # is null. The deprecated `user` is the assignee when it is a User.
+        assignee = render_actor(event.assignee)
+        out["assignee"] = assignee
+        out["user"] = assignee if assignee and assignee["__typename"] == "User" else None
+        out["assignable"] = lambda _info, **_: render_pull_request(pr)
+    if event.kind in ("MilestonedEvent", "DemilestonedEvent"):
+        out["milestoneTitle"] = event.milestone_title
+        out["subject"] = lambda _info, **_: render_pull_request(pr)
     return out
 
 

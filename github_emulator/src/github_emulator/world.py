@@ -37,7 +37,13 @@ REVIEW_DECISIONS = ("APPROVED", "CHANGES_REQUESTED", "REVIEW_REQUIRED")
 TIMELINE_EVENT_KINDS = (
     "ReadyForReviewEvent", "ConvertToDraftEvent", "ReviewRequestedEvent",
     "ReviewRequestRemovedEvent", "ClosedEvent", "ReopenedEvent", "MergedEvent",
+    "LabeledEvent", "UnlabeledEvent", "AssignedEvent", "UnassignedEvent",
+    "MilestonedEvent", "DemilestonedEvent",
 )  # fmt: skip
+# What each history event names (the field it needs, see TimelineEvent).
+LABEL_EVENT_KINDS = ("LabeledEvent", "UnlabeledEvent")
+ASSIGNEE_EVENT_KINDS = ("AssignedEvent", "UnassignedEvent")
+MILESTONE_EVENT_KINDS = ("MilestonedEvent", "DemilestonedEvent")
 
 # Fields whose change can reorder a repository's pull requests (see Repository.sorted_prs).
 _ORDER_FIELDS = frozenset({"created_at", "updated_at"})
@@ -203,7 +209,12 @@ class TimelineEvent:
     """A timeline event of a pull request (``kind`` is one of :data:`TIMELINE_EVENT_KINDS`).
 
     ``actor`` ``None`` is a deleted account; ``requested_reviewer`` is set for review
-    request (removed) events only and may be ``None`` too (a deleted reviewer).
+    request (removed) events only and may be ``None`` too (a deleted reviewer). The
+    history events name what changed, as GitHub's types do: ``label`` (Labeled /
+    UnlabeledEvent: the Label object, so a renamed label shows its new name),
+    ``assignee`` (Assigned / UnassignedEvent; a deleted account renders as null) and
+    ``milestone_title`` (Milestoned / DemilestonedEvent: the title when it happened, a
+    string, not the milestone).
     """
 
     pull_request: PullRequest
@@ -212,6 +223,9 @@ class TimelineEvent:
     created_at: datetime
     actor: Actor | None = None
     requested_reviewer: Actor | Team | None = None
+    label: Label | None = None
+    assignee: Actor | None = None
+    milestone_title: str | None = None
 
     @property
     def id(self) -> str:
@@ -311,12 +325,23 @@ class PullRequest:
         return 1 + max((x.local_id for x in [*self.timeline, *self.comments]), default=0)
 
     def add_event(self, kind: str, at: datetime, actor: Actor | None = None,
-                  requested_reviewer: Actor | Team | None = None) -> TimelineEvent:
-        """Append a timeline event (no ``updatedAt`` change: the World mutators do that)."""
+                  requested_reviewer: Actor | Team | None = None, *,
+                  label: Label | None = None, assignee: Actor | None = None,
+                  milestone_title: str | None = None) -> TimelineEvent:
+        """Append a timeline event (no ``updatedAt`` change: the World mutators do that).
+
+        Only the event: the PR's labels, assignees and milestone are the mutators' to
+        change (:meth:`World.add_labels` and the others record both)."""
         if kind not in TIMELINE_EVENT_KINDS:
             raise ValueError(f"timeline event {kind!r} not in {TIMELINE_EVENT_KINDS}")
+        if (kind in LABEL_EVENT_KINDS) != (label is not None):
+            raise ValueError(f"{kind} names a label, and only label events do")
+        if (kind in MILESTONE_EVENT_KINDS) != (milestone_title is not None):
+            raise ValueError(f"{kind} names a milestone title, and only milestone events do")
+        if assignee is not None and kind not in ASSIGNEE_EVENT_KINDS:
+            raise ValueError(f"{kind} names no assignee")
         event = TimelineEvent(self, self.next_timeline_id(), kind, _utc(at), actor,
-                              requested_reviewer)
+                              requested_reviewer, label, assignee, milestone_title)
         self.timeline.append(event)
         return event
 
@@ -735,6 +760,12 @@ class World:
 
         ``author=None`` means a deleted account; pass a login for a real one. Extra
         ``fields`` are :class:`PullRequest` fields (e.g. ``review_decision``).
+
+        ``labels`` are recorded as GitHub records labels chosen while opening a PR: one
+        ``LabeledEvent`` each, at the creation, by the author. State given through
+        ``fields`` (``assignees``, ``milestone``, even ``labels``) gets no event: that is
+        how the world plants what GitHub shows without one (a PR labelled before GitHub
+        recorded label events, or imported with its labels).
         """
         with self.lock:
             repository = self.repo(repo)
@@ -755,10 +786,13 @@ class World:
                 base_ref_name=base,
                 head_ref_name=head or f"patch-{number}",
                 author=self.actor(author),
-                labels=[self._label(repository, n) for n in labels],
             )
             for name, value in fields.items():
                 setattr(pr, name, value)
+            for label in (self._label(repository, n) for n in labels):
+                if label not in pr.labels:
+                    pr.labels.append(label)
+                    pr.add_event("LabeledEvent", stamp, pr.author, label=label)
             if not pr.commits:
                 pr.commits = [Commit(f"{number:040x}", stamp, stamp, pr.author)]
             return repository.add_pull_request_object(pr)
@@ -766,33 +800,64 @@ class World:
     def _label(self, repo: Repository, name: str) -> Label:
         return repo.label(name) or repo.new_label(name, created_at=self.now)
 
-    def add_labels(self, repo: RepoRef, number: int, *names: str) -> PullRequest:
-        """Label a pull request (creating missing repository labels)."""
+    def _by(self, pr: PullRequest, by: ActorRef) -> Actor | None:
+        """Who made a change: ``by`` (a login or actor), else the PR's author."""
+        return pr.author if by is None else self.actor(by)
+
+    def add_labels(self, repo: RepoRef, number: int, *names: str, by: ActorRef = None,
+                   at: datetime | None = None) -> PullRequest:
+        """Label a pull request (creating missing repository labels): a ``LabeledEvent``
+        per label it did not carry (``by`` a login; default the PR's author). A label it
+        already carries changes nothing, as on GitHub."""
         with self.lock:
             pr = self.pull_request(repo, number)
+            stamp, actor = self._stamp(at), self._by(pr, by)
             for name in names:
                 label = self._label(pr.repository, name)
                 if label not in pr.labels:
                     pr.labels.append(label)
-            pr.updated_at = self.now
+                    pr.add_event("LabeledEvent", stamp, actor, label=label)
+            pr.updated_at = stamp
             return pr
 
-    def remove_labels(self, repo: RepoRef, number: int, *names: str) -> PullRequest:
+    def remove_labels(self, repo: RepoRef, number: int, *names: str, by: ActorRef = None,
+                      at: datetime | None = None) -> PullRequest:
+        """Unlabel: an ``UnlabeledEvent`` per label the PR carried."""
         with self.lock:
             pr = self.pull_request(repo, number)
+            stamp, actor = self._stamp(at), self._by(pr, by)
             drop = {n.lower() for n in names}
-            pr.labels = [lb for lb in pr.labels if lb.name.lower() not in drop]
-            pr.updated_at = self.now
+            for label in [lb for lb in pr.labels if lb.name.lower() in drop]:
+                pr.labels.remove(label)
+                pr.add_event("UnlabeledEvent", stamp, actor, label=label)
+            pr.updated_at = stamp
             return pr
 
-    def assign(self, repo: RepoRef, number: int, *logins: str) -> PullRequest:
+    def assign(self, repo: RepoRef, number: int, *logins: str, by: ActorRef = None,
+               at: datetime | None = None) -> PullRequest:
+        """Assign users: an ``AssignedEvent`` per login not yet assigned."""
         with self.lock:
             pr = self.pull_request(repo, number)
+            stamp, actor = self._stamp(at), self._by(pr, by)
             for login in logins:
                 user = self.actor(login)
                 if user is not None and user not in pr.assignees:
                     pr.assignees.append(user)
-            pr.updated_at = self.now
+                    pr.add_event("AssignedEvent", stamp, actor, assignee=user)
+            pr.updated_at = stamp
+            return pr
+
+    def unassign(self, repo: RepoRef, number: int, *logins: str, by: ActorRef = None,
+                 at: datetime | None = None) -> PullRequest:
+        """Unassign users: an ``UnassignedEvent`` per login that was assigned."""
+        with self.lock:
+            pr = self.pull_request(repo, number)
+            stamp, actor = self._stamp(at), self._by(pr, by)
+            drop = {login.lower() for login in logins}
+            for user in [a for a in pr.assignees if a.login.lower() in drop]:
+                pr.assignees.remove(user)
+                pr.add_event("UnassignedEvent", stamp, actor, assignee=user)
+            pr.updated_at = stamp
             return pr
 
     def add_review(
@@ -901,15 +966,32 @@ class World:
             return pr
 
     def set_milestone(
-        self, repo: RepoRef, number: int, milestone_number: int | None
+        self, repo: RepoRef, number: int, milestone_number: int | None, *,
+        by: ActorRef = None, at: datetime | None = None,
     ) -> PullRequest:
+        """Put the PR in a milestone (``None``: take it out). As on GitHub, leaving a
+        milestone is a ``DemilestonedEvent`` and entering one a ``MilestonedEvent``, both
+        naming the title; a move between two milestones records both, at one instant."""
         with self.lock:
             pr = self.pull_request(repo, number)
-            pr.milestone = (
-                None if milestone_number is None else pr.repository.milestone(milestone_number)
-            )
-            pr.updated_at = self.now
+            stamp, actor = self._stamp(at), self._by(pr, by)
+            new = None if milestone_number is None else pr.repository.milestone(milestone_number)
+            if milestone_number is not None and new is None:
+                raise KeyError(f"{pr.repository.name_with_owner} has no milestone "
+                               f"{milestone_number}")
+            old, pr.milestone = pr.milestone, new
+            if old is not new:
+                if old is not None:
+                    pr.add_event("DemilestonedEvent", stamp, actor, milestone_title=old.title)
+                if new is not None:
+                    pr.add_event("MilestonedEvent", stamp, actor, milestone_title=new.title)
+            pr.updated_at = stamp
             return pr
+
+    def clear_milestone(self, repo: RepoRef, number: int, *, by: ActorRef = None,
+                        at: datetime | None = None) -> PullRequest:
+        """Take the PR out of its milestone (a ``DemilestonedEvent``)."""
+        return self.set_milestone(repo, number, None, by=by, at=at)
 
     # -- account and repository mutators --------------------------------------------------
 

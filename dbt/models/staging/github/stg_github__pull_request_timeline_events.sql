@@ -1,7 +1,8 @@
 -- One row per timeline event of a pull request (ready for review, convert to draft, review
--- requested / request removed, closed, reopened, merged), in timeline order. Conversation
--- comments ride in the same raw timeline and have their own model. Actors stay as GitHub
--- returned them: a deleted account is a null login/kind.
+-- requested / request removed, closed, reopened, merged; labeled / unlabeled, assigned /
+-- unassigned, milestoned / demilestoned), in timeline order. Conversation comments ride in
+-- the same raw timeline and have their own model. Actors stay as GitHub returned them: a
+-- deleted account is a null login/kind (an assignee too).
 
 with
 
@@ -38,6 +39,10 @@ renamed as (
         item ->> '$.requestedReviewer.__typename'              as requested_reviewer_kind,
         coalesce(item ->> '$.requestedReviewer.login',
                  item ->> '$.requestedReviewer.slug')          as requested_reviewer_name,
+        replace(item ->> '$.label.name', chr(0), '')           as label_name,
+        item ->> '$.assignee.login'                            as assignee_login,
+        item ->> '$.assignee.__typename'                       as assignee_kind,
+        replace(item ->> '$.milestoneTitle', chr(0), '')       as milestone_title,
         loaded_at
     from items
 
