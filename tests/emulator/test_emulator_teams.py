@@ -157,3 +157,34 @@ def test_a_team_cannot_be_nested_under_its_descendant(world: World) -> None:
         world.set_team_parent("acme", "platform", "api-core")
     with pytest.raises(ValueError, match="only users"):
         world.add_team_member("acme", "backend", "dependabot")
+
+
+@pytest.mark.parametrize("selection, error_type", [
+    ("teams(first: 101) { nodes { slug } }", "EXCESSIVE_PAGINATION"),
+    ("teams { nodes { slug } }", "MISSING_PAGINATION_BOUNDARIES"),
+    ("teams(first: 1) { nodes { members(first: 101) { edges { role } } } }",
+     "EXCESSIVE_PAGINATION"),
+    ("teams(first: 1) { nodes { members { nodes { login } } } }",
+     "MISSING_PAGINATION_BOUNDARIES"),
+])
+def test_team_connections_are_paginated_as_on_github(gql: Gql, selection: str,
+                                                     error_type: str) -> None:
+    answer = gql('{ organization(login: "acme") { %s } }' % selection).json()
+    assert answer["errors"][0]["type"] == error_type
+
+
+def test_a_team_is_a_node_and_its_members_page_on(world: World, gql: Gql) -> None:
+    for i in range(3):
+        world.add_team_member("acme", "docs-team", f"writer-{i}")
+    team_id = world.owners["acme"].teams["docs-team"].id
+    query = ("query($id: ID!, $after: String) { node(id: $id) { ... on Team { slug "
+             "members(first: 2, after: $after, membership: IMMEDIATE) { totalCount "
+             "pageInfo { hasNextPage endCursor } edges { role node { login } } } } } }")
+    logins, after = [], None
+    while True:
+        members = gql(query, {"id": team_id, "after": after}).json()["data"]["node"]["members"]
+        logins += [e["node"]["login"] for e in members["edges"]]
+        if not members["pageInfo"]["hasNextPage"]:
+            break
+        after = members["pageInfo"]["endCursor"]
+    assert logins == ["grace", "ivan", "judy", "writer-0", "writer-1", "writer-2"]
