@@ -164,6 +164,7 @@ def test_the_load_records_each_sync_and_the_file_and_a_reload_changes_nothing(
     try:
         syncs = con.execute("select org, synced_at, status, team_count, run_id "
                             "from raw.org_team_syncs order by synced_at, org").fetchall()
+        points = con.execute("select sum(points_spent) from raw.org_team_syncs").fetchall()
         teams = con.execute("select synced_at, slug, team from raw.org_teams "
                             "where slug = 'frontend' order by synced_at").fetchall()
         files = con.execute("select synced_at, teams, run_id from raw.team_file_syncs "
@@ -174,6 +175,7 @@ def test_the_load_records_each_sync_and_the_file_and_a_reload_changes_nothing(
     assert [(o, s, st, n, r) for o, s, st, n, r in syncs] == [
         ("acme", t0, "ok", 5, "r1"), ("mona", t0, "user", 0, "r1"),
         ("acme", world.now, "ok", 5, "r2")]
+    assert points == [(3,)]  # 1 point an owner and sync: acme twice, mona once
     logins = [{e["node"]["login"] for e in json.loads(team)["members"]["edges"]}
               for _, _, team in teams]
     assert logins == [{"frank", "grace", "heidi"}, {"dave", "frank", "grace", "heidi"}]

@@ -258,12 +258,12 @@ TEAM_SYNCS = {
 def load_teams(con) -> None:
     for synced_at, teams in TEAM_SYNCS.items():
         con.execute("insert into raw.org_team_syncs values ('acme', ?, 'ok', ?, null, null, "
-                    "'run-1', ?)", [synced_at, len(teams), LOADED_AT])
+                    "1, 1, 'run-1', ?)", [synced_at, len(teams), LOADED_AT])
         for team in teams:
             con.execute("insert into raw.org_teams values ('acme', ?, ?, ?, ?, 'p', 'run-1', ?)",
                         [synced_at, team["id"], team["slug"], json.dumps(team), LOADED_AT])
     con.execute("insert into raw.org_team_syncs values ('acme', ?, 'forbidden', 0, 'read:org', "
-                "'no', 'run-2', ?)", [T3, LOADED_AT])
+                "'no', 1, 1, 'run-2', ?)", [T3, LOADED_AT])
     con.execute("insert into raw.team_file_syncs values (?, 'projects.yaml', ?, 'run-1', ?)",
                 [T2, json.dumps({"docs-crew": ["carol"]}), LOADED_AT])
 

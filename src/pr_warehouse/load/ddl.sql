@@ -64,6 +64,8 @@ create table if not exists raw.org_team_syncs (
     team_count          integer not null,
     missing_permission  varchar,               -- forbidden: what the token lacks
     error               varchar,
+    points_spent        integer not null,      -- GraphQL points this read cost (0: cached)
+    requests            integer not null,
     run_id              varchar not null,
     loaded_at           timestamptz not null,
     primary key (org, synced_at)

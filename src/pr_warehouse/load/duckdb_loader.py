@@ -492,13 +492,14 @@ def _load_teams(con: duckdb.DuckDBPyConnection, store: RawStore, teams: TeamsMan
         inserted = con.execute(
             """
             insert into raw.org_team_syncs
-                (org, synced_at, status, team_count, missing_permission, error, run_id, loaded_at)
-            values (?, ?, ?, ?, ?, ?, ?, ?)
+                (org, synced_at, status, team_count, missing_permission, error, points_spent,
+                 requests, run_id, loaded_at)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             on conflict (org, synced_at) do nothing
             returning org
             """,
             [org.org, org.synced_at, org.status.value, len(nodes), org.missing_permission,
-             org.error, run_id, loaded_at],
+             org.error, org.points_spent, org.requests, run_id, loaded_at],
         ).fetchall()
         if not inserted or not nodes:
             continue

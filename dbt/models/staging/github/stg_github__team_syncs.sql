@@ -17,6 +17,8 @@ renamed as (
         status,
         team_count,
         missing_permission,
+        points_spent,
+        requests,
         run_id,
         loaded_at
     from source
