@@ -7,20 +7,26 @@ Syncs pull requests from GitHub's GraphQL API into a DuckDB warehouse that analy
    (`pull_requests` refetches single PRs by number).
 2. **plan**: each repository's watermark (its newest `updatedAt` already stored) and one cheap
    batched probe; repositories with nothing new spawn no extract.
+   **extract_teams**: the GitHub teams (parent team, members and roles) of every
+   organization owning a synced repository, 1 point each, and the teams file; their pages
+   go to object storage too. An organization whose teams the token may not read logs a
+   warning and the run goes on.
 3. **extract** (one mapped task per repository, named after it; an org with more than
    `PR_WAREHOUSE_MAX_EXTRACT_TASKS` repositories shares tasks between them): pages
    `repository.pullRequests` newest-update first and writes every response page, untouched,
    to object storage (`PR_WAREHOUSE_RAW_URL`; a local folder by default). Stored pages are
    checkpoints: a retried task resumes from its last page.
 4. **load**: writes the pages into DuckDB (`PR_WAREHOUSE_DUCKDB`), upserting by node id so
-   the newest `updatedAt` wins. Runs even when some repositories failed.
+   the newest `updatedAt` wins, and each organization's teams at their sync time. Runs even
+   when some repositories failed.
 5. **transform**: `dbt build` of the project in `dbt/` (staging views, `analytics` marts, tests).
 6. **publish**: a read-only snapshot of the warehouse for analysts; then **publish_postgres**
    copies the `analytics` marts into Postgres in one transaction, for BI tools (only when
    the Airflow connection `warehouse_postgres` exists).
    **report** writes the charts of the *PR analytics* page as one self-contained HTML file
    beside the run's raw pages.
-7. **check_extracts**: fails the run, naming them, if any repository could not be extracted.
+7. **check_extracts**: fails the run, naming them, if any repository could not be extracted
+   (or an organization's teams could not be read for a reason other than permission).
 
 GitHub credentials come from the Airflow connection `github_default`, in the GitHub
 provider's shape: a token in *password* or a GitHub App in the extras (`app_id`,
@@ -138,6 +144,16 @@ def github_pull_requests() -> None:
         batches = pipeline.plan(repos, RunOptions.from_params(params), run_id or "manual")
         return [batch.task_kwargs() for batch in batches]  # what extract.expand_kwargs maps
 
+    @task(pool=SETTINGS.pool, retries=3)
+    def extract_teams(repos: list[str], params: dict | None = None,
+                      run_id: str | None = None) -> dict:
+        """Each synced organization's teams and members, and the teams file, to object storage."""
+        from pr_warehouse import pipeline
+        from pr_warehouse.options import RunOptions
+
+        return pipeline.extract_teams(repos, RunOptions.from_params(params),
+                                      run_id or "manual").to_json()
+
     @task(
         map_index_template="{{ task.op_kwargs['label'] }}",
         pool=SETTINGS.pool,
@@ -156,15 +172,16 @@ def github_pull_requests() -> None:
         return [manifest.to_json() for manifest in manifests]
 
     @warehouse_task(trigger_rule="all_done")
-    def load(manifests: list[list[dict]], batches: list[dict], params: dict | None = None,
-             run_id: str | None = None) -> dict:
-        """Upsert the run's raw pages into DuckDB (newest updatedAt wins); record every repo."""
+    def load(manifests: list[list[dict]], batches: list[dict], teams: dict | None = None,
+             params: dict | None = None, run_id: str | None = None) -> dict:
+        """Upsert the run's pages into DuckDB (newest updatedAt wins), teams at their sync time."""
         from pr_warehouse import pipeline
-        from pr_warehouse.contracts import batches_from_xcom, manifests_from_xcom
+        from pr_warehouse.contracts import batches_from_xcom, manifests_from_xcom, teams_from_xcom
         from pr_warehouse.options import RunOptions
 
         return pipeline.load(manifests_from_xcom(manifests), batches_from_xcom(batches),
-                             RunOptions.from_params(params), run_id or "manual").to_json()
+                             RunOptions.from_params(params), run_id or "manual",
+                             teams=teams_from_xcom(teams)).to_json()
 
     @warehouse_task(outlets=[MARTS])
     def transform(data_interval_end=None, params: dict | None = None) -> str:
@@ -197,22 +214,24 @@ def github_pull_requests() -> None:
 
     @task(trigger_rule="all_done", retries=0)  # a verdict on finished work: retrying can't change it
     def check_extracts(batches: list[dict], manifests: list[list[dict]],
-                       run_id: str | None = None) -> dict:
+                       teams: dict | None = None, run_id: str | None = None) -> dict:
         """Fail the run, naming each repository whose extract failed (the rest is loaded)."""
         from pr_warehouse import pipeline
-        from pr_warehouse.contracts import batches_from_xcom, manifests_from_xcom
+        from pr_warehouse.contracts import batches_from_xcom, manifests_from_xcom, teams_from_xcom
 
         return pipeline.check_extracts(batches_from_xcom(batches), manifests_from_xcom(manifests),
-                                       run_id or "manual")
+                                       run_id or "manual", teams=teams_from_xcom(teams))
 
-    batches = plan(resolve_repositories())  # one mapped extract task per batch of repositories
+    repos = resolve_repositories()
+    batches = plan(repos)  # one mapped extract task per batch of repositories
+    teams = extract_teams(repos)
     # A mapped TaskFlow task does not take its docstring as doc by itself.
     manifests = extract.override(doc_md=extract.function.__doc__).expand_kwargs(batches)
     snapshot = publish()
-    load(manifests, batches) >> transform() >> snapshot
+    load(manifests, batches, teams) >> transform() >> snapshot
     publish_postgres(snapshot)
     report(snapshot)
-    check_extracts(batches, manifests)
+    check_extracts(batches, manifests, teams)
 
 
 github_pull_requests()

@@ -20,11 +20,15 @@ from pr_warehouse.contracts import (
     ExtractStatus,
     LoadResult,
     Manifest,
+    OrgTeams,
     SyncPlan,
+    TeamsManifest,
+    TeamsStatus,
     apportion,
     batches_from_xcom,
     manifests_from_xcom,
     planned_repos,
+    teams_from_xcom,
 )
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -94,9 +98,26 @@ def test_a_plan_and_a_load_result_round_trip() -> None:
     assert LoadResult.from_json(through_xcom(result.to_json())) == result
 
 
+def test_a_teams_manifest_round_trips_with_every_status() -> None:
+    manifest = TeamsManifest(
+        run_key="r", file_path="/srv/projects.yaml", file_teams={"payments": ["alice", "bob"]},
+        synced_at=T0.isoformat(),
+        orgs=[OrgTeams(org, status=status, pages=[f"runs/r/_orgs/{org}/pages/teams-000001.json"]
+                       if status is TeamsStatus.OK else [], synced_at=T0.isoformat())
+              for org, status in zip("abcde", TeamsStatus)])
+    back = teams_from_xcom(through_xcom(manifest.to_json()))
+    assert back == manifest and [o.status for o in back.orgs] == list(TeamsStatus)
+    assert [o.org for o in back.failed] == ["e"]
+    with pytest.raises(ContractError):
+        OrgTeams.from_json({"org": "a", "status": "sideways"})
+    with pytest.raises(ContractError):
+        TeamsManifest.from_json({"orgs": [], "teams": {}})
+
+
 def test_every_field_of_every_contract_survives_json() -> None:
     """No field holds a value JSON cannot carry (a datetime, a set) unconverted."""
-    for value in (Manifest("a/b"), LoadResult(), SyncPlan(extract={"a/b": T0})):
+    for value in (Manifest("a/b"), LoadResult(), SyncPlan(extract={"a/b": T0}), OrgTeams("a"),
+                  TeamsManifest(orgs=[OrgTeams("a")])):
         data = value.to_json()
         assert set(data) == {f.name for f in dataclasses.fields(value)}
         json.dumps(data)

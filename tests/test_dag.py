@@ -25,8 +25,14 @@ def test_dag_imports_without_errors(dagbag) -> None:
     assert dag is not None
     assert dag.max_active_runs == 1 and dag.catchup is False
     assert dag.doc_md and "object storage" in dag.doc_md
-    assert set(dag.task_ids) == {"resolve_repositories", "plan", "extract", "load", "transform",
-                                 "publish", "publish_postgres", "report", "check_extracts"}
+    assert set(dag.task_ids) == {"resolve_repositories", "plan", "extract_teams", "extract",
+                                 "load", "transform", "publish", "publish_postgres", "report",
+                                 "check_extracts"}
+    # The teams step reads GitHub (in the pool, on any worker) and hands its manifest to the
+    # load and the verdict.
+    teams = dag.get_task("extract_teams")
+    assert teams.pool == dag.get_task("extract").pool
+    assert {"load", "check_extracts"} <= teams.downstream_task_ids
 
 
 def test_every_param_has_a_title_and_description(dagbag) -> None:

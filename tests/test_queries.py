@@ -13,10 +13,12 @@ from pr_warehouse.queries.builders import (
     FOLLOWUP_BATCH,
     NESTED_CONNECTIONS,
     PROBE_BATCH,
+    TEAM_MEMBERS_BATCH,
     TIMELINE_ITEM_TYPES,
     events_variables,
     nested_connection_query,
     newest_update_query,
+    team_members_query,
 )
 
 SAMPLES = {
@@ -24,6 +26,7 @@ SAMPLES = {
     "owner_repositories": {"login": "o", "after": None},
     "pull_request_by_number": {"owner": "o", "name": "n", "number": 1},
     "pull_request_events": events_variables([f"PR_{i}" for i in range(EVENTS_BATCH)]),
+    "organization_teams": {"login": "o", "after": None},
 }
 
 
@@ -35,6 +38,8 @@ def documents() -> list[tuple[str, str, dict]]:
     docs.append(("nested_connection_query", *nested_connection_query(items)))
     docs.append(("newest_update_query",
                  *newest_update_query([f"o/r{i}" for i in range(PROBE_BATCH)])))
+    docs.append(("team_members_query",
+                 *team_members_query([(f"T_{i}", f"c{i}") for i in range(TEAM_MEMBERS_BATCH)])))
     return docs
 
 
@@ -64,6 +69,26 @@ def test_default_page_size_is_the_largest_one_point_page() -> None:
     assert max(n for n, p in points.items() if p == 1) == DEFAULT_PAGE_SIZE
     best = min(points, key=lambda n: (points[n] / n, -n))
     assert best == DEFAULT_PAGE_SIZE
+
+
+def test_teams_cost_one_point_per_organization_of_up_to_100_teams() -> None:
+    """The teams query, by GitHub's formula: teams(first: 100) is 1 request, each of its
+    100 teams' members(first: 100) one more: 101 requests, 1 point (an org of up to 100
+    teams of up to 100 immediate members each). A team with more members costs a follow-up
+    alias (TEAM_MEMBERS_BATCH of them per point); more than 100 teams, a second page. So a
+    usual org costs 1 point per run, and 2 covers 200 teams or a page of long lists."""
+    document = parse(load_query("organization_teams"))
+    cost = query_cost(load_schema(), document, SAMPLES["organization_teams"])
+    assert (cost.requests, cost.points) == (101, 1)
+    assert cost.nodes == 100 + 100 * 100
+    text, variables = team_members_query([(f"T_{i}", "c") for i in range(TEAM_MEMBERS_BATCH)])
+    followup = query_cost(load_schema(), parse(text), variables)
+    assert (followup.requests, followup.points) == (TEAM_MEMBERS_BATCH, 1)
+    # Every member's login, role and the parent team, immediate members only.
+    text = load_query("organization_teams")
+    assert "membership: IMMEDIATE" in text and "role" in text and "parentTeam" in text
+    with pytest.raises(ValueError):
+        team_members_query([(f"T_{i}", None) for i in range(TEAM_MEMBERS_BATCH + 1)])
 
 
 def _points(name: str, variables: dict) -> int:

@@ -26,7 +26,7 @@ from conftest import ROOT
 from tests.support.connections import github_conn_env
 
 WAREHOUSE_TASKS = {"plan", "load", "transform", "publish", "publish_postgres", "report"}
-ANY_WORKER_TASKS = {"resolve_repositories", "extract", "check_extracts"}
+ANY_WORKER_TASKS = {"resolve_repositories", "extract_teams", "extract", "check_extracts"}
 
 
 def parsed_queues(env: dict[str, str]) -> dict[str, str]:

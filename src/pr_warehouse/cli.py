@@ -31,7 +31,13 @@ from typing import Any
 
 from pr_warehouse.config import Settings
 from pr_warehouse.constants import DAG_ID, DEFAULT_PAGE_SIZE, DEFAULT_POOL_SLOTS
-from pr_warehouse.contracts import LoadResult, Manifest, batches_from_xcom, planned_repos
+from pr_warehouse.contracts import (
+    LoadResult,
+    Manifest,
+    TeamsManifest,
+    batches_from_xcom,
+    planned_repos,
+)
 
 log = logging.getLogger("pr_warehouse.cli")
 
@@ -82,6 +88,9 @@ def describe(task_id: str, state: str, value: Any) -> str:
     '2 repositories'
     >>> describe("load", "success", LoadResult(pages=2, pull_requests_seen=9, rows_written=4).to_json())
     '2 pages, 9 PRs seen, 4 rows written'
+    >>> describe("extract_teams", "success", {"orgs": [{"org": "acme", "team_count": 5,
+    ...     "points_spent": 1}, {"org": "mona", "status": "user"}], "file_teams": {"ops": []}})
+    'acme 5 teams, mona user; 1 file teams, 1 points'
     >>> describe("report", "success", "file:///data/raw/runs/r1/report.html")
     'file:///data/raw/runs/r1/report.html'
     """
@@ -96,6 +105,12 @@ def describe(task_id: str, state: str, value: Any) -> str:
         prs = sum(m.pull_requests for m in manifests)
         points = sum(m.points_spent for m in manifests)
         return f"{prs} PRs, {points} points"
+    if task_id == "extract_teams" and isinstance(value, dict):
+        teams = TeamsManifest.from_json(value)
+        read = ", ".join(f"{o.org} {o.team_count} teams" if o.ok else f"{o.org} {o.status.value}"
+                         for o in teams.orgs) or "no owners"
+        points = sum(o.points_spent for o in teams.orgs)
+        return f"{read}; {len(teams.file_teams)} file teams, {points} points"
     if task_id == "load" and isinstance(value, dict):
         result = LoadResult.from_json(value)
         return (f"{result.pages} pages, {result.pull_requests_seen} PRs seen, "

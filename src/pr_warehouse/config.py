@@ -38,6 +38,8 @@ ENVIRONMENT: dict[str, str] = {
     "PR_WAREHOUSE_SNAPSHOT": "the read-only copy analysts open",
     "PR_WAREHOUSE_DBT_DIR": "the dbt project",
     "PR_WAREHOUSE_PROJECTS": "presets for the `project` Param",
+    "PR_WAREHOUSE_TEAMS": "the teams file: its `teams:` section maps a team name to logins "
+                          "(for a login it lists, it wins over GitHub teams)",
     "PR_WAREHOUSE_GITHUB_CONN_ID": "the Airflow connection holding GitHub's URL and credentials "
                                    "(several, pooled: comma-separated)",
     "PR_WAREHOUSE_POSTGRES_CONN_ID": "the Airflow connection marts are published to (optional)",
@@ -60,6 +62,7 @@ class Settings:
     snapshot_path: Path
     dbt_dir: Path
     projects_file: Path
+    teams_file: Path
     github_conn_id: str = DEFAULT_GITHUB_CONN_ID
     postgres_conn_id: str = DEFAULT_POSTGRES_CONN_ID
     pool: str = DEFAULT_POOL
@@ -78,6 +81,7 @@ class Settings:
         home = Path(env.get("PR_WAREHOUSE_HOME") or DEFAULT_HOME)
         data = home / "data"
         duckdb_path = Path(env.get("PR_WAREHOUSE_DUCKDB") or data / "warehouse.duckdb")
+        projects_file = Path(env.get("PR_WAREHOUSE_PROJECTS") or home / "projects.yaml")
         return cls(
             home=home,
             raw_url=env.get("PR_WAREHOUSE_RAW_URL") or (data / "raw").as_uri(),
@@ -87,7 +91,10 @@ class Settings:
                 or duckdb_path.with_name(duckdb_path.stem + ".snapshot.duckdb")
             ),
             dbt_dir=Path(env.get("PR_WAREHOUSE_DBT_DIR") or home / "dbt"),
-            projects_file=Path(env.get("PR_WAREHOUSE_PROJECTS") or home / "projects.yaml"),
+            projects_file=projects_file,
+            # The teams may have a file of their own; by default they are a section of the
+            # projects file.
+            teams_file=Path(env.get("PR_WAREHOUSE_TEAMS") or projects_file),
             github_conn_id=env.get("PR_WAREHOUSE_GITHUB_CONN_ID") or DEFAULT_GITHUB_CONN_ID,
             postgres_conn_id=env.get("PR_WAREHOUSE_POSTGRES_CONN_ID") or DEFAULT_POSTGRES_CONN_ID,
             pool=env.get("PR_WAREHOUSE_POOL") or DEFAULT_POOL,

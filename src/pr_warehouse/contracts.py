@@ -299,6 +299,94 @@ def apportion(total: int, weights: Sequence[int]) -> list[int]:
     return shares
 
 
+# -- teams ---------------------------------------------------------------------------------------
+
+
+class TeamsStatus(str, Enum):
+    """How reading one owner's teams ended, as ``raw.org_team_syncs.status`` records it."""
+
+    OK = "ok"  # every team and member read; the pages are stored
+    FORBIDDEN = "forbidden"  # the token may not read them (no read:org / Members: read)
+    NOT_AN_ORGANIZATION = "user"  # a user account: users have no teams
+    NOT_FOUND = "not_found"  # no such owner, or the token cannot see it
+    FAILED = "failed"  # an error a retry may fix ended it
+
+
+@dataclass
+class OrgTeams:
+    """One owner's teams in one run: the pages stored (keys relative to the raw store's
+    base), GitHub's clock when they were read (``synced_at``, ISO-8601) and the cost."""
+
+    org: str
+    status: TeamsStatus = TeamsStatus.OK
+    pages: list[str] = field(default_factory=list)
+    followup_pages: list[str] = field(default_factory=list)
+    synced_at: str | None = None
+    team_count: int = 0
+    pages_cached: int = 0
+    points_spent: int = 0
+    requests: int = 0
+    error: str | None = None
+    missing_permission: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is TeamsStatus.OK
+
+    def to_json(self) -> Json:
+        data = dataclasses.asdict(self)
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OrgTeams:
+        try:
+            status = TeamsStatus(data.get("status", TeamsStatus.OK.value))
+        except ValueError as exc:
+            raise ContractError(f"OrgTeams: {exc}") from exc
+        return _from_json(cls, data, status=status)
+
+
+@dataclass
+class TeamsManifest:
+    """What the run's teams step did: each synced organization's teams (users skipped), and
+    the teams file as it read it (team name -> logins), with when it read it."""
+
+    run_key: str = ""
+    orgs: list[OrgTeams] = field(default_factory=list)
+    file_path: str | None = None
+    file_teams: dict[str, list[str]] = field(default_factory=dict)
+    synced_at: str | None = None
+
+    @property
+    def failed(self) -> list[OrgTeams]:
+        return [o for o in self.orgs if o.status is TeamsStatus.FAILED]
+
+    def to_json(self) -> Json:
+        return {"run_key": self.run_key, "orgs": [o.to_json() for o in self.orgs],
+                "file_path": self.file_path,
+                "file_teams": {team: list(logins) for team, logins in self.file_teams.items()},
+                "synced_at": self.synced_at}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TeamsManifest:
+        return _from_json(
+            cls, data,
+            orgs=[OrgTeams.from_json(o) for o in data.get("orgs") or ()],
+            file_teams={team: list(logins)
+                        for team, logins in (data.get("file_teams") or {}).items()},
+        )
+
+
+def teams_from_xcom(value: Mapping[str, Any] | None) -> TeamsManifest | None:
+    """The teams step's return value back as a manifest (None: the step failed).
+
+    >>> teams_from_xcom(None) is None, teams_from_xcom({}).orgs
+    (True, [])
+    """
+    return None if value is None else TeamsManifest.from_json(value)
+
+
 # -- load ----------------------------------------------------------------------------------------
 
 
@@ -317,6 +405,10 @@ class LoadResult:
     repos: list[str] = field(default_factory=list)
     failed_repos: dict[str, str] = field(default_factory=dict)
     corrupt_pages: dict[str, str] = field(default_factory=dict)
+    # Teams: organizations whose teams were loaded, team rows written, file teams recorded.
+    team_orgs: list[str] = field(default_factory=list)
+    team_rows_written: int = 0
+    file_teams: int = 0
 
     def to_json(self) -> Json:
         return dataclasses.asdict(self)

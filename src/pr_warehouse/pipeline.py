@@ -16,7 +16,14 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.config import Settings
-from pr_warehouse.contracts import ExtractBatch, LoadResult, Manifest, SyncPlan, planned_repos
+from pr_warehouse.contracts import (
+    ExtractBatch,
+    LoadResult,
+    Manifest,
+    SyncPlan,
+    TeamsManifest,
+    planned_repos,
+)
 from pr_warehouse.options import RunOptions
 from pr_warehouse.repos import (
     NoRepositories,
@@ -38,9 +45,11 @@ def retry_cannot_help(exc: BaseException) -> bool:
     from pr_warehouse.client.errors import GitHubError
     from pr_warehouse.repos import InvalidRepoName, NoRepositories, UnknownProject
 
+    from pr_warehouse.extract.teams import InvalidTeamsFile
+
     if isinstance(exc, GitHubError):
         return not exc.retriable
-    return isinstance(exc, (InvalidRepoName, NoRepositories, UnknownProject))
+    return isinstance(exc, (InvalidRepoName, NoRepositories, UnknownProject, InvalidTeamsFile))
 
 
 @contextmanager
@@ -200,6 +209,36 @@ def extract(batch: ExtractBatch, options: RunOptions, run_id: str,
     return manifests
 
 
+def extract_teams(repos: list[str], options: RunOptions, run_id: str,
+                  settings: Settings | None = None) -> TeamsManifest:
+    """The teams of every organization owning a synced repository, and the teams file.
+
+    Users own no teams (skipped); an organization whose teams the token may not read
+    logs one warning and the run goes on with the file. The pages and the manifest go to
+    the raw store; the load records them with their sync time.
+    """
+    from pr_warehouse.extract.teams import TeamsFile, owners_of
+    from pr_warehouse.extract.teams import extract_teams as read_teams
+    from pr_warehouse.storage import RawStore, run_key_for
+
+    settings = settings or Settings.from_env()
+    store = RawStore(settings.raw_url)
+    run_key = run_key_for(run_id)
+    with fail_fast_on_bad_input():
+        teams_file = TeamsFile.read(settings.teams_file)
+    owners = owners_of(repos)
+    if not owners:
+        manifest = TeamsManifest(run_key=run_key, file_teams=dict(teams_file.teams),
+                                 file_path=str(teams_file.path) if teams_file.path else None,
+                                 synced_at=datetime.now(timezone.utc).isoformat())
+        store.write_teams_manifest(manifest)
+        return manifest
+    with fail_fast_on_bad_input(), _client(settings) as client, \
+            _reschedule_on_rate_limit("teams"):
+        return read_teams(client, store, run_key, owners, teams_file,
+                          use_cache=options.reuse_pages)
+
+
 @contextmanager
 def _reschedule_on_rate_limit(what: str) -> Iterator[None]:
     """Sleeping for most of an hour would hold a worker slot; Airflow reschedules the task
@@ -238,8 +277,13 @@ class ExtractFailed(RuntimeError):
 
 
 def load(manifests: list[Manifest], batches: list[ExtractBatch] | None, options: RunOptions,
-         run_id: str, settings: Settings | None = None) -> LoadResult:
-    """Load the run's pages; failed and skipped repositories are recorded, not loaded."""
+         run_id: str, settings: Settings | None = None,
+         teams: TeamsManifest | None = None) -> LoadResult:
+    """Load the run's pages; failed and skipped repositories are recorded, not loaded.
+
+    ``teams``: the teams step's manifest (None when that step failed: what it stored
+    before failing is read from the raw store and loaded).
+    """
     from pr_warehouse.load.duckdb_loader import load_manifests
     from pr_warehouse.storage import RawStore, run_key_for
 
@@ -258,6 +302,7 @@ def load(manifests: list[Manifest], batches: list[ExtractBatch] | None, options:
         settings.duckdb_path, store, [got[r] for r in repos] + skipped, run_id=run_id,
         clear_repos=repos + list(sync_plan.skipped) if options.clear else None,
         sync_plan=sync_plan, memory_limit=settings.duckdb_memory_limit,
+        teams=teams or store.read_teams_manifest(run_key),
     )
     if result.corrupt_pages:
         # The good pages are committed; these need a fresh fetch, which retrying this
@@ -351,18 +396,26 @@ class RepositoriesFailed(RuntimeError):
 
 
 def check_extracts(batches: list[ExtractBatch] | None, manifests: list[Manifest], run_id: str,
-                   settings: Settings | None = None) -> dict[str, Any]:
-    """Fail the run, naming each repository whose extract failed and why."""
+                   settings: Settings | None = None,
+                   teams: TeamsManifest | None = None) -> dict[str, Any]:
+    """Fail the run, naming each repository whose extract failed and why, and each
+    organization whose teams could not be read for a reason other than permission."""
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
     repos = planned_repos(require_plan(batches))
     done = {m.repo for m in manifests if m.ok}
     missing = [r for r in repos if r not in done]
-    if not missing:
-        return {"repos": len(repos), "failed": 0}
     store, run_key = RawStore(settings.raw_url), run_key_for(run_id)
+    teams = teams or store.read_teams_manifest(run_key)
+    if teams is None:
+        team_failures = ["teams: the teams step stored nothing (see its log)"]
+    else:
+        team_failures = [f"teams of {o.org}: {o.error}" for o in teams.failed]
+    if not missing and not team_failures:
+        return {"repos": len(repos), "failed": 0}
     reasons = [f"{r}: {(store.read_manifest(run_key, r) or Manifest.missing(r)).error}"
                for r in missing]
-    raise RepositoriesFailed(f"{len(missing)} of {len(repos)} repositories failed (the others "
-                             "were loaded):\n" + "\n".join(reasons))
+    head = (f"{len(missing)} of {len(repos)} repositories failed (the others were loaded)"
+            if missing else "every repository was loaded")
+    raise RepositoriesFailed(head + ":\n" + "\n".join(reasons + team_failures))

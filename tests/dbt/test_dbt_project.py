@@ -226,8 +226,46 @@ def build_raw_db(path: Path) -> None:
             """,
             [LOADED_AT, LOADED_AT],
         )
+        load_teams(con)
     finally:
         con.close()
+
+
+# Teams: acme read at T1 and T2; between them bob moved from widgets-team (under
+# platform) to platform itself. The file (read at T2) puts carol in docs-crew. A forbidden
+# read at T3 changes nothing.
+T1, T2, T3 = "2024-04-26 00:00:00+00", "2024-04-30 12:00:00+00", "2024-05-01 00:00:00+00"
+
+
+def team_node(slug: str, parent: str | None, members: list[tuple[str, str]]) -> dict:
+    return {"id": f"T_{slug}", "slug": slug, "name": slug.replace("-", " ").title(),
+            "combinedSlug": f"acme/{slug}",
+            "parentTeam": {"id": f"T_{parent}", "slug": parent} if parent else None,
+            "members": {"totalCount": len(members),
+                        "pageInfo": {"hasNextPage": False, "endCursor": None},
+                        "edges": [{"role": role, "node": {"login": login}}
+                                  for login, role in members] + [None]}}
+
+
+TEAM_SYNCS = {
+    T1: [team_node("platform", None, []),
+         team_node("widgets-team", "platform", [("alice", "MAINTAINER"), ("bob", "MEMBER")])],
+    T2: [team_node("platform", None, [("bob", "MEMBER")]),
+         team_node("widgets-team", "platform", [("alice", "MAINTAINER")])],
+}
+
+
+def load_teams(con) -> None:
+    for synced_at, teams in TEAM_SYNCS.items():
+        con.execute("insert into raw.org_team_syncs values ('acme', ?, 'ok', ?, null, null, "
+                    "1, 1, 'run-1', ?)", [synced_at, len(teams), LOADED_AT])
+        for team in teams:
+            con.execute("insert into raw.org_teams values ('acme', ?, ?, ?, ?, 'p', 'run-1', ?)",
+                        [synced_at, team["id"], team["slug"], json.dumps(team), LOADED_AT])
+    con.execute("insert into raw.org_team_syncs values ('acme', ?, 'forbidden', 0, 'read:org', "
+                "'no', 1, 1, 'run-2', ?)", [T3, LOADED_AT])
+    con.execute("insert into raw.team_file_syncs values (?, 'projects.yaml', ?, 'run-1', ?)",
+                [T2, json.dumps({"docs-crew": ["carol"]}), LOADED_AT])
 
 
 # --- running dbt -----------------------------------------------------------------------
@@ -308,6 +346,9 @@ def test_build_ran_models_data_tests_and_unit_tests(warehouse):
         "assignee_spans_an_assignee_with_no_assigned_event",
         "milestone_spans_set_removed_and_set_again",
         "milestone_spans_a_milestone_with_no_milestoned_event",
+        "a_person_who_changes_team_between_two_syncs",
+        "the_teams_file_wins_for_the_logins_it_lists",
+        "bridge_teams_a_person_who_changes_team_between_two_syncs",
     } <= unit_tests, unit_tests
     assert sum(i.startswith("test.") for i in ids) >= 80
 
@@ -521,6 +562,34 @@ def test_sync_runs(con):
             ok["retries_request_timeout"], ok["retries_partial_data"]) == (4, 2, 1, 1, 0)
     assert (ok["page_count"], ok["pull_request_count"], ok["points_spent"], ok["request_count"]) == (3, 5, 7, 8)
     assert failed["duration_seconds"] is None and failed["retries_total"] == 0 and failed["error"] == "boom"
+
+
+def test_team_memberships_are_spans_between_syncs(con):
+    t1, t2 = (datetime.fromisoformat(t.replace("+00", "+00:00")) for t in (T1, T2))
+    got = {(r["team"], r["login"], r["role"], r["is_inherited"], r["source"], r["valid_from"],
+            r["valid_to"]) for r in rows(con, "select * from analytics.dim_team_memberships")}
+    assert got == {
+        ("acme/widgets-team", "alice", "MAINTAINER", False, "github", t1, None),
+        ("acme/platform", "alice", "MEMBER", True, "github", t1, None),
+        ("acme/widgets-team", "bob", "MEMBER", False, "github", t1, t2),
+        # bob stays in platform; only how changes (through widgets-team, then directly)
+        ("acme/platform", "bob", "MEMBER", True, "github", t1, t2),
+        ("acme/platform", "bob", "MEMBER", False, "github", t2, None),
+        ("docs-crew", "carol", "MEMBER", False, "file", t2, None),
+    }
+
+
+def test_pull_request_teams_at_opening(con):
+    got = {(r["pr_number"], r["team"], r["attributed_by"]) for r in rows(
+        con, "select * from analytics.bridge_pull_request_teams")}
+    assert got == {
+        # alice's PRs opened after T1: her teams then (widgets-team and, above it, platform)
+        (1, "acme/widgets-team", "at_opened_at"), (1, "acme/platform", "at_opened_at"),
+        (6, "acme/widgets-team", "at_opened_at"), (6, "acme/platform", "at_opened_at"),
+        # bob's PR opened Apr 20, before his first recorded membership: that record's teams
+        (2, "acme/widgets-team", "earliest_recorded"), (2, "acme/platform", "earliest_recorded"),
+        # 3: deleted author, 4: a bot, 5: a mannequin in no team: none
+    }
 
 
 def test_docs_generate_and_as_of_default(warehouse):

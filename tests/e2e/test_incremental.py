@@ -59,33 +59,39 @@ def test_daily_run_fetches_only_what_changed(make_pipeline) -> None:
     # Each changed repository asks for the events of its changed PRs in one batch.
     assert ops.count("PullRequestEvents") == 3
     # Probe (1) + 3 repos x (one 50-PR page (3 points) + one events batch (1)) + the org
-    # listing (1).
-    assert second_points == 1 + 3 * (3 + 1) + 1, [(e.operation_name, e.points) for e in entries]
+    # listing (1) + the org's teams (1).
+    assert ops.count("OrganizationTeams") == 1
+    assert second_points == 1 + 3 * (3 + 1) + 1 + 1, [(e.operation_name, e.points)
+                                                        for e in entries]
     assert ops.count("NestedConnectionPages") == 0  # unchanged long lists are not refetched
     assert second_points < first_points / 3
     (skipped, probe_points), = pipeline.query(
         "select repos_skipped, probe_points from raw.sync_plans where run_id = ?",
         [second.run_id])
     assert (skipped, probe_points) == (1, 1)
-    # The org listing (1 point) happens before planning; the mart counts probe + extracts.
+    # The org listing (1 point) happens before planning and the teams (1) beside it; the
+    # mart counts probe + extracts.
     assert pipeline.query("select repos_extracted, repos_skipped, total_points "
                           "from analytics.fct_syncs where run_id = ?", [second.run_id]
-                          ) == [(3, 1, second_points - 1)]
+                          ) == [(3, 1, second_points - 2)]
     assert_warehouse_matches(pipeline, repositories(world))
     states_now = dict(pipeline.query(
         "select pr_number, state from analytics.fct_pull_requests where repo = 'acme/api'"))
     assert states_now[api_open.number] == "CLOSED"
 
 
-def test_nothing_changed_costs_one_probe(make_pipeline) -> None:
+def test_nothing_changed_costs_one_probe_and_the_teams(make_pipeline) -> None:
     pipeline = make_pipeline()
     assert str(pipeline.run({"repos": ["acme/web", "acme/docs"]}).state) == "success"
     start = len(pipeline.emulator.ledger.entries)
     run = pipeline.run({"repos": ["acme/web", "acme/docs"]})
     assert str(run.state) == "success"
     entries = ledger_since(pipeline, start)
-    assert [e.operation_name for e in entries] == ["NewestPullRequestUpdates"]
-    assert sum(e.points for e in entries) == 1
+    # The teams are recorded at every sync (their history is what the marts need): 1 point
+    # for the repositories' one organization.
+    assert sorted(e.operation_name for e in entries) == ["NewestPullRequestUpdates",
+                                                         "OrganizationTeams"]
+    assert sum(e.points for e in entries) == 2
     assert pipeline.query("select status, count(*) from raw.sync_runs where run_id = ? "
                           "group by 1", [run.run_id]) == [("skipped", 2)]
 

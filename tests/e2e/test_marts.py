@@ -134,7 +134,8 @@ def test_readme_analyst_queries_run_on_the_snapshot(synced) -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## For analysts"):readme.index("## Run in production")]
     queries = re.findall(r"```sql\n(.*?)```", section, re.S)
-    assert len(queries) == 11  # four questions, one query per cycle-time phase, per history
+    # four questions, one query per cycle-time phase, per history span, per team model
+    assert len(queries) == 13
     con = duckdb.connect(str(pipeline.snapshot_path), read_only=True)
     try:
         results = [con.execute(q).fetchall() for q in queries]

@@ -373,3 +373,130 @@ def assert_reviews_match(pipeline: Any, prs: dict[tuple[str, int], Any]) -> None
                   for review_id, row in expected.items() for column, value in row.items()
                   if got[review_id][column] != value]
     assert not mismatches, mismatches[:20]
+
+
+# --- teams (dim_team_memberships, bridge_pull_request_teams) ------------------------------
+# From the definitions in their yml, against the world's team history (what each
+# organization's teams were from when on), never from the SQL or the raw tables.
+
+
+class TeamSync:
+    """One run's teams step as the test saw it: the world clock then (GitHub's clock, the
+    sync time), the organizations whose teams it read, and the teams file it read."""
+
+    def __init__(self, at: Any, orgs: list[str], file_teams: dict[str, list[str]] | None = None
+                 ) -> None:
+        self.at, self.orgs, self.file_teams = at, [o.lower() for o in orgs], file_teams or {}
+
+
+def team_state(owner: Any, at: Any) -> dict[str, tuple[str, str | None, dict[str, str]]]:
+    """The organization's teams at ``at``: the latest recorded state at or before it."""
+    states = [state for when, state in owner.team_history if when <= at]
+    return states[-1] if states else {}
+
+
+def github_memberships(owner: Any, at: Any) -> set[tuple]:
+    """``(team, team_name, org, login, role, is_inherited, "github")`` at ``at``: immediate
+    members with their role, and every team above theirs as an inherited MEMBER (unless
+    direct there too)."""
+    state = team_state(owner, at)
+    direct: dict[tuple[str, str], str] = {}
+    inherited: set[tuple[str, str]] = set()
+    for slug, (_, _, members) in state.items():
+        for member, role in members.items():
+            direct[(slug, member)] = role
+            parent, seen = state[slug][1], {slug}
+            while parent is not None and parent not in seen:
+                inherited.add((parent, member))
+                seen.add(parent)
+                parent = state[parent][1] if parent in state else None
+    rows = set()
+    for (slug, member) in set(direct) | inherited:
+        name = state[slug][0] if slug in state else slug
+        role = direct.get((slug, member))
+        rows.add((f"{owner.login}/{slug}", name, owner.login.lower(), member,
+                  role or "MEMBER", role is None, "github"))
+    return rows
+
+
+def memberships_at(world: Any, syncs: list[TeamSync], instant: Any) -> set[tuple]:
+    """Every membership in force at ``instant``: the file's latest sync for the logins it
+    lists, each organization's latest read (at or before it) for everyone else."""
+    past = [s for s in syncs if s.at <= instant]
+    file_rows = set()
+    if past:
+        for team, logins in past[-1].file_teams.items():
+            for member in logins:
+                file_rows.add((team, team, None, member, "MEMBER", False, "file"))
+    listed = {row[3].lower() for row in file_rows}
+    rows = set(file_rows)
+    for org in {o for s in past for o in s.orgs}:
+        read = max(s.at for s in past if org in s.orgs)
+        rows |= {row for row in github_memberships(world.owners[org], read)
+                 if row[3].lower() not in listed}
+    return rows
+
+
+TEAM_COLUMNS = ["team", "team_name", "org", "login", "role", "is_inherited", "source",
+                "valid_from", "valid_to", "is_current"]
+
+
+def team_membership_rows(world: Any, syncs: list[TeamSync]) -> set[tuple]:
+    """dim_team_memberships: spans of unbroken runs of sync instants with the same row."""
+    open_rows: dict[tuple, Any] = {}  # row in force -> since when
+    out = set()
+    for instant in sorted({s.at for s in syncs}):  # every run records the file: an instant
+        now = memberships_at(world, syncs, instant)
+        for row in list(open_rows):
+            if row not in now:
+                out.add((*row, open_rows.pop(row), instant, False))
+        for row in now:
+            open_rows.setdefault(row, instant)
+    return out | {(*row, start, None, True) for row, start in open_rows.items()}
+
+
+TEAMS_SQL = f"select {', '.join(TEAM_COLUMNS)} from analytics.dim_team_memberships"
+BRIDGE_TEAM_COLUMNS = ["pull_request_id", "team", "member_login", "membership_source",
+                       "attributed_by", "membership_valid_from"]
+BRIDGE_TEAMS_SQL = (f"select {', '.join(BRIDGE_TEAM_COLUMNS)} "
+                    "from analytics.bridge_pull_request_teams")
+
+
+def pull_request_team_rows(prs: dict[tuple[str, int], Any], memberships: set[tuple]
+                           ) -> set[tuple]:
+    """bridge_pull_request_teams: each human PR's author's spans holding ``opened_at``, or,
+    opened before the author's first recorded membership, the spans starting then."""
+    by_login: dict[str, list[tuple]] = {}
+    for row in memberships:
+        by_login.setdefault(row[3].lower(), []).append(row)
+    out = set()
+    for pr in prs.values():
+        author = login(pr.author)
+        if author is None or is_bot(pr.author):
+            continue
+        spans = by_login.get(author.lower(), [])
+        if not spans:
+            continue
+        first = min(span[7] for span in spans)
+        opened = pr.created_at
+        for span in spans:
+            team, member, source, start, end = span[0], span[3], span[6], span[7], span[8]
+            if opened < first:
+                if start == first:
+                    out.add((pr.id, team, member, source, "earliest_recorded", start))
+            elif start <= opened and (end is None or opened < end):
+                out.add((pr.id, team, member, source, "at_opened_at", start))
+    return out
+
+
+def assert_teams_match(pipeline: Any, syncs: list[TeamSync], repos: list[Any]) -> None:
+    """dim_team_memberships and bridge_pull_request_teams hold exactly the rows the
+    world's team history gives at the syncs the test ran."""
+    expected = team_membership_rows(pipeline.world, syncs)
+    got = pipeline.query(TEAMS_SQL)
+    assert len(got) == len(set(got)), "duplicate membership rows"
+    assert set(got) == expected, (set(got) - expected, expected - set(got))
+    bridge = pull_request_team_rows(pull_requests(repos), expected)
+    got_bridge = pipeline.query(BRIDGE_TEAMS_SQL)
+    assert len(got_bridge) == len(set(got_bridge)), "duplicate PR x team rows"
+    assert set(got_bridge) == bridge, (set(got_bridge) - bridge, bridge - set(got_bridge))

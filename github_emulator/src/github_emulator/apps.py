@@ -51,6 +51,11 @@ IAT_INVALID = ("'Issued at' claim ('iat') must be an Integer representing the ti
                "assertion was issued")
 
 
+#: what an App is granted unless told otherwise: no *Members* permission, so no teams
+DEFAULT_APP_PERMISSIONS: tuple[tuple[str, str], ...] = (("metadata", "read"),
+                                                        ("pull_requests", "read"))
+
+
 def digest(token: str) -> str:
     """SHA-256 of a token: what the emulator keeps instead of the token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -71,6 +76,9 @@ class GitHubApp:
     public_key: str
     installations: frozenset[int] = frozenset({1})
     points_per_hour: int | None = None
+    #: what the App was granted (an installation token gets these, or the subset it asks
+    #: for); ``members: read`` lets it read organizations' teams
+    permissions: tuple[tuple[str, str], ...] = DEFAULT_APP_PERMISSIONS
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,12 @@ class Identity:
     key: str
     label: str
     points_per_hour: int | None = None
+    #: ``"token"`` (a personal access token) or ``"installation"`` (a GitHub App's)
+    kind: str = "token"
+    #: a classic token's scopes; None: not limited by scopes (what most tests want)
+    scopes: frozenset[str] | None = None
+    #: an installation token's permissions, as ``(name, level)`` pairs
+    permissions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,7 @@ class Credentials:
         apps: Sequence[GitHubApp] = (),
         token_lifetime_seconds: float = 3600.0,
         quotas: Mapping[str, int] | None = None,
+        scopes: Mapping[str, Collection[str]] | None = None,
         clock: Callable[[], float] = time.time,
         token_factory: Callable[[], str] = new_installation_token,
         secret_sink: Callable[[str], None] | None = None,
@@ -132,10 +147,13 @@ class Credentials:
         self._lock = threading.Lock()
         self._any = tokens is None
         quotas = {digest(t): q for t, q in (quotas or {}).items()}
+        # A classic token's scopes (``{"ghp_x": ["repo"]}``: no read:org, so no teams).
+        granted = {digest(t): frozenset(s) for t, s in (scopes or {}).items()}
         self._static: dict[str, _Static] = {}
         for n, token in enumerate(sorted(tokens or ()), start=1):
             d = digest(token)
-            self._static[d] = _Static(Identity(f"token:{d}", f"token {n}", quotas.get(d)))
+            self._static[d] = _Static(Identity(f"token:{d}", f"token {n}", quotas.get(d),
+                                               scopes=granted.get(d)))
         self._issued: dict[str, _Issued] = {}
         self.issued_per_installation: dict[int, int] = {}
 
@@ -198,15 +216,21 @@ class Credentials:
         with self._lock:
             serial = self.issued_per_installation.get(installation_id, 0) + 1
             self.issued_per_installation[installation_id] = serial
+            # The token gets what it asks for among the App's grants (everything the App
+            # was granted when it asks for nothing).
+            granted = dict(app.permissions)
+            given = ({k: v for k, v in permissions.items() if k in granted} if permissions
+                     else granted)
             identity = Identity(f"installation:{installation_id}",
                                 f"installation {installation_id} token {serial}",
-                                app.points_per_hour)
+                                app.points_per_hour, kind="installation",
+                                permissions=tuple(sorted(given.items())))
             self._issued[digest(token)] = _Issued(identity, expires, installation_id)
         body = {
             "token": token,
             # whole seconds, rounded down: a client trusting it is never late
             "expires_at": datetime.fromtimestamp(int(expires), UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "permissions": dict(permissions or {"metadata": "read", "pull_requests": "read"}),
+            "permissions": given,
             "repository_selection": "all",
         }
         return TokenAnswer(201, body)

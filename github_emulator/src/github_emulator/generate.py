@@ -191,8 +191,7 @@ def build_world(seed: int = 0, *, spec: WorldSpec | None = None) -> World:
     world = World(now=spec.now)
     _add_actors(world, spec)
     org = world.add_owner(spec.org, ActorKind.ORGANIZATION)
-    for slug in TEAM_SLUGS:
-        world.add_team(org, slug)
+    _add_teams(world, org)
     for repo_spec in spec.all_repos():
         _add_repo(world, org, repo_spec, seed, spec)
     for login, repo_specs in spec.user_owned:
@@ -202,6 +201,38 @@ def build_world(seed: int = 0, *, spec: WorldSpec | None = None) -> World:
     if spec.demo_cases:
         world.special = {name: (f"{spec.org}/api", number) for name, number in DEMO_CASES.items()}
     return world
+
+
+# The organization's teams beyond TEAM_SLUGS (added after them, so those keep their ids):
+# slug -> parent slug.
+NESTED_TEAMS: dict[str, str] = {"api-core": "backend"}
+# Parents of TEAM_SLUGS teams: platform > backend > api-core, platform > frontend.
+TEAM_PARENTS: dict[str, str] = {"backend": "platform", "frontend": "platform"}
+# Immediate members: (team, login, role). carol is in backend and api-core (nested),
+# grace in frontend and docs-team (two unrelated teams); mallory and most others in none.
+TEAM_MEMBERS: tuple[tuple[str, str, str], ...] = (
+    ("platform", "alice", "MAINTAINER"),
+    ("backend", "bob", "MAINTAINER"), ("backend", "carol", "MEMBER"),
+    ("backend", "dave", "MEMBER"),
+    ("api-core", "erin", "MAINTAINER"), ("api-core", "carol", "MEMBER"),
+    ("frontend", "frank", "MAINTAINER"), ("frontend", "grace", "MEMBER"),
+    ("frontend", "heidi", "MEMBER"),
+    ("docs-team", "ivan", "MAINTAINER"), ("docs-team", "grace", "MEMBER"),
+    ("docs-team", "judy", "MEMBER"),
+)  # fmt: skip
+
+
+def _add_teams(world: World, org: Owner) -> None:
+    """The organization's nested teams and their members (users the world has)."""
+    for slug in TEAM_SLUGS:
+        world.add_team(org, slug)
+    for slug, parent in NESTED_TEAMS.items():
+        world.add_team(org, slug, parent=parent)
+    for slug, parent in TEAM_PARENTS.items():
+        world.set_team_parent(org, slug, parent)
+    for slug, login, role in TEAM_MEMBERS:
+        if login in world.actors:
+            world.add_team_member(org, slug, login, role)
 
 
 def _add_actors(world: World, spec: WorldSpec) -> None:
@@ -248,7 +279,9 @@ class _Pool:
         self.any_bots = [*self.bots.values(),
                          *(a for a in actors if a.login.endswith("[bot]"))]
         self.mannequin = next(a for a in actors if a.kind is ActorKind.MANNEQUIN)
-        self.teams: list[Team] = list(owner.teams.values())
+        # The generator's review requests pick among the first teams only, so teams added
+        # later (NESTED_TEAMS) leave every generated PR as it was.
+        self.teams: list[Team] = [t for t in owner.teams.values() if t.slug in TEAM_SLUGS]
         self.maintainers = self.users[: max(1, len(self.users) // 6)]
 
 

@@ -75,6 +75,14 @@ class ExecContext:
     world: World
     rate_limit: Obj  # what ``rateLimit { ... }`` returns for this request
     max_page_size: int = 100
+    #: who asks: ``"token"`` (a personal access token) or ``"installation"`` (a GitHub App)
+    credential_kind: str = "token"
+    #: a classic token's scopes (None: not limited by scopes, e.g. a fine-grained token)
+    scopes: frozenset[str] | None = None
+    #: an installation token's permissions (``{"members": "read", ...}``)
+    permissions: dict[str, str] | None = None
+    #: set when a field needed a scope the token lacks: GitHub then answers no data at all
+    insufficient_scopes: bool = False
 
 
 def iso(value: datetime | None) -> str | None:
@@ -140,9 +148,11 @@ def connection(
     last: int | None = None,
     after: str | None = None,
     before: str | None = None,
+    edge_fields: Callable[[T], Obj] | None = None,
 ) -> Obj:
     """A Relay connection over ``items`` (already in ``key`` order, or reverse order when
-    ``descending``), with keyset cursors, ``totalCount`` and full ``pageInfo``."""
+    ``descending``), with keyset cursors, ``totalCount`` and full ``pageInfo``.
+    ``edge_fields`` adds fields of an edge beside its node (a team member's ``role``)."""
     check_pagination(info, first, last)
     start = 0 if after is None else _position(items, key, after, descending, past=True)
     end = len(items) if before is None else _position(items, key, before, descending, past=False)
@@ -159,7 +169,8 @@ def connection(
         return [render(item) for item in page]
 
     def edges(_info: GraphQLResolveInfo, **_: Any) -> list[Obj]:
-        return [{"cursor": c, "node": render(item)} for c, item in zip(cursors, page, strict=True)]
+        return [{"cursor": c, "node": render(item), **(edge_fields(item) if edge_fields else {})}
+                for c, item in zip(cursors, page, strict=True)]
 
     return {
         "totalCount": len(items),
@@ -275,26 +286,112 @@ def render_owner(owner: Owner) -> Obj:
     out["repositories"] = repositories
     out["repository"] = repository
     if owner.kind is ActorKind.ORGANIZATION:
-        out["team"] = lambda _info, slug, **_: (
-            render_team(owner.teams[slug.lower()]) if slug.lower() in owner.teams else None
-        )
-        out["teams"] = lambda info, **args: connection(
-            info, sorted(owner.teams.values(), key=lambda t: t.slug), lambda t: (t.slug,),
-            render_team, **_page_args(args),
-        )
+
+        def team(info: GraphQLResolveInfo, slug: str, **_: Any) -> Obj | None:
+            check_team_access(info, owner, "team")
+            found = owner.teams.get(slug.lower())
+            return None if found is None else render_team(found)
+
+        def teams(info: GraphQLResolveInfo, **args: Any) -> Obj:
+            check_team_access(info, owner, "teams")
+            found = sorted(owner.teams.values(), key=lambda t: t.slug)
+            if args.get("rootTeamsOnly"):
+                found = [t for t in found if t.parent is None]
+            if args.get("userLogins"):
+                wanted = {login.lower() for login in args["userLogins"]}
+                found = [t for t in found if wanted & set(t.members)]
+            field, desc = _order(args, "NAME")
+            key: Callable[[Team], tuple[Any, ...]]
+            if field == "NAME":
+                key = lambda t: (t.name.lower(), t.database_id)  # noqa: E731
+            else:
+                key = lambda t: (_epoch(t.created_at), t.database_id)  # noqa: E731
+            found.sort(key=key, reverse=desc)
+            return connection(info, found, key, render_team, descending=desc,
+                              **_page_args(args))
+
+        out["team"] = team
+        out["teams"] = teams
     return out
 
 
+# A classic token needs one of these scopes to read an organization's teams.
+TEAM_SCOPES = frozenset({"read:org", "write:org", "admin:org"})
+
+
+def check_team_access(info: GraphQLResolveInfo, owner: Owner, field_name: str) -> None:
+    """Raise GitHub's error when the credential may not read ``owner``'s teams.
+
+    A classic token without ``read:org``: INSUFFICIENT_SCOPES, and GitHub answers no data
+    at all. An App installation without *Members: read*, or an organization this token's
+    grant lacks it for (:meth:`World.deny_team_access`): FORBIDDEN at the field, whose
+    non-null type then nulls the organization.
+    """
+    context: ExecContext = info.context
+    if context.scopes is not None and not context.scopes & TEAM_SCOPES:
+        context.insufficient_scopes = True
+        granted = ", ".join(f"'{s}'" for s in sorted(context.scopes))
+        raise GitHubFieldError(
+            "INSUFFICIENT_SCOPES",
+            "Your token has not been granted the required scopes to execute this query. The "
+            f"'{field_name}' field requires one of the following scopes: ['read:org'], but "
+            f"your token has only been granted the: [{granted}] scopes. Please modify your "
+            "token's scopes at: https://github.com/settings/tokens.",
+        )
+    integration = context.credential_kind == "installation"
+    lacks_members = integration and (context.permissions or {}).get("members") not in (
+        "read", "write")
+    if lacks_members or owner.teams_forbidden:
+        who = "integration" if integration else "personal access token"
+        raise GitHubFieldError("FORBIDDEN", f"Resource not accessible by {who}")
+
+
+def _member_edges(team: Team, membership: str) -> list[tuple[Actor, str]]:
+    """``(user, role)`` of a team's members: IMMEDIATE, CHILD_TEAM (members of teams below
+    it) or ALL; a member through a child team only is a MEMBER of this one."""
+    immediate = {login: (m.actor, m.role) for login, m in team.members.items()}
+    below: dict[str, tuple[Actor, str]] = {}
+    for child in team.descendants():
+        for login, m in child.members.items():
+            below.setdefault(login, (m.actor, "MEMBER"))
+    if membership == "IMMEDIATE":
+        chosen = immediate
+    elif membership == "CHILD_TEAM":
+        chosen = {k: v for k, v in below.items() if k not in immediate}
+    else:
+        chosen = {**below, **immediate}
+    return [v for _, v in sorted(chosen.items()) if not v[0].deleted]
+
+
 def render_team(team: Team) -> Obj:
+    def members(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        edges = _member_edges(team, args.get("membership") or "ALL")
+        if args.get("role"):
+            edges = [e for e in edges if e[1] == args["role"]]
+        if args.get("query"):
+            edges = [e for e in edges if args["query"].lower() in e[0].login.lower()]
+        return connection(info, edges, lambda e: (e[0].login.lower(),),
+                          lambda e: render_actor(e[0]), edge_fields=lambda e: {"role": e[1]},
+                          **_page_args(args))
+
     return {
         "__typename": "Team",
         "id": team.id,
         "slug": team.slug,
         "name": team.name,
+        "databaseId": team.database_id,
+        "createdAt": iso(team.created_at),
         "combinedSlug": f"{team.organization.login}/{team.slug}",
         "url": team.url,
         "resourcePath": team.url.removeprefix("https://github.com"),
         "organization": lambda _info, **_: render_owner(team.organization),
+        "parentTeam": lambda _info, **_: render_team(team.parent) if team.parent else None,
+        "childTeams": lambda info, **args: connection(
+            info,
+            sorted(team.children() if args.get("immediateOnly", True) else team.descendants(),
+                   key=lambda t: t.slug),
+            lambda t: (t.slug,), render_team, **_page_args(args)),
+        "members": members,
     }
 
 

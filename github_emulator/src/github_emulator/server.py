@@ -20,6 +20,7 @@ errors, cached per query text) -> variables -> cost and node limit -> primary li
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import itertools
 import json
@@ -87,6 +88,7 @@ class _Request:
     document: DocumentNode | None = None
     cost: QueryCost | None = None
     note: dict[str, Any] = field(default_factory=dict)
+    identity: Identity | None = None
 
 
 @dataclass
@@ -298,6 +300,7 @@ class EmulatorServer:
             return Reply(401, {**self.primary.peek(0).headers(), **_JSON}, _json(BAD_CREDENTIALS))
         user, identity = who
         request.user = user
+        request.identity = identity
         note["credential"] = identity.label
         try:
             payload = json.loads(body or b"null")
@@ -459,7 +462,13 @@ class EmulatorServer:
             "resetAt": snapshot.reset_at,
             "nodeCount": cost.nodes,
         }
-        context = ExecContext(self.world, rate, self.limits.max_page_size)
+        identity = request.identity
+        context = ExecContext(
+            self.world, rate, self.limits.max_page_size,
+            credential_kind=identity.kind if identity else "token",
+            scopes=identity.scopes if identity else None,
+            permissions=dict(identity.permissions) if identity else None,
+        )
         with self.world.lock:  # mutators take the same lock: a page is one consistent view
             result = run_query(
                 self.schema, request.document, context, request.variables, request.operation_name
@@ -467,6 +476,12 @@ class EmulatorServer:
         answer: dict[str, Any] = {"data": result.data}
         if result.errors:
             answer["errors"] = [format_execution_error(e) for e in result.errors]
+        if context.insufficient_scopes:
+            # GitHub checks scopes before running anything: no data, one error per field
+            # the token may not read, without a path.
+            answer = {"data": None, "errors": [
+                {k: v for k, v in e.items() if k != "path"} for e in answer.get("errors", [])
+                if e.get("type") == "INSUFFICIENT_SCOPES"]}
         return answer
 
 
@@ -486,6 +501,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return "GitHub.com"
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header: GitHub's clock, which here is the world's (``world.now``),
+        so a client timing what it observed reads the same clock as the data's timestamps."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        return email.utils.format_datetime(self.server.emulator.world.now, usegmt=True)
 
     def do_POST(self) -> None:  # noqa: N802 (http.server naming)
         self._serve("POST")

@@ -99,20 +99,65 @@ class Owner(Actor):
 
     repositories: list[Repository] = field(default_factory=list, repr=False)
     teams: dict[str, Team] = field(default_factory=dict, repr=False)
+    #: the token's access to this organization lacks *Members: read* (a fine-grained token
+    #: or an App installation granted without it): its ``teams``/``team`` answer FORBIDDEN
+    teams_forbidden: bool = field(default=False, repr=False)
+    #: ``(at, {slug: (name, parent slug, {login: role})})`` after every team change, oldest
+    #: first: what the organization's teams were from ``at`` on (ground truth for tests)
+    team_history: list[tuple[datetime, dict[str, tuple[str, str | None, dict[str, str]]]]] = (
+        field(default_factory=list, repr=False))
+
+    def team_state(self) -> dict[str, tuple[str, str | None, dict[str, str]]]:
+        """The teams now: ``{slug: (name, parent slug, {login: role})}`` (immediate members)."""
+        return {
+            team.slug: (team.name, team.parent.slug if team.parent else None,
+                        {m.actor.login: m.role for m in team.members.values()})
+            for team in self.teams.values()
+        }
+
+
+TEAM_ROLES = ("MAINTAINER", "MEMBER")
+
+
+@dataclass(eq=False)
+class TeamMember:
+    """An immediate member of a team, with the role GitHub gives on the edge."""
+
+    actor: Actor
+    role: str = "MEMBER"  # one of TEAM_ROLES
 
 
 @dataclass(eq=False)
 class Team:
-    """An organization team; can be a requested reviewer."""
+    """An organization team; can be a requested reviewer. ``parent`` nests it (a member of
+    a child team is a member of its parent, GitHub's rule); ``members`` are the immediate
+    members by lower-cased login."""
 
     organization: Owner
     slug: str
     name: str
     database_id: int = 0
+    parent: Team | None = None
+    members: dict[str, TeamMember] = field(default_factory=dict, repr=False)
+    created_at: datetime = datetime(2020, 1, 1, tzinfo=UTC)
 
     @property
     def id(self) -> str:
         return node_id("Team", 0, self.database_id)
+
+    def children(self) -> list[Team]:
+        return [t for t in self.organization.teams.values() if t.parent is self]
+
+    def descendants(self) -> list[Team]:
+        """Every team below this one (children, their children, ...)."""
+        found: list[Team] = []
+        pending = self.children()
+        while pending:
+            team = pending.pop(0)
+            if team not in found:
+                found.append(team)
+                pending.extend(team.children())
+        return found
 
     @property
     def url(self) -> str:
@@ -611,14 +656,92 @@ class World:
             self.owners[login.lower()] = owner
             return owner
 
-    def add_team(self, org: str | Owner, slug: str, name: str | None = None) -> Team:
+    def add_team(self, org: str | Owner, slug: str, name: str | None = None, *,
+                 parent: str | Team | None = None) -> Team:
+        """Create a team (``parent``: its parent team or that team's slug)."""
         with self.lock:
             owner = org if isinstance(org, Owner) else self.owners[org.lower()]
-            team = Team(owner, slug, name or slug.replace("-", " ").title(), self._next_team_id)
+            team = Team(owner, slug, name or slug.replace("-", " ").title(), self._next_team_id,
+                        created_at=self.now)
             self._next_team_id += 1
             owner.teams[slug.lower()] = team
             self._teams_by_db_id[team.database_id] = team
+            if parent is not None:
+                team.parent = self.team(owner, parent) if isinstance(parent, str) else parent
+            self._record_teams(owner)
             return team
+
+    # -- teams: membership and access (each change is recorded in Owner.team_history) ---
+
+    def team(self, org: str | Owner, slug: str | Team) -> Team:
+        """A team by its organization and slug (``KeyError`` when absent)."""
+        if isinstance(slug, Team):
+            return slug
+        owner = org if isinstance(org, Owner) else self.owners[org.lower()]
+        return owner.teams[slug.lower()]
+
+    def _record_teams(self, owner: Owner) -> None:
+        state = owner.team_state()
+        if owner.team_history and owner.team_history[-1][0] == self.now:
+            owner.team_history[-1] = (self.now, state)  # several changes in one instant
+        else:
+            owner.team_history.append((self.now, state))
+
+    def add_team_member(self, org: str | Owner, slug: str | Team, login: ActorRef,
+                        role: str = "MEMBER") -> TeamMember:
+        """Make ``login`` an immediate member of a team (or change its role)."""
+        if role not in TEAM_ROLES:
+            raise ValueError(f"team role {role!r} not in {TEAM_ROLES}")
+        with self.lock:
+            team = self.team(org, slug)
+            actor = self.actor(login)
+            if actor is None or actor.kind is not ActorKind.USER:
+                raise ValueError(f"only users can be team members, not {login!r}")
+            member = TeamMember(actor, role)
+            team.members[actor.login.lower()] = member
+            self._record_teams(team.organization)
+            return member
+
+    def remove_team_member(self, org: str | Owner, slug: str | Team, login: str) -> None:
+        """``login`` leaves a team (``KeyError`` if it was not an immediate member)."""
+        with self.lock:
+            team = self.team(org, slug)
+            del team.members[login.lower()]
+            self._record_teams(team.organization)
+
+    def move_team_member(self, org: str | Owner, login: str, from_slug: str | Team,
+                         to_slug: str | Team, role: str | None = None) -> TeamMember:
+        """``login`` leaves one team and joins another (keeping its role unless given), at
+        the world's ``now``: call it between two syncs, after advancing the clock."""
+        with self.lock:
+            old = self.team(org, from_slug)
+            kept = old.members[login.lower()].role
+            self.remove_team_member(org, old, login)
+            return self.add_team_member(org, to_slug, login, role or kept)
+
+    def set_team_parent(self, org: str | Owner, slug: str | Team,
+                        parent: str | Team | None) -> Team:
+        """Nest a team under ``parent`` (None: make it a root team)."""
+        with self.lock:
+            team = self.team(org, slug)
+            new_parent = None if parent is None else self.team(team.organization, parent)
+            ancestor = new_parent
+            while ancestor is not None:
+                if ancestor is team:
+                    raise ValueError(f"{team.slug} cannot be nested under its own descendant")
+                ancestor = ancestor.parent
+            team.parent = new_parent
+            self._record_teams(team.organization)
+            return team
+
+    def deny_team_access(self, org: str | Owner, denied: bool = True) -> Owner:
+        """The token cannot read this organization's teams (no *Members: read* for it):
+        ``teams`` and ``team`` answer FORBIDDEN, as GitHub does for a fine-grained token or
+        an App installation without that permission."""
+        with self.lock:
+            owner = org if isinstance(org, Owner) else self.owners[org.lower()]
+            owner.teams_forbidden = denied
+            return owner
 
     def add_repository(
         self,

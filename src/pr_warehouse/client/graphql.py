@@ -31,6 +31,7 @@ Example::
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import random
@@ -38,7 +39,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any, NoReturn
 
@@ -104,6 +105,23 @@ def stop_after_total_wait(limit: float) -> Callable[[RetryCallState], bool]:
     return stop
 
 
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP ``Date`` header as a tz-aware UTC datetime; None when absent or malformed.
+
+    >>> http_date("Sun, 01 Nov 2026 09:30:00 GMT").isoformat()
+    '2026-11-01T09:30:00+00:00'
+    """
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
 def transport_error(
     exc: requests.RequestException, read_timeout: float, context: str
 ) -> RequestTimeout:
@@ -153,6 +171,8 @@ class _Call:
     resized: tuple[int, int] | None = None
     #: the token the latest attempt went out with
     slot: TokenSlot | None = None
+    #: fatal errors the caller handles itself: logged at debug, not as a warning
+    expected: tuple[type[GitHubError], ...] = ()
 
 
 class GraphQLClient:
@@ -191,6 +211,9 @@ class GraphQLClient:
         self.reached = False
         self.settings = settings
         self.stats = ClientStats()
+        #: GitHub's clock at its latest answer (the ``Date`` header), None before one: when
+        #: something was observed, on the clock GitHub's own timestamps use
+        self.server_time: datetime | None = None
         self._sleep = sleep
         self._clock = clock
         self._rand = rand
@@ -246,11 +269,15 @@ class GraphQLClient:
         context: str = "",
         page_size: AdaptivePageSize | None = None,
         page_size_var: str = "pageSize",
+        expected: tuple[type[GitHubError], ...] = (),
     ) -> GraphQLResponse:
         """Send ``query`` until GitHub answers cleanly, a fatal error, or the bounds run out.
 
         With ``page_size``, ``variables[page_size_var]`` is set to ``page_size.current`` on
         every attempt (shrunk before retries after server errors, timeouts, partial data).
+
+        ``expected``: fatal error classes the caller handles (and reports) itself; they are
+        raised as usual but logged at debug level, so the caller's own line is the only one.
 
         Raises the fatal ``GitHubError`` subclasses after one request, ``RateLimitWait`` when
         the primary limit needs a wait longer than ``max_inline_wait`` (or the points left
@@ -260,7 +287,7 @@ class GraphQLClient:
         gives ``{"viewer": {"login": "octocat"}}``.
         """
         self._check_budget(context)
-        call = _Call(context=context, page_size=page_size)
+        call = _Call(context=context, page_size=page_size, expected=expected)
         s = self.settings
         retrying = Retrying(
             sleep=self._sleep,
@@ -308,6 +335,7 @@ class GraphQLClient:
                 self._fail(call, lost, attempt)  # outside the except: no requests objects chained
             body = reply.content
             headers = lower_headers(reply.headers)
+            self.server_time = http_date(headers.get("date")) or self.server_time
             parsed = parse_json_object(body)
             answer = Answer(reply.status_code, headers, parsed, len(body), call.context)
             classified = classify_answer(answer)
@@ -405,7 +433,8 @@ class GraphQLClient:
         error.message = redact(error.message)
         error.args = tuple(redact(a) if isinstance(a, str) else a for a in error.args)
         if not is_retriable(error):
-            log.warning(
+            log.log(
+                logging.DEBUG if isinstance(error, call.expected) else logging.WARNING,
                 "%s: %s on attempt %d, not retried (X-GitHub-Request-Id %s): %s",
                 call.context, name, attempt, error.request_id, error.message,
             )

@@ -52,3 +52,44 @@ create table if not exists raw.sync_plans (
     probe_requests   integer not null,
     loaded_at        timestamptz not null
 );
+
+-- Teams. Each sync records what GitHub said about each organization's teams then (the key
+-- is its sync time, GitHub's clock when it answered), so memberships have a history: dbt
+-- derives dim_team_memberships' spans from these snapshots, and a later sync never
+-- rewrites an earlier one.
+create table if not exists raw.org_team_syncs (
+    org                 varchar not null,      -- the owner's login
+    synced_at           timestamptz not null,  -- GitHub's clock (Date header) when read
+    status              varchar not null,      -- ok | forbidden | user | not_found
+    team_count          integer not null,
+    missing_permission  varchar,               -- forbidden: what the token lacks
+    error               varchar,
+    points_spent        integer not null,      -- GraphQL points this read cost (0: cached)
+    requests            integer not null,
+    run_id              varchar not null,
+    loaded_at           timestamptz not null,
+    primary key (org, synced_at)
+);
+
+-- One row per team of an `ok` sync: the Team node as GitHub returned it (slug, name,
+-- parentTeam, immediate members with their role), member lists completed from follow-ups.
+create table if not exists raw.org_teams (
+    org         varchar not null,
+    synced_at   timestamptz not null,
+    team_id     varchar not null,      -- the team's node id
+    slug        varchar not null,
+    team        json not null,
+    page_key    varchar not null,      -- object-storage key of the teams page
+    run_id      varchar not null,
+    loaded_at   timestamptz not null,
+    primary key (org, synced_at, team_id)
+);
+
+-- One row per sync of the teams file: its `teams:` section as read (team name -> logins).
+create table if not exists raw.team_file_syncs (
+    synced_at   timestamptz primary key,
+    path        varchar,               -- the file read (null: none)
+    teams       json not null,         -- {"team name": ["login", ...]}
+    run_id      varchar not null,
+    loaded_at   timestamptz not null
+);

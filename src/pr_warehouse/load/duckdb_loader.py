@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.constants import DEFAULT_DUCKDB_MEMORY_LIMIT
-from pr_warehouse.contracts import ExtractStatus, LoadResult, Manifest, SyncPlan
+from pr_warehouse.contracts import (
+    ExtractStatus,
+    LoadResult,
+    Manifest,
+    OrgTeams,
+    SyncPlan,
+    TeamsManifest,
+    TeamsStatus,
+)
 from pr_warehouse.pages import complete_nested_lists, truncated_connections
 from pr_warehouse.queries.builders import NESTED_CONNECTIONS
 
@@ -258,8 +266,10 @@ def load_manifests(
     loaded_at: datetime | None = None,
     sync_plan: SyncPlan | None = None,
     memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
+    teams: TeamsManifest | None = None,
 ) -> LoadResult:
-    """Load every page the manifests list, record the sync runs, all in one transaction."""
+    """Load every page the manifests list, record the sync runs, all in one transaction;
+    with ``teams``, each organization's teams and the teams file at their sync time."""
     import duckdb
 
     result = LoadResult()
@@ -309,6 +319,8 @@ def load_manifests(
         _record_sync_runs(con, manifests, run_id, loaded_at)
         if sync_plan is not None:
             _record_plan(con, sync_plan, run_id, loaded_at)
+        if teams is not None:
+            _load_teams(con, store, teams, run_id, loaded_at, result)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -436,3 +448,86 @@ def _record_plan(con: duckdb.DuckDBPyConnection, plan: SyncPlan, run_id: str,
         [run_id, extracted + skipped, extracted, skipped, plan.probe_points,
          plan.probe_requests, loaded_at],
     )
+
+
+# --- teams ----------------------------------------------------------------------------------
+
+
+def org_team_nodes(store: RawStore, org: OrgTeams) -> list[tuple[dict[str, Any], str]]:
+    """``(Team node, page key)`` of every team an ``ok`` read stored, each member list
+    completed from the follow-up pages (their metadata names the team of each alias)."""
+    teams: dict[str, tuple[dict[str, Any], str]] = {}
+    for key in org.pages:
+        owner = (store.read_json(key).get("data") or {}).get("repositoryOwner") or {}
+        for node in ((owner.get("teams") or {}).get("nodes") or []):
+            if node and node.get("id"):
+                teams[node["id"]] = (node, key)
+    for key in org.followup_pages:
+        data = store.read_json(key).get("data") or {}
+        variables = store.read_meta(key).get("variables") or {}
+        for alias, answer in data.items():
+            if not alias.startswith("t") or not answer:
+                continue
+            team_id = variables.get(f"id{alias[1:]}")
+            if team_id not in teams:
+                continue
+            members = teams[team_id][0].setdefault("members", {})
+            more = answer.get("members") or {}
+            members["edges"] = [*(members.get("edges") or []), *(more.get("edges") or [])]
+            members["pageInfo"] = more.get("pageInfo") or members.get("pageInfo")
+    return list(teams.values())
+
+
+def _load_teams(con: duckdb.DuckDBPyConnection, store: RawStore, teams: TeamsManifest,
+                run_id: str, loaded_at: datetime, result: LoadResult) -> None:
+    """Record each owner's teams read (or why not) and the teams file, keyed by sync time.
+
+    A snapshot already recorded (the same organization and sync time: a load run again)
+    is kept as it is, ``loaded_at`` included.
+    """
+    for org in teams.orgs:
+        if org.synced_at is None or org.status is TeamsStatus.FAILED:
+            continue  # nothing was read: check_extracts names it
+        nodes = org_team_nodes(store, org) if org.ok else []
+        inserted = con.execute(
+            """
+            insert into raw.org_team_syncs
+                (org, synced_at, status, team_count, missing_permission, error, points_spent,
+                 requests, run_id, loaded_at)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            on conflict (org, synced_at) do nothing
+            returning org
+            """,
+            [org.org, org.synced_at, org.status.value, len(nodes), org.missing_permission,
+             org.error, org.points_spent, org.requests, run_id, loaded_at],
+        ).fetchall()
+        if not inserted or not nodes:
+            continue
+        rows = [(org.org, org.synced_at, node["id"], node.get("slug") or "",
+                 json.dumps(node, ensure_ascii=False), key, run_id, loaded_at)
+                for node, key in nodes]
+        con.executemany(
+            """
+            insert into raw.org_teams
+                (org, synced_at, team_id, slug, team, page_key, run_id, loaded_at)
+            values (?, ?, ?, ?, ?::json, ?, ?, ?)
+            on conflict do nothing
+            """,
+            rows,
+        )
+        result.team_orgs.append(org.org)
+        result.team_rows_written += len(rows)
+    if teams.synced_at is not None:
+        con.execute(
+            """
+            insert into raw.team_file_syncs (synced_at, path, teams, run_id, loaded_at)
+            values (?, ?, ?::json, ?, ?)
+            on conflict (synced_at) do nothing
+            """,
+            [teams.synced_at, teams.file_path,
+             json.dumps(teams.file_teams, ensure_ascii=False), run_id, loaded_at],
+        )
+        result.file_teams = len(teams.file_teams)
+    log.info("teams: %d organization(s) read (%d team rows), %d refused, %d file team(s)",
+             len(result.team_orgs), result.team_rows_written,
+             sum(o.status is TeamsStatus.FORBIDDEN for o in teams.orgs), result.file_teams)

@@ -140,3 +140,40 @@ def newest_update_query(repos: Sequence[str]) -> tuple[str, dict[str, Any]]:
         [f"query NewestPullRequestUpdates({', '.join(params)}) {{", f"  {RATE_LIMIT}", *fields, "}"]
     )
     return text, variables
+
+
+# Teams whose member list goes past its first 100 get the rest in follow-up queries of up
+# to 100 aliases: each alias is one members(first: 100) request, so 100 of them make 100
+# requests, 1 point, like the teams page itself (1 + 100 requests).
+TEAM_MEMBERS_BATCH = 100
+TEAM_MEMBERS_PAGE_SIZE = 100
+
+
+def team_members_query(items: Sequence[tuple[str, str | None]]) -> tuple[str, dict[str, Any]]:
+    """One query fetching the next page of several teams' immediate members.
+
+    ``items`` are ``(team_node_id, after_cursor)``; result alias ``t<i>`` answers item ``i``.
+
+    >>> text, variables = team_members_query([("T_1", "Y3Vy")])
+    >>> variables, "t0: node(id: $id0)" in text and "...TeamMemberPage" in text
+    ({'id0': 'T_1', 'after0': 'Y3Vy'}, True)
+    """
+    if not 1 <= len(items) <= TEAM_MEMBERS_BATCH:
+        raise ValueError(f"a team members query holds 1-{TEAM_MEMBERS_BATCH} teams, "
+                         f"got {len(items)}")
+    params: list[str] = []
+    fields: list[str] = []
+    variables: dict[str, Any] = {}
+    for i, (team_id, after) in enumerate(items):
+        params += [f"$id{i}: ID!", f"$after{i}: String"]
+        variables[f"id{i}"] = team_id
+        variables[f"after{i}"] = after
+        fields.append(
+            f"  t{i}: node(id: $id{i}) {{ ... on Team {{ id members(first: "
+            f"{TEAM_MEMBERS_PAGE_SIZE}, after: $after{i}, membership: IMMEDIATE) "
+            "{ ...TeamMemberPage } } }"
+        )
+    text = "\n".join(
+        [f"query TeamMemberPages({', '.join(params)}) {{", f"  {RATE_LIMIT}", *fields, "}"]
+    )
+    return with_fragments(text), variables

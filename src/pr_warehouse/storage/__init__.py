@@ -5,8 +5,10 @@ from pr_warehouse.storage.raw_store import (
     PageRecord,
     RawStore,
     meta_key,
+    org_folder,
     run_key_for,
     shared_folder,
 )
 
-__all__ = ["PageKind", "PageRecord", "RawStore", "meta_key", "run_key_for", "shared_folder"]
+__all__ = ["PageKind", "PageRecord", "RawStore", "meta_key", "org_folder", "run_key_for",
+           "shared_folder"]

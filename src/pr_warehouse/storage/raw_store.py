@@ -8,6 +8,9 @@ made here and nowhere else::
     runs/<run_key>/<owner>/<name>/pages/followup-000001.json # other kinds: <kind>-<n>.json
     runs/<run_key>/<owner>/<name>/manifest.json              # what the extract reports
     runs/<run_key>/_shared/<batch>/pages/events-000001.json  # events of a shared batch
+    runs/<run_key>/_orgs/<org>/pages/teams-000001.json       # an organization's teams
+    runs/<run_key>/_orgs/<org>/pages/teamsfollowup-000001.json  # the rest of long member lists
+    runs/<run_key>/_orgs/manifest.json                       # the teams step (and the file)
     runs/<run_key>/plan.json                                 # watermarks, probe, skipped repos
     runs/<run_key>/report.html                               # the run's HTML report
 
@@ -15,7 +18,8 @@ A page is committed when its ``.meta.json`` exists: the body is written first an
 meta last, each atomically, so a task killed mid-write leaves no page that looks complete.
 A page holds one repository's PRs, except the events of a batch several repositories share
 (one query asks for PRs of all of them): those live in the batch's ``_shared`` folder, a
-name no GitHub owner can have (logins start with a letter or digit).
+name no GitHub owner can have (logins start with a letter or digit); an organization's
+teams, which belong to no repository, live in ``_orgs`` for the same reason.
 No ``key=value`` folder names: DuckDB's hive-partition detection would rewrite fields.
 
 >>> run_key_for("manual__2026-11-28T18:00:00+00:00")
@@ -33,7 +37,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.constants import REPORT_FILE_NAME
-from pr_warehouse.contracts import Manifest, SyncPlan
+from pr_warehouse.contracts import Manifest, SyncPlan, TeamsManifest
 
 if TYPE_CHECKING:
     from airflow.sdk import ObjectStoragePath
@@ -44,6 +48,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 PAGE_DIGITS = 6
 # Where the pages of a batch's shared queries go, beside the repositories' own folders.
 SHARED_FOLDER = "_shared"
+# Where organization-level pages (teams) go, beside the repositories' owner folders.
+ORGS_FOLDER = "_orgs"
 _LOCAL_PROTOCOLS = ("", "file", "local")
 
 
@@ -54,6 +60,8 @@ class PageKind(str, Enum):
     EVENTS = "events"  # nodes(ids:) with timelines, first commits and counts
     FOLLOWUP = "followup"  # the rest of PR nodes' nested lists cut short
     EVENTS_FOLLOWUP = "eventsfollowup"  # the rest of timelines cut short in events pages
+    TEAMS = "teams"  # organization.teams with their members
+    TEAMS_FOLLOWUP = "teamsfollowup"  # the rest of member lists cut short in teams pages
 
 
 def run_key_for(run_id: str) -> str:
@@ -87,6 +95,15 @@ def shared_folder(batch_folder: str) -> str:
     '_shared/acme-api-and-2-more'
     """
     return f"{SHARED_FOLDER}/{batch_folder}"
+
+
+def org_folder(login: str) -> str:
+    """The folder (in place of ``owner/name``) of an organization's pages.
+
+    >>> org_folder("acme")
+    '_orgs/acme'
+    """
+    return f"{ORGS_FOLDER}/{login}"
 
 
 @dataclass(frozen=True)
@@ -128,6 +145,10 @@ class RawStore:
     @staticmethod
     def plan_key(run_key: str) -> str:
         return f"runs/{run_key}/plan.json"
+
+    @staticmethod
+    def teams_manifest_key(run_key: str) -> str:
+        return f"runs/{run_key}/{ORGS_FOLDER}/manifest.json"
 
     def path(self, key: str) -> ObjectStoragePath:
         return self.base / key
@@ -192,6 +213,11 @@ class RawStore:
         self.write_atomic(key, json.dumps(plan.to_json(), sort_keys=True).encode())
         return key
 
+    def write_teams_manifest(self, manifest: TeamsManifest) -> str:
+        key = self.teams_manifest_key(manifest.run_key)
+        self.write_atomic(key, json.dumps(manifest.to_json(), sort_keys=True).encode())
+        return key
+
     def write_report(self, run_key: str, html: str) -> str:
         """Store the run's HTML report; returns its URL."""
         key = self.report_key(run_key)
@@ -203,6 +229,11 @@ class RawStore:
     def read_plan(self, run_key: str) -> SyncPlan | None:
         path = self.path(self.plan_key(run_key))
         return SyncPlan.from_json(json.loads(path.read_bytes())) if path.exists() else None
+
+    def read_teams_manifest(self, run_key: str) -> TeamsManifest | None:
+        """The run's teams step, as it left it; None if it wrote nothing."""
+        path = self.path(self.teams_manifest_key(run_key))
+        return TeamsManifest.from_json(json.loads(path.read_bytes())) if path.exists() else None
 
     def read_bytes(self, key: str) -> bytes:
         return self.path(key).read_bytes()
