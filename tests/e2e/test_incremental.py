@@ -69,11 +69,11 @@ def test_daily_run_fetches_only_what_changed(make_pipeline) -> None:
         "select repos_skipped, probe_points from raw.sync_plans where run_id = ?",
         [second.run_id])
     assert (skipped, probe_points) == (1, 1)
-    # The org listing (1 point) happens before planning and the teams (1) beside it; the
-    # mart counts probe + extracts.
-    assert pipeline.query("select repos_extracted, repos_skipped, total_points "
+    # The org listing (1 point) happens before planning, outside any sync record; the mart
+    # counts the probe, the extracts and the teams.
+    assert pipeline.query("select repos_extracted, repos_skipped, teams_points, total_points "
                           "from analytics.fct_syncs where run_id = ?", [second.run_id]
-                          ) == [(3, 1, second_points - 2)]
+                          ) == [(3, 1, 1, second_points - 1)]
     assert_warehouse_matches(pipeline, repositories(world))
     states_now = dict(pipeline.query(
         "select pr_number, state from analytics.fct_pull_requests where repo = 'acme/api'"))

@@ -169,8 +169,7 @@ def test_repositories_sharing_a_task_keep_their_own_pages_and_costs(make_pipelin
     ledger = pipeline.emulator.ledger.entries
     # The org listing and the teams are not any repository's (fct_syncs counts the plan's
     # probe and the extracts).
-    charged = sum(e.points for e in ledger if e.operation_name not in (
-        "OwnerRepositories", "OrganizationTeams", "TeamMemberPages"))
+    charged = sum(e.points for e in ledger if e.operation_name != "OwnerRepositories")
     (total,), = pipeline.query("select total_points from analytics.fct_syncs where run_id = ?",
                                [run.run_id])
     assert total == charged
