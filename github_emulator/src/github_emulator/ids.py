@@ -48,6 +48,7 @@ TYPE_PREFIX: dict[str, str] = {
     "UnassignedEvent": "UAE",
     "MilestonedEvent": "MIE",
     "DemilestonedEvent": "DEME",
+    "HeadRefForcePushedEvent": "HRFPE",
     "PullRequestCommit": "PURC",
     "PullRequestReviewThread": "PRRT",
 }

@@ -591,6 +591,10 @@ def _timeline_items(pr: PullRequest, args: dict[str, Any]) -> list[tuple[tuple[A
     ]
     items += [((_epoch(r.submitted_at), 1, r.local_id), r) for r in pr.reviews
               if r.submitted_at is not None]
+    # Commits sit at their committed date (GitHub's PullRequestCommit has no createdAt),
+    # numbered by their position among the PR's commits (rank 2).
+    items += [((_epoch(c.committed_at), 2, position), (pr, position, c))
+              for position, c in enumerate(pr.commits, start=1)]
     wanted = set(args.get("itemTypes") or ())
     if wanted:
         items = [(k, x) for k, x in items if item_type(_typename(x)) in wanted]
@@ -604,6 +608,8 @@ def _timeline_items(pr: PullRequest, args: dict[str, Any]) -> list[tuple[tuple[A
 def _typename(item: Any) -> str:
     if isinstance(item, TimelineEvent):
         return item.kind
+    if isinstance(item, tuple):
+        return "PullRequestCommit"
     return "IssueComment" if isinstance(item, IssueComment) else "PullRequestReview"
 
 
@@ -612,6 +618,8 @@ def _render_timeline_item(item: Any) -> Obj:
         return render_timeline_event(item)
     if isinstance(item, IssueComment):
         return render_issue_comment(item)
+    if isinstance(item, tuple):
+        return render_pull_request_commit(*item)
     return render_review(item)
 
 

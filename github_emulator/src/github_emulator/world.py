@@ -17,6 +17,7 @@ keep ``updatedAt`` honest (any visible change touches the pull request, as on Gi
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ TIMELINE_EVENT_KINDS = (
     "ReadyForReviewEvent", "ConvertToDraftEvent", "ReviewRequestedEvent",
     "ReviewRequestRemovedEvent", "ClosedEvent", "ReopenedEvent", "MergedEvent",
     "LabeledEvent", "UnlabeledEvent", "AssignedEvent", "UnassignedEvent",
-    "MilestonedEvent", "DemilestonedEvent",
+    "MilestonedEvent", "DemilestonedEvent", "HeadRefForcePushedEvent",
 )  # fmt: skip
 # What each history event names (the field it needs, see TimelineEvent).
 LABEL_EVENT_KINDS = ("LabeledEvent", "UnlabeledEvent")
@@ -922,6 +923,32 @@ class World:
             pr.add_event("ReviewRequestRemovedEvent", self.now, pr.author,
                          request.requested_reviewer)
             pr.updated_at = self.now
+
+    def add_commit(self, repo: RepoRef, number: int, *, by: ActorRef = None,
+                   at: datetime | None = None, oid: str | None = None) -> Commit:
+        """Push a commit to the PR's head branch, committed at ``at`` (default now) by
+        ``by`` (default the PR's author). GitHub serves it as a ``PullRequestCommit``
+        timeline item at its committed date, and counts it in ``commits``."""
+        with self.lock:
+            pr = self.pull_request(repo, number)
+            stamp, actor = self._stamp(at), self._by(pr, by)
+            digest = oid or hashlib.sha1(f"{pr.id}:{len(pr.commits)}:{stamp}".encode()).hexdigest()
+            user = actor if actor is not None and actor.kind is ActorKind.USER else None
+            commit = Commit(digest, stamp, stamp, user)
+            pr.commits.append(commit)
+            pr.updated_at = stamp
+            return commit
+
+    def force_push(self, repo: RepoRef, number: int, *, by: ActorRef = None,
+                   at: datetime | None = None) -> TimelineEvent:
+        """Force-push the PR's head branch (a ``HeadRefForcePushedEvent``). The commits
+        stay as they are: the world records that the branch was rewritten, not how."""
+        with self.lock:
+            pr = self.pull_request(repo, number)
+            stamp, actor = self._stamp(at), self._by(pr, by)
+            event = pr.add_event("HeadRefForcePushedEvent", stamp, actor)
+            pr.updated_at = stamp
+            return event
 
     def add_comment(self, repo: RepoRef, number: int, *, author: ActorRef, body: str = "",
                     at: datetime | None = None) -> IssueComment:
