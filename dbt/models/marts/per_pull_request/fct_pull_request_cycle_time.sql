@@ -116,22 +116,32 @@ rework as (
 
 ),
 
--- The reviews among the responses, each with the time of the next one (ties: the same
--- instant, so no commit falls between them).
+-- The reviews among the responses of the PRs being built.
 counted_reviews as (
 
     select
         responses.pull_request_id,
         responses.review_state,
-        responses.responded_at,
-        lead(responses.responded_at) over (
-            partition by responses.pull_request_id
-            order by responses.responded_at, responses.response_id
-        )                                                          as next_review_at
+        responses.responded_at
     from responses
     inner join pull_requests
         on responses.pull_request_id = pull_requests.pull_request_id
     where responses.response_type = 'review'
+
+),
+
+-- Each with the time of the next review strictly later (reviews of one instant share it).
+sequenced_reviews as (
+
+    select
+        counted_reviews.*,
+        (
+            select min(later.responded_at)
+            from counted_reviews as later
+            where later.pull_request_id = counted_reviews.pull_request_id
+              and later.responded_at > counted_reviews.responded_at
+        )                                                          as next_review_at
+    from counted_reviews
 
 ),
 
@@ -140,18 +150,18 @@ counted_reviews as (
 answered_change_requests as (
 
     select
-        counted_reviews.pull_request_id,
+        sequenced_reviews.pull_request_id,
         count(*)                                                   as answered_count
-    from counted_reviews
-    where counted_reviews.review_state = 'CHANGES_REQUESTED'
+    from sequenced_reviews
+    where sequenced_reviews.review_state = 'CHANGES_REQUESTED'
       and exists (
           select 1
           from rework
-          where rework.pull_request_id = counted_reviews.pull_request_id
+          where rework.pull_request_id = sequenced_reviews.pull_request_id
             and rework.rework_type = 'commit'
-            and rework.occurred_at > counted_reviews.responded_at
-            and (counted_reviews.next_review_at is null
-                 or rework.occurred_at < counted_reviews.next_review_at)
+            and rework.occurred_at > sequenced_reviews.responded_at
+            and (sequenced_reviews.next_review_at is null
+                 or rework.occurred_at < sequenced_reviews.next_review_at)
       )
     group by 1
 
