@@ -639,10 +639,11 @@ def add_rework(rng: random.Random, pr: PullRequest, now: datetime) -> None:
     next review and sometimes re-requests the reviewer once those commits are in; other
     PRs get a commit or a force push after their first review. Every moment falls after
     the PR's last commit so far (its first commit stays the first) and before its close
-    (open PRs: before now). A bot's PR gets none.
+    (open PRs: before now), on whole seconds as GitHub's timestamps are. A bot's PR gets
+    none, nor does a PR without commits (it stays one).
     """
     author = pr.author
-    if author is not None and author.kind is ActorKind.BOT:
+    if author is not None and author.kind is ActorKind.BOT or not pr.commits:
         return
     reviews = sorted((r for r in pr.reviews if r.submitted_at is not None
                       and r.state != "PENDING"), key=lambda r: (r.submitted_at, r.local_id))
@@ -654,6 +655,7 @@ def add_rework(rng: random.Random, pr: PullRequest, now: datetime) -> None:
 
     def commit(at: datetime) -> None:
         nonlocal latest
+        at = at.replace(microsecond=0)
         if latest < at < end:
             digest = hashlib.sha1(f"{pr.id}:rework:{len(pr.commits)}".encode()).hexdigest()
             pr.commits.append(Commit(digest, at, at, user))
@@ -670,16 +672,16 @@ def add_rework(rng: random.Random, pr: PullRequest, now: datetime) -> None:
                              for _ in range(rng.choice((1, 1, 2))))
             for moment in moments:
                 commit(moment)
-            if rng.random() < 0.5 and latest < until:
-                pr.add_event("ReviewRequestedEvent", latest + (until - latest) * 0.5, author,
-                             review.author)
+            asked = (latest + (until - latest) * 0.5).replace(microsecond=0)
+            if rng.random() < 0.5 and latest < asked:
+                pr.add_event("ReviewRequestedEvent", asked, author, review.author)
     first = reviews[0].submitted_at
     assert first is not None
     if rng.random() < 0.15:
         commit(first + (end - first) * rng.uniform(0.05, 0.5))
-    if rng.random() < 0.1 and first < end:
-        pr.add_event("HeadRefForcePushedEvent", first + (end - first) * rng.uniform(0.05, 0.5),
-                     author)
+    pushed = (first + (end - first) * rng.uniform(0.05, 0.5)).replace(microsecond=0)
+    if rng.random() < 0.1 and first < pushed < end:
+        pr.add_event("HeadRefForcePushedEvent", pushed, author)
     if latest > pr.updated_at:
         pr.updated_at = latest
     _touch_after_activity(pr)
