@@ -356,3 +356,37 @@ def test_the_random_world_reworks_after_review(world: World) -> None:
     assert sum(1 for pr in prs for e in pr.timeline if e.kind == "HeadRefForcePushedEvent") >= 5
     for pr in prs:  # a PR is touched by its last commit
         assert all(c.committed_at <= pr.updated_at for c in pr.commits[1:])
+
+
+REVIEW_COMMENTS = """query($id: ID!) {
+  node(id: $id) { ... on PullRequest {
+    reviews(first: 10) { nodes {
+      author { login }
+      comments(first: 10) { totalCount nodes { id createdAt author { login }
+                                               pullRequestReview { state } } }
+    } }
+  } }
+}"""
+
+
+def test_review_thread_comments_belong_to_their_review(gql: Gql, world: World) -> None:
+    """Every review-thread comment belongs to a review and is written by its author, a
+    bot's too; a totalCount-only ``comments`` is allowed and charged as a connection."""
+    pr = demo_pr(world, "force_pushed_after_review")
+    body = gql(REVIEW_COMMENTS, {"id": pr.id}).json()
+    assert "errors" not in body, body
+    reviews = body["data"]["node"]["reviews"]["nodes"]
+    assert [(r["author"]["login"], r["comments"]["totalCount"]) for r in reviews] == [
+        ("dave", 3), ("github-actions", 2), ("erin", 0), ("dave", 0)]
+    first = reviews[0]["comments"]["nodes"]
+    assert [c["createdAt"][11:16] for c in first] == ["15:50", "15:55", "15:58"]
+    assert {c["author"]["login"] for c in first} == {"dave"}
+    assert first[0]["pullRequestReview"] == {"state": "COMMENTED"}
+    assert len({c["id"] for r in reviews for c in r["comments"]["nodes"]}) == 5
+    counted = parse("""query($id: ID!) { node(id: $id) { ... on PullRequest {
+      reviews(first: 50) { nodes { comments { totalCount } } } } } }""")
+    assert query_cost(load_schema(), counted, {"id": pr.id}).requests == 51
+    prs = [p for repo in world.repositories() for p in repo.pull_requests]
+    with_threads = [r for p in prs for r in p.reviews if r.comments]
+    assert len(with_threads) >= 20 and any(
+        r.author is not None and r.author.kind.value == "Bot" for r in with_threads)

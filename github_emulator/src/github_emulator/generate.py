@@ -177,7 +177,7 @@ DEMO_CASES: dict[str, int] = {
     "milestone_reset": 29,  # v2.0 set, removed, v3.0 set, moved back to v2.0
     "history_without_events": 30,  # state from before events were recorded, then changed
     "rework_after_changes_requested": 31,  # changes requested, 2 commits, re-requested, approved
-    "force_pushed_after_review": 32,  # force push after review; a bot's and erin's changes requested
+    "force_pushed_after_review": 32,  # force push after review; review threads (a bot's too)
 }
 """acme/api pull-request numbers of the demo special cases (``world.special`` too)."""
 
@@ -292,6 +292,7 @@ def _populate(world: World, repo: Repository, rs: RepoSpec, seed: int, spec: Wor
             add_history(random.Random(f"{seed}:{repo.name_with_owner}#{number}:history"), pr,
                         pool, now)
         add_rework(random.Random(f"{seed}:{repo.name_with_owner}#{number}:rework"), pr, now)
+        add_review_threads(random.Random(f"{seed}:{repo.name_with_owner}#{number}:threads"), pr)
         repo.add_pull_request_object(pr)
 
     issue_count = rs.issues if rs.issues is not None else max(2, rs.pull_requests // 4)
@@ -687,6 +688,19 @@ def add_rework(rng: random.Random, pr: PullRequest, now: datetime) -> None:
     _touch_after_activity(pr)
 
 
+def add_review_threads(rng: random.Random, pr: PullRequest) -> None:
+    """Review-thread comments: about a third of the submitted reviews (bots' too) carry
+    1-4, written in the minutes before the review was submitted (GitHub publishes a
+    review's pending comments with it), never before the PR was opened."""
+    for review in pr.reviews:
+        if review.submitted_at is None or review.state == "PENDING" or rng.random() >= 0.35:
+            continue
+        count = rng.choice((1, 1, 2, 3, 4))
+        for i in range(count):
+            written = review.submitted_at - timedelta(minutes=3 * (count - i))
+            review.add_comment(max(written, pr.created_at), f"Thread comment {i + 1}")
+
+
 def _random_commits(rng: random.Random, pr: PullRequest, created: datetime, span: int,
                     is_bot: bool) -> list[Commit]:
     """The PR's commits, oldest first; none for ~2% (GitHub allows that after a rewrite)."""
@@ -843,6 +857,7 @@ def _plant_demo_cases(world: World, repo: Repository, pool: _Pool) -> None:
             add_activity(random.Random(f"demo:{n}"), pr, pool, world.now, bot_reviews=False)
             add_history(random.Random(f"demo:{n}:history"), pr, pool, world.now)
             add_rework(random.Random(f"demo:{n}:rework"), pr, world.now)
+            add_review_threads(random.Random(f"demo:{n}:threads"), pr)
     prs[17].commits = [Commit(f"{17:040x}", prs[17].created_at, prs[17].created_at, prs[17].author)]
     _plant_activity_cases(prs, pool, merged)
     _plant_history_cases(repo, prs, pool)
@@ -945,7 +960,8 @@ def _plant_rework_cases(prs: dict[int, PullRequest], pool: _Pool,
     merged(pr, at(pr, 7), bob)
     pr.add_event("MergedEvent", at(pr, 7), bob)
     pr.add_event("ClosedEvent", at(pr, 7), bob)
-    # 32: still open. dave comments (a review) at 1 h; a bot asks for changes at 1.5 h;
+    # 32: still open. dave comments (a review with 3 thread comments) at 1 h; a bot asks
+    # for changes (2 thread comments) at 1.5 h;
     # carol force-pushes at 2 h (a rebase: its commit is committed at 2 h); erin asks for
     # changes at 3 h with no commit after; dave approves at 4 h. Reviews 3 (the bot's is
     # not one), rounds 1, commits after the first response 1, force pushes 1.
@@ -955,6 +971,11 @@ def _plant_rework_cases(prs: dict[int, PullRequest], pool: _Pool,
     commit(pr, 0.5, carol)
     pr.reviews = [Review(pr, 1, dave, "COMMENTED", at(pr, 1)),
                   Review(pr, 2, actions, "CHANGES_REQUESTED", at(pr, 1.5))]
+    # review threads: dave's review carries 3 comments, the bot's 2
+    for minutes in (50, 55, 58):
+        pr.reviews[0].add_comment(at(pr, minutes / 60), "Why this?")
+    for minutes in (85, 88):
+        pr.reviews[1].add_comment(at(pr, minutes / 60), "Lint: line too long")
     pr.add_event("HeadRefForcePushedEvent", at(pr, 2), carol)
     commit(pr, 2, carol)
     pr.reviews += [Review(pr, 3, erin, "CHANGES_REQUESTED", at(pr, 3)),

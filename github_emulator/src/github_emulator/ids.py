@@ -51,6 +51,7 @@ TYPE_PREFIX: dict[str, str] = {
     "HeadRefForcePushedEvent": "HRFPE",
     "PullRequestCommit": "PURC",
     "PullRequestReviewThread": "PRRT",
+    "PullRequestReviewComment": "PRRC",
 }
 _PREFIX_TYPE = {prefix: name for name, prefix in TYPE_PREFIX.items()}
 _MARKER = "_kwDO"

@@ -49,6 +49,7 @@ from .world import (
     Commit,
     Issue,
     IssueComment,
+    ReviewComment,
     Label,
     Milestone,
     Owner,
@@ -453,9 +454,36 @@ def render_issue(issue: Issue) -> Obj:
     }
 
 
-def render_review(review: Review) -> Obj:
+def render_review_comment(comment: ReviewComment) -> Obj:
+    review = comment.review
     pr = review.pull_request
     return {
+        "__typename": "PullRequestReviewComment",
+        "id": comment.id,
+        "databaseId": comment.local_id,
+        "author": render_actor(review.author),
+        "body": comment.body,
+        "bodyText": comment.body,
+        "path": comment.path,
+        "createdAt": iso(comment.created_at),
+        "updatedAt": iso(comment.created_at),
+        "publishedAt": iso(review.submitted_at),
+        "url": f"{pr.url}#discussion_r{review.local_id}{comment.local_id}",
+        "pullRequest": lambda _info, **_: render_pull_request(pr),
+        "pullRequestReview": lambda _info, **_: render_review(review),
+        "repository": lambda _info, **_: render_repository(pr.repository),
+    }
+
+
+def render_review(review: Review) -> Obj:
+    pr = review.pull_request
+
+    def comments(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        return connection(info, review.comments, lambda c: (c.local_id,),
+                          render_review_comment, **_page_args(args))
+
+    return {
+        "comments": comments,
         "__typename": "PullRequestReview",
         "id": review.id,
         "databaseId": review.local_id,

@@ -174,8 +174,28 @@ class Issue:
 
 
 @dataclass(eq=False)
+class ReviewComment:
+    """A review-thread comment. On GitHub every one belongs to a review and is written by
+    that review's author (a lone reply in a thread creates a COMMENTED review of its own),
+    so it has no author of its own here: ``review.author`` is it."""
+
+    review: Review
+    local_id: int
+    created_at: datetime
+    body: str = "Nit"
+    path: str = "src/main.py"
+
+    @property
+    def id(self) -> str:
+        pr = self.review.pull_request
+        return node_id("PullRequestReviewComment", pr.repository.database_id, pr.number,
+                       self.review.local_id, self.local_id)
+
+
+@dataclass(eq=False)
 class Review:
-    """A pull-request review. ``submitted_at`` is ``None`` only for PENDING reviews."""
+    """A pull-request review. ``submitted_at`` is ``None`` only for PENDING reviews;
+    ``comments`` are its review-thread comments, oldest first."""
 
     pull_request: PullRequest
     local_id: int
@@ -183,6 +203,13 @@ class Review:
     state: str = "COMMENTED"
     submitted_at: datetime | None = None
     body: str = ""
+    comments: list[ReviewComment] = field(default_factory=list)
+
+    def add_comment(self, at: datetime, body: str = "Nit") -> ReviewComment:
+        """A review-thread comment written at ``at`` (before or at the submission)."""
+        comment = ReviewComment(self, 1 + len(self.comments), _utc(at), body)
+        self.comments.append(comment)
+        return comment
 
     @property
     def id(self) -> str:
