@@ -128,7 +128,9 @@ def test_events_query_filters_the_timeline_to_the_metric_events() -> None:
         "ISSUE_COMMENT",
         # the label, assignee and milestone histories
         "LABELED_EVENT", "UNLABELED_EVENT", "ASSIGNED_EVENT", "UNASSIGNED_EVENT",
-        "MILESTONED_EVENT", "DEMILESTONED_EVENT"}
+        "MILESTONED_EVENT", "DEMILESTONED_EVENT",
+        # rework: commits and force pushes
+        "PULL_REQUEST_COMMIT", "HEAD_REF_FORCE_PUSHED_EVENT"}
     schema_values = set(load_schema().type_map["PullRequestTimelineItemsItemType"].values)
     assert set(TIMELINE_ITEM_TYPES) <= schema_values
     assert "timelineItems" in NESTED_CONNECTIONS  # long timelines get follow-up pages

@@ -334,6 +334,7 @@ def test_build_ran_models_data_tests_and_unit_tests(warehouse):
         "mart_assignee_workload_counts_against_as_of",
         "mart_cycle_time_weekly_human_prs_median_p90_and_unreviewed_share",
         "cycle_time_phases_drafts_ghosts_and_unreviewed_merges",
+        "cycle_time_review_depth_and_rework",
         "draft_bouncing_makes_one_spell_per_trip_into_draft",
         "responses_skip_the_author_bots_pending_and_late_ones",
         "readiness_follows_the_first_draft_event_not_is_draft",

@@ -12,8 +12,9 @@ old ones), a new review moving the first review, a milestone change, a ``clear``
 repository reloaded without a PR deleted on GitHub, a day with no change at all, and
 ``as_of`` moving every day (open PRs age while their rows do not change). Timelines go in
 too: a PR created as a draft and made ready, an open PR still in draft (its draft time
-grows with ``as_of``), a ready PR sent back to draft, and a merged PR whose events alone
-are fetched again with a new comment (its node unchanged).
+grows with ``as_of``), a ready PR sent back to draft, a merged PR whose events alone
+are fetched again with a new comment (its node unchanged), and a force push and a commit
+after review arriving on a later day.
 """
 
 from __future__ import annotations
@@ -73,6 +74,10 @@ def timeline(node: dict[str, Any], *items: tuple[Any, ...],
     opened = node["createdAt"]
     nodes = []
     for typename, item_id, hours, login, *named in items:
+        if typename == "PullRequestCommit":  # no createdAt: the commit's committedDate
+            nodes.append({"__typename": typename, "id": item_id, "commit": {
+                "oid": f"{item_id}-oid", "committedDate": ts(opened, hours)}})
+            continue
         item = {"__typename": typename, "id": item_id, "createdAt": ts(opened, hours)}
         item["author" if typename == "IssueComment" else "actor"] = actor(login)
         nodes.append({**item, **(named[0] if named else {})})
@@ -141,6 +146,7 @@ A1_HISTORY = (
     ("LabeledEvent", "A1L3", 0, "alice", {"label": {"name": "docs"}}),
     ("AssignedEvent", "A1S1", 0.5, "alice", {"assignee": actor("erin")}),
     ("MilestonedEvent", "A1M1", 1, "alice", {"milestoneTitle": "v1"}),
+    ("PullRequestCommit", "A1K1", -2, "alice"),
     ("ReadyForReviewEvent", "A1E1", 3, "alice"), ("IssueComment", "A1C1", 4, "bob"),
 )
 A1_EVENTS = timeline(A1, *A1_HISTORY, first_commit_h=-2, commits=3)
@@ -157,6 +163,7 @@ A1_D2_EVENTS = timeline(
     ("UnlabeledEvent", "A1L4", 29, "bob", {"label": {"name": "bug"}}),
     ("DemilestonedEvent", "A1M2", 29.5, "bob", {"milestoneTitle": "v1"}),
     ("MilestonedEvent", "A1M3", 29.5, "bob", {"milestoneTitle": "v2"}),
+    ("HeadRefForcePushedEvent", "A1F1", 30, "alice"), ("PullRequestCommit", "A1K2", 30, "alice"),
     first_commit_h=-2, commits=3)
 A2_D2_EVENTS = timeline(
     A2_D2, *A2_HISTORY,
@@ -355,6 +362,11 @@ def test_the_tricky_cases_are_in_the_data(days: dict[str, Any]) -> None:
                  "from analytics.fct_pull_request_cycle_time "
                  "where repo = 'acme/api' order by 1") == [
             (1, 3.0, 1), (2, 84.0, 0), (3, 0.0, 2), (4, 0.0, None)]
+        # A1 rebased (a force push and a re-dated commit) on day 2, after bob's comment at
+        # 4 h (its first response); its commit before opening does not count.
+        assert q("select review_count, review_rounds, commits_after_first_response, "
+                 "force_pushes_after_first_response from analytics.fct_pull_request_cycle_time "
+                 "where repo = 'acme/api' and pr_number = 1") == [(2, 1, 1, 1)]
         # Spans: A1's `bug`, removed on day 2, ends then; A2's label and assignees all end
         # on day 2 (erin's from the opening: no AssignedEvent); labels and assignees with
         # no event (A3, A4, B3's label given on day 3) start at the opening; A1 moved

@@ -97,6 +97,17 @@ def test_cycle_time_fact_recomputed_from_the_world_for_every_pr(synced) -> None:
     assert any(v["coding_hours"] == 0 for v in values)
     bounced = got[("acme/api", pipeline.world.special["draft_bounced"][1])]
     assert (bounced["draft_hours"], bounced["pickup_hours"], bounced["review_hours"]) == (5, 1, 6)
+    # Review depth and rework, by heart: a re-request after changes requested (the author
+    # committing between) and a force push after review (demo cases 31 and 32).
+    rework = ("review_count", "review_rounds", "commits_after_first_response",
+              "force_pushes_after_first_response")
+    for case, figures in (("rework_after_changes_requested", (2, 2, 2, 0)),
+                          ("force_pushed_after_review", (3, 1, 1, 1))):
+        row = got[("acme/api", pipeline.world.special[case][1])]
+        assert tuple(row[c] for c in rework) == figures, case
+    assert any(v["review_rounds"] > 1 for v in values)
+    assert sum(v["commits_after_first_response"] > 0 for v in values) >= 10
+    assert sum(v["force_pushes_after_first_response"] > 0 for v in values) >= 3
 
 
 def test_cycle_time_weekly_recomputed_from_the_world(synced) -> None:
@@ -134,8 +145,9 @@ def test_readme_analyst_queries_run_on_the_snapshot(synced) -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## For analysts"):readme.index("## Run in production")]
     queries = re.findall(r"```sql\n(.*?)```", section, re.S)
-    # four questions, one query per cycle-time phase, per history span, per team model
-    assert len(queries) == 13
+    # four questions, one query per cycle-time phase, review depth and rework, per history
+    # span, per team model
+    assert len(queries) == 14
     con = duckdb.connect(str(pipeline.snapshot_path), read_only=True)
     try:
         results = [con.execute(q).fetchall() for q in queries]

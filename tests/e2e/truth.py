@@ -235,6 +235,18 @@ def cycle_time_row(pr: Any, as_of: Any) -> dict[str, Any]:
     review = hours(first_response, merged)
     coding = hours(first_commit, ready)
     requested = [e.created_at for e in pr.timeline if e.kind == "ReviewRequestedEvent"]
+    # Review depth and rework: the reviews among the responses; a round per changes
+    # requested that a commit answered before the next strictly later review.
+    reviews = [(at, state) for at, kind, state in answered if kind == "review"]
+    committed = [c.committed_at for c in pr.commits]
+    answered_requests = 0
+    for at, state in reviews:
+        later = [other for other, _ in reviews if other > at]
+        until = min(later) if later else None
+        if state == "CHANGES_REQUESTED" and any(
+                at < moment and (until is None or moment < until) for moment in committed):
+            answered_requests += 1
+    pushed = [e.created_at for e in pr.timeline if e.kind == "HeadRefForcePushedEvent"]
     return {
         "author_login": login(pr.author) or GHOST,
         "is_bot_author": is_bot(pr.author),
@@ -258,6 +270,12 @@ def cycle_time_row(pr: Any, as_of: Any) -> dict[str, Any]:
         "commit_count": len(pr.commits),
         "comment_count": len(pr.comments),
         "review_thread_count": pr.review_thread_count,
+        "review_count": len(reviews),
+        "review_rounds": 0 if first_response is None else 1 + answered_requests,
+        "commits_after_first_response": 0 if first_response is None else
+        sum(1 for moment in committed if moment > first_response),
+        "force_pushes_after_first_response": 0 if first_response is None else
+        sum(1 for moment in pushed if moment > first_response),
     }
 
 
@@ -266,7 +284,8 @@ CYCLE_TIME_COLUMNS = [
     "draft_hours", "first_review_requested_at", "first_response_at", "first_approval_at",
     "merged_at", "coding_hours", "pickup_hours", "review_hours", "cycle_hours",
     "merged_without_review", "size_bucket", "commit_count", "comment_count",
-    "review_thread_count",
+    "review_thread_count", "review_count", "review_rounds", "commits_after_first_response",
+    "force_pushes_after_first_response",
 ]
 
 

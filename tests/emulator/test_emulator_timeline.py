@@ -47,10 +47,11 @@ def test_item_types_filter_and_order(gql: Gql, world: World) -> None:
     removed = ask(gql, {"id": pr.id, "first": 100, "types": ["REVIEW_REQUEST_REMOVED_EVENT"]})
     assert removed["timelineItems"]["totalCount"] == 1
     assert removed["timelineItems"]["nodes"][0]["requestedReviewer"]["login"] == "dave"
-    # Unfiltered, the submitted review shows too (PULL_REQUEST_REVIEW), oldest first.
+    # Unfiltered, the commit (PULL_REQUEST_COMMIT, at its committed date) and the submitted
+    # review (PULL_REQUEST_REVIEW) show too, oldest first.
     assert [n["__typename"] for n in every["nodes"]] == [
-        "ReviewRequestedEvent", "ReviewRequestRemovedEvent", "ReviewRequestedEvent",
-        "PullRequestReview"]
+        "PullRequestCommit", "ReviewRequestedEvent", "ReviewRequestRemovedEvent",
+        "ReviewRequestedEvent", "PullRequestReview"]
 
 
 def test_first_after_and_last_page_a_long_conversation(gql: Gql, world: World) -> None:
@@ -132,7 +133,8 @@ def test_events_query_answers_a_batch(gql: Gql, world: World, page: int) -> None
     assert [n["number"] for n in nodes] == [pr.number for pr in prs]
     assert body["data"]["rateLimit"]["cost"] == 1
     for node, pr in zip(nodes, prs, strict=True):
-        assert node["timelineItems"]["totalCount"] == len(pr.timeline) + len(pr.comments)
+        assert node["timelineItems"]["totalCount"] == (
+            len(pr.timeline) + len(pr.comments) + len(pr.commits))
 
 
 # --- label, assignee and milestone history ------------------------------------------------
@@ -276,7 +278,10 @@ def test_the_events_query_reads_what_each_history_event_names(gql: Gql, world: W
                                              "milestone_reset")]
     body = gql(load_query("pull_request_events"), events_variables([pr.id for pr in prs])).json()
     assert "errors" not in body, body
-    labels, assignees, milestones = (n["timelineItems"]["nodes"] for n in body["data"]["nodes"])
+    # each case's commit (PULL_REQUEST_COMMIT) comes first: its history events follow
+    labels, assignees, milestones = ([x for x in n["timelineItems"]["nodes"]
+                                      if x["__typename"] != "PullRequestCommit"]
+                                     for n in body["data"]["nodes"])
     assert labels[-1] == {"__typename": "LabeledEvent", "id": labels[-1]["id"],
                           "createdAt": "2026-10-28T14:00:00Z",
                           "actor": {"__typename": "User", "login": "carol"},
@@ -285,3 +290,103 @@ def test_the_events_query_reads_what_each_history_event_names(gql: Gql, world: W
     assert [n["milestoneTitle"] for n in milestones] == ["v2.0", "v2.0", "v3.0", "v3.0", "v2.0"]
     ids = [n["id"] for n in labels + assignees + milestones]
     assert len(set(ids)) == len(ids) and ids[0].startswith("LE_")
+
+
+REWORK = """query($id: ID!, $types: [PullRequestTimelineItemsItemType!]) {
+  node(id: $id) { ... on PullRequest {
+    timelineItems(first: 100, itemTypes: $types) { totalCount nodes {
+      __typename
+      ... on PullRequestCommit { id commit { oid committedDate } }
+      ... on HeadRefForcePushedEvent { id createdAt actor { login } }
+      ... on ReviewRequestedEvent { id createdAt requestedReviewer { ... on User { login } } }
+    } }
+    commits(first: 1) { totalCount }
+  } }
+}"""
+
+
+def rework(gql: Gql, pr: Any) -> list[dict[str, Any]]:
+    body = gql(REWORK, {"id": pr.id, "types": [
+        "PULL_REQUEST_COMMIT", "HEAD_REF_FORCE_PUSHED_EVENT", "REVIEW_REQUESTED_EVENT"]}).json()
+    assert "errors" not in body, body
+    return body["data"]["node"]
+
+
+def test_commits_and_force_pushes_as_github_shapes_them(gql: Gql, world: World) -> None:
+    pr = demo_pr(world, "rework_after_changes_requested")
+    answer = rework(gql, pr)
+    items = answer["timelineItems"]["nodes"]
+    assert answer["commits"]["totalCount"] == 3
+    # commits at their committed dates, the re-request after them
+    assert [(n["__typename"], n.get("commit", {}).get("committedDate") or n.get("createdAt"))
+            for n in items] == [
+        ("PullRequestCommit", "2026-10-11T13:00:00Z"),
+        ("ReviewRequestedEvent", "2026-10-11T15:00:00Z"),
+        ("PullRequestCommit", "2026-10-11T18:00:00Z"),
+        ("PullRequestCommit", "2026-10-11T18:30:00Z"),
+        ("ReviewRequestedEvent", "2026-10-11T19:00:00Z")]
+    assert len({n["id"] for n in items}) == 5
+    pushed = rework(gql, demo_pr(world, "force_pushed_after_review"))["timelineItems"]["nodes"]
+    assert [n for n in pushed if n["__typename"] == "HeadRefForcePushedEvent"] == [
+        {"__typename": "HeadRefForcePushedEvent", "createdAt": "2026-10-12T17:00:00Z",
+         "id": pushed[2]["id"], "actor": {"login": "carol"}}]
+
+
+def test_world_mutators_record_commits_and_force_pushes(gql: Gql, world: World) -> None:
+    pr = demo_pr(world, "draft")
+    before = len(pr.commits)
+    world.add_commit("acme/api", pr.number, by=pr.author.login)
+    world.force_push("acme/api", pr.number)
+    items = rework(gql, pr)["timelineItems"]["nodes"]
+    assert len(pr.commits) == before + 1 and pr.updated_at == world.now
+    # both at now: the commit (rank 2) sorts after the event of the same second
+    assert [n["__typename"] for n in items[-2:]] == [
+        "HeadRefForcePushedEvent", "PullRequestCommit"]
+    assert [n for n in items if n["__typename"] == "PullRequestCommit"][-1]["commit"]["oid"] == (
+        pr.commits[-1].oid)
+
+
+def test_the_random_world_reworks_after_review(world: World) -> None:
+    prs = [pr for repo in world.repositories() for pr in repo.pull_requests]
+
+    def after_first_review(pr: Any) -> list[Any]:
+        firsts = [r.submitted_at for r in pr.reviews if r.submitted_at is not None]
+        return [c for c in pr.commits if firsts and c.committed_at > min(firsts)]
+    assert sum(1 for pr in prs if after_first_review(pr)) >= 10
+    assert sum(1 for pr in prs for e in pr.timeline if e.kind == "HeadRefForcePushedEvent") >= 5
+    for pr in prs:  # a PR is touched by its last commit
+        assert all(c.committed_at <= pr.updated_at for c in pr.commits[1:])
+
+
+REVIEW_COMMENTS = """query($id: ID!) {
+  node(id: $id) { ... on PullRequest {
+    reviews(first: 10) { nodes {
+      author { login }
+      comments(first: 10) { totalCount nodes { id createdAt author { login }
+                                               pullRequestReview { state } } }
+    } }
+  } }
+}"""
+
+
+def test_review_thread_comments_belong_to_their_review(gql: Gql, world: World) -> None:
+    """Every review-thread comment belongs to a review and is written by its author, a
+    bot's too; a totalCount-only ``comments`` is allowed and charged as a connection."""
+    pr = demo_pr(world, "force_pushed_after_review")
+    body = gql(REVIEW_COMMENTS, {"id": pr.id}).json()
+    assert "errors" not in body, body
+    reviews = body["data"]["node"]["reviews"]["nodes"]
+    assert [(r["author"]["login"], r["comments"]["totalCount"]) for r in reviews] == [
+        ("dave", 3), ("github-actions", 2), ("erin", 0), ("dave", 0)]
+    first = reviews[0]["comments"]["nodes"]
+    assert [c["createdAt"][11:16] for c in first] == ["15:50", "15:55", "15:58"]
+    assert {c["author"]["login"] for c in first} == {"dave"}
+    assert first[0]["pullRequestReview"] == {"state": "COMMENTED"}
+    assert len({c["id"] for r in reviews for c in r["comments"]["nodes"]}) == 5
+    counted = parse("""query($id: ID!) { node(id: $id) { ... on PullRequest {
+      reviews(first: 50) { nodes { comments { totalCount } } } } } }""")
+    assert query_cost(load_schema(), counted, {"id": pr.id}).requests == 51
+    prs = [p for repo in world.repositories() for p in repo.pull_requests]
+    with_threads = [r for p in prs for r in p.reviews if r.comments]
+    assert len(with_threads) >= 20 and any(
+        r.author is not None and r.author.kind.value == "Bot" for r in with_threads)

@@ -176,6 +176,8 @@ DEMO_CASES: dict[str, int] = {
     "assignees_swapped": 28,  # alice assigned, then swapped for carol; dave for a while
     "milestone_reset": 29,  # v2.0 set, removed, v3.0 set, moved back to v2.0
     "history_without_events": 30,  # state from before events were recorded, then changed
+    "rework_after_changes_requested": 31,  # changes requested, 2 commits, re-requested, approved
+    "force_pushed_after_review": 32,  # force push after review; review threads (a bot's too)
 }
 """acme/api pull-request numbers of the demo special cases (``world.special`` too)."""
 
@@ -322,6 +324,8 @@ def _populate(world: World, repo: Repository, rs: RepoSpec, seed: int, spec: Wor
         if pr.created_at >= start + timedelta(days=HISTORY_UNRECORDED_DAYS):
             add_history(random.Random(f"{seed}:{repo.name_with_owner}#{number}:history"), pr,
                         pool, now)
+        add_rework(random.Random(f"{seed}:{repo.name_with_owner}#{number}:rework"), pr, now)
+        add_review_threads(random.Random(f"{seed}:{repo.name_with_owner}#{number}:threads"), pr)
         repo.add_pull_request_object(pr)
 
     issue_count = rs.issues if rs.issues is not None else max(2, rs.pull_requests // 4)
@@ -661,6 +665,75 @@ def add_history(rng: random.Random, pr: PullRequest, pool: _Pool, now: datetime)
     _touch_after_activity(pr)
 
 
+def add_rework(rng: random.Random, pr: PullRequest, now: datetime) -> None:
+    """Rework after review, as GitHub records it: commits pushed after a review (at their
+    committed dates), head-branch force pushes, and re-requests after changes requested.
+
+    After a CHANGES_REQUESTED review by someone else, the author often commits before the
+    next review and sometimes re-requests the reviewer once those commits are in; other
+    PRs get a commit or a force push after their first review. Every moment falls after
+    the PR's last commit so far (its first commit stays the first) and before its close
+    (open PRs: before now), on whole seconds as GitHub's timestamps are. A bot's PR gets
+    none, nor does a PR without commits (it stays one).
+    """
+    author = pr.author
+    if author is not None and author.kind is ActorKind.BOT or not pr.commits:
+        return
+    reviews = sorted((r for r in pr.reviews if r.submitted_at is not None
+                      and r.state != "PENDING"), key=lambda r: (r.submitted_at, r.local_id))
+    if not reviews:
+        return
+    end = pr.closed_at or now - timedelta(minutes=1)
+    latest = max((c.committed_at for c in pr.commits), default=pr.created_at)
+    user = author if author is not None and author.kind is ActorKind.USER else None
+
+    def commit(at: datetime) -> None:
+        nonlocal latest
+        at = at.replace(microsecond=0)
+        if latest < at < end:
+            digest = hashlib.sha1(f"{pr.id}:rework:{len(pr.commits)}".encode()).hexdigest()
+            pr.commits.append(Commit(digest, at, at, user))
+            latest = at
+
+    for review, after in zip(reviews, [*reviews[1:], None], strict=True):
+        assert review.submitted_at is not None
+        if review.state != "CHANGES_REQUESTED" or review.author is author:
+            continue
+        if rng.random() < 0.6:
+            until = after.submitted_at if after is not None and after.submitted_at else end
+            gap = until - review.submitted_at
+            moments = sorted(review.submitted_at + gap * rng.uniform(0.1, 0.6)
+                             for _ in range(rng.choice((1, 1, 2))))
+            for moment in moments:
+                commit(moment)
+            asked = (latest + (until - latest) * 0.5).replace(microsecond=0)
+            if rng.random() < 0.5 and latest < asked:
+                pr.add_event("ReviewRequestedEvent", asked, author, review.author)
+    first = reviews[0].submitted_at
+    assert first is not None
+    if rng.random() < 0.15:
+        commit(first + (end - first) * rng.uniform(0.05, 0.5))
+    pushed = (first + (end - first) * rng.uniform(0.05, 0.5)).replace(microsecond=0)
+    if rng.random() < 0.1 and first < pushed < end:
+        pr.add_event("HeadRefForcePushedEvent", pushed, author)
+    if latest > pr.updated_at:
+        pr.updated_at = latest
+    _touch_after_activity(pr)
+
+
+def add_review_threads(rng: random.Random, pr: PullRequest) -> None:
+    """Review-thread comments: about a third of the submitted reviews (bots' too) carry
+    1-4, written in the minutes before the review was submitted (GitHub publishes a
+    review's pending comments with it), never before the PR was opened."""
+    for review in pr.reviews:
+        if review.submitted_at is None or review.state == "PENDING" or rng.random() >= 0.35:
+            continue
+        count = rng.choice((1, 1, 2, 3, 4))
+        for i in range(count):
+            written = review.submitted_at - timedelta(minutes=3 * (count - i))
+            review.add_comment(max(written, pr.created_at), f"Thread comment {i + 1}")
+
+
 def _random_commits(rng: random.Random, pr: PullRequest, created: datetime, span: int,
                     is_bot: bool) -> list[Commit]:
     """The PR's commits, oldest first; none for ~2% (GitHub allows that after a rewrite)."""
@@ -710,7 +783,8 @@ def _plant_demo_cases(world: World, repo: Repository, pool: _Pool) -> None:
         pr.milestone, pr.is_draft, pr.author = None, False, pool.users[n % len(pool.users)]
         pr.timeline, pr.comments, pr.commits, pr.review_thread_count = [], [], [], 0
         pr.title = f"Demo case #{n}"
-        created = _at(1 + n, 9)
+        # cases past 30 open in mid-October, at 15:00 (the world's clock stops on Nov 1)
+        created = _at(1 + n, 9) if n <= 30 else _at(n - 20, 15)
         pr.created_at, pr.state = created, "OPEN"
         pr.closed_at = pr.merged_at = pr.merged_by = None
         pr.updated_at = created + timedelta(days=3, hours=n)
@@ -815,9 +889,12 @@ def _plant_demo_cases(world: World, repo: Repository, pool: _Pool) -> None:
         if n <= 20 and n != 17:
             add_activity(random.Random(f"demo:{n}"), pr, pool, world.now, bot_reviews=False)
             add_history(random.Random(f"demo:{n}:history"), pr, pool, world.now)
+            add_rework(random.Random(f"demo:{n}:rework"), pr, world.now)
+            add_review_threads(random.Random(f"demo:{n}:threads"), pr)
     prs[17].commits = [Commit(f"{17:040x}", prs[17].created_at, prs[17].created_at, prs[17].author)]
     _plant_activity_cases(prs, pool, merged)
     _plant_history_cases(repo, prs, pool)
+    _plant_rework_cases(prs, pool, merged)
 
 
 def _plant_activity_cases(prs: dict[int, PullRequest], pool: _Pool,
@@ -886,6 +963,58 @@ def _plant_activity_cases(prs: dict[int, PullRequest], pool: _Pool,
     for i in range(130):
         pr.add_comment_object(pool.users[i % 7], at(pr, (i + 1) / 3), f"Comment {i + 1}")
     pr.updated_at = pr.comments[-1].created_at
+
+
+def _plant_rework_cases(prs: dict[int, PullRequest], pool: _Pool,
+                        merged: Callable[[PullRequest, datetime, Actor | None], None]) -> None:
+    """Cases 31-32: review depth and rework known by heart."""
+    alice, bob, carol, dave, erin = pool.users[:5]
+    actions = pool.bots["github-actions"]
+
+    def at(pr: PullRequest, hours: float) -> datetime:
+        return pr.created_at + timedelta(hours=hours)
+
+    def commit(pr: PullRequest, hours: float, author: Actor) -> None:
+        digest = hashlib.sha1(f"{pr.id}:{hours}".encode()).hexdigest()
+        pr.commits.append(Commit(digest, at(pr, hours), at(pr, hours), author))
+
+    # 31: bob requested at 0 h asks for changes at 2 h; alice commits at 3 h and 3.5 h,
+    # re-requests bob at 4 h; bob approves at 6 h; merged at 7 h. Reviews 2, rounds 2,
+    # commits after the first response 2, force pushes 0.
+    pr = prs[31]
+    pr.title, pr.author, pr.review_decision = "Second round", alice, None
+    commit(pr, -2, alice)
+    pr.add_event("ReviewRequestedEvent", at(pr, 0), alice, bob)
+    pr.reviews = [Review(pr, 1, bob, "CHANGES_REQUESTED", at(pr, 2))]
+    commit(pr, 3, alice)
+    commit(pr, 3.5, alice)
+    pr.add_event("ReviewRequestedEvent", at(pr, 4), alice, bob)
+    pr.reviews.append(Review(pr, 2, bob, "APPROVED", at(pr, 6)))
+    merged(pr, at(pr, 7), bob)
+    pr.add_event("MergedEvent", at(pr, 7), bob)
+    pr.add_event("ClosedEvent", at(pr, 7), bob)
+    # 32: still open. dave comments (a review with 3 thread comments) at 1 h; a bot asks
+    # for changes (2 thread comments) at 1.5 h;
+    # carol force-pushes at 2 h (a rebase: its commit is committed at 2 h); erin asks for
+    # changes at 3 h with no commit after; dave approves at 4 h. Reviews 3 (the bot's is
+    # not one), rounds 1, commits after the first response 1, force pushes 1.
+    pr = prs[32]
+    pr.title, pr.author, pr.review_decision = "Rebased after review", carol, "APPROVED"
+    commit(pr, -1, carol)
+    commit(pr, 0.5, carol)
+    pr.reviews = [Review(pr, 1, dave, "COMMENTED", at(pr, 1)),
+                  Review(pr, 2, actions, "CHANGES_REQUESTED", at(pr, 1.5))]
+    # review threads: dave's review carries 3 comments, the bot's 2
+    for minutes in (50, 55, 58):
+        pr.reviews[0].add_comment(at(pr, minutes / 60), "Why this?")
+    for minutes in (85, 88):
+        pr.reviews[1].add_comment(at(pr, minutes / 60), "Lint: line too long")
+    pr.add_event("HeadRefForcePushedEvent", at(pr, 2), carol)
+    commit(pr, 2, carol)
+    pr.reviews += [Review(pr, 3, erin, "CHANGES_REQUESTED", at(pr, 3)),
+                   Review(pr, 4, dave, "APPROVED", at(pr, 4))]
+    for pr in (prs[31], prs[32]):
+        pr.updated_at = max(pr.updated_at, at(pr, 8))
 
 
 def _plant_history_cases(repo: Repository, prs: dict[int, PullRequest], pool: _Pool) -> None:

@@ -48,8 +48,10 @@ TYPE_PREFIX: dict[str, str] = {
     "UnassignedEvent": "UAE",
     "MilestonedEvent": "MIE",
     "DemilestonedEvent": "DEME",
+    "HeadRefForcePushedEvent": "HRFPE",
     "PullRequestCommit": "PURC",
     "PullRequestReviewThread": "PRRT",
+    "PullRequestReviewComment": "PRRC",
 }
 _PREFIX_TYPE = {prefix: name for name, prefix in TYPE_PREFIX.items()}
 _MARKER = "_kwDO"

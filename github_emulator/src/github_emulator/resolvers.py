@@ -49,6 +49,7 @@ from .world import (
     Commit,
     Issue,
     IssueComment,
+    ReviewComment,
     Label,
     Milestone,
     Owner,
@@ -550,9 +551,36 @@ def render_issue(issue: Issue) -> Obj:
     }
 
 
-def render_review(review: Review) -> Obj:
+def render_review_comment(comment: ReviewComment) -> Obj:
+    review = comment.review
     pr = review.pull_request
     return {
+        "__typename": "PullRequestReviewComment",
+        "id": comment.id,
+        "databaseId": comment.local_id,
+        "author": render_actor(review.author),
+        "body": comment.body,
+        "bodyText": comment.body,
+        "path": comment.path,
+        "createdAt": iso(comment.created_at),
+        "updatedAt": iso(comment.created_at),
+        "publishedAt": iso(review.submitted_at),
+        "url": f"{pr.url}#discussion_r{review.local_id}{comment.local_id}",
+        "pullRequest": lambda _info, **_: render_pull_request(pr),
+        "pullRequestReview": lambda _info, **_: render_review(review),
+        "repository": lambda _info, **_: render_repository(pr.repository),
+    }
+
+
+def render_review(review: Review) -> Obj:
+    pr = review.pull_request
+
+    def comments(info: GraphQLResolveInfo, **args: Any) -> Obj:
+        return connection(info, review.comments, lambda c: (c.local_id,),
+                          render_review_comment, **_page_args(args))
+
+    return {
+        "comments": comments,
         "__typename": "PullRequestReview",
         "id": review.id,
         "databaseId": review.local_id,
@@ -688,6 +716,10 @@ def _timeline_items(pr: PullRequest, args: dict[str, Any]) -> list[tuple[tuple[A
     ]
     items += [((_epoch(r.submitted_at), 1, r.local_id), r) for r in pr.reviews
               if r.submitted_at is not None]
+    # Commits sit at their committed date (GitHub's PullRequestCommit has no createdAt),
+    # numbered by their position among the PR's commits (rank 2).
+    items += [((_epoch(c.committed_at), 2, position), (pr, position, c))
+              for position, c in enumerate(pr.commits, start=1)]
     wanted = set(args.get("itemTypes") or ())
     if wanted:
         items = [(k, x) for k, x in items if item_type(_typename(x)) in wanted]
@@ -701,6 +733,8 @@ def _timeline_items(pr: PullRequest, args: dict[str, Any]) -> list[tuple[tuple[A
 def _typename(item: Any) -> str:
     if isinstance(item, TimelineEvent):
         return item.kind
+    if isinstance(item, tuple):
+        return "PullRequestCommit"
     return "IssueComment" if isinstance(item, IssueComment) else "PullRequestReview"
 
 
@@ -709,6 +743,8 @@ def _render_timeline_item(item: Any) -> Obj:
         return render_timeline_event(item)
     if isinstance(item, IssueComment):
         return render_issue_comment(item)
+    if isinstance(item, tuple):
+        return render_pull_request_commit(*item)
     return render_review(item)
 
 

@@ -17,6 +17,7 @@ keep ``updatedAt`` honest (any visible change touches the pull request, as on Gi
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ TIMELINE_EVENT_KINDS = (
     "ReadyForReviewEvent", "ConvertToDraftEvent", "ReviewRequestedEvent",
     "ReviewRequestRemovedEvent", "ClosedEvent", "ReopenedEvent", "MergedEvent",
     "LabeledEvent", "UnlabeledEvent", "AssignedEvent", "UnassignedEvent",
-    "MilestonedEvent", "DemilestonedEvent",
+    "MilestonedEvent", "DemilestonedEvent", "HeadRefForcePushedEvent",
 )  # fmt: skip
 # What each history event names (the field it needs, see TimelineEvent).
 LABEL_EVENT_KINDS = ("LabeledEvent", "UnlabeledEvent")
@@ -218,8 +219,28 @@ class Issue:
 
 
 @dataclass(eq=False)
+class ReviewComment:
+    """A review-thread comment. On GitHub every one belongs to a review and is written by
+    that review's author (a lone reply in a thread creates a COMMENTED review of its own),
+    so it has no author of its own here: ``review.author`` is it."""
+
+    review: Review
+    local_id: int
+    created_at: datetime
+    body: str = "Nit"
+    path: str = "src/main.py"
+
+    @property
+    def id(self) -> str:
+        pr = self.review.pull_request
+        return node_id("PullRequestReviewComment", pr.repository.database_id, pr.number,
+                       self.review.local_id, self.local_id)
+
+
+@dataclass(eq=False)
 class Review:
-    """A pull-request review. ``submitted_at`` is ``None`` only for PENDING reviews."""
+    """A pull-request review. ``submitted_at`` is ``None`` only for PENDING reviews;
+    ``comments`` are its review-thread comments, oldest first."""
 
     pull_request: PullRequest
     local_id: int
@@ -227,6 +248,13 @@ class Review:
     state: str = "COMMENTED"
     submitted_at: datetime | None = None
     body: str = ""
+    comments: list[ReviewComment] = field(default_factory=list)
+
+    def add_comment(self, at: datetime, body: str = "Nit") -> ReviewComment:
+        """A review-thread comment written at ``at`` (before or at the submission)."""
+        comment = ReviewComment(self, 1 + len(self.comments), _utc(at), body)
+        self.comments.append(comment)
+        return comment
 
     @property
     def id(self) -> str:
@@ -1045,6 +1073,32 @@ class World:
             pr.add_event("ReviewRequestRemovedEvent", self.now, pr.author,
                          request.requested_reviewer)
             pr.updated_at = self.now
+
+    def add_commit(self, repo: RepoRef, number: int, *, by: ActorRef = None,
+                   at: datetime | None = None, oid: str | None = None) -> Commit:
+        """Push a commit to the PR's head branch, committed at ``at`` (default now) by
+        ``by`` (default the PR's author). GitHub serves it as a ``PullRequestCommit``
+        timeline item at its committed date, and counts it in ``commits``."""
+        with self.lock:
+            pr = self.pull_request(repo, number)
+            stamp, actor = self._stamp(at), self._by(pr, by)
+            digest = oid or hashlib.sha1(f"{pr.id}:{len(pr.commits)}:{stamp}".encode()).hexdigest()
+            user = actor if actor is not None and actor.kind is ActorKind.USER else None
+            commit = Commit(digest, stamp, stamp, user)
+            pr.commits.append(commit)
+            pr.updated_at = stamp
+            return commit
+
+    def force_push(self, repo: RepoRef, number: int, *, by: ActorRef = None,
+                   at: datetime | None = None) -> TimelineEvent:
+        """Force-push the PR's head branch (a ``HeadRefForcePushedEvent``). The commits
+        stay as they are: the world records that the branch was rewritten, not how."""
+        with self.lock:
+            pr = self.pull_request(repo, number)
+            stamp, actor = self._stamp(at), self._by(pr, by)
+            event = pr.add_event("HeadRefForcePushedEvent", stamp, actor)
+            pr.updated_at = stamp
+            return event
 
     def add_comment(self, repo: RepoRef, number: int, *, author: ActorRef, body: str = "",
                     at: datetime | None = None) -> IssueComment:

@@ -38,8 +38,9 @@ FOLLOWUP_PAGE_SIZE = 100
 # 20 aliases x 100 nodes keeps a follow-up well inside GitHub's 10 s and 500k-node limits.
 FOLLOWUP_BATCH = 20
 
-# The timeline items cycle-time metrics need, and the label, assignee and milestone
-# changes their histories (the span facts) are built from. Conversation comments ride in
+# The timeline items cycle-time metrics need, the label, assignee and milestone
+# changes their histories (the span facts) are built from, and the commits and force
+# pushes that measure rework (fct_pull_request_cycle_time). Conversation comments ride in
 # the timeline instead of a `comments` connection of their own: one connection fewer per
 # PR is what keeps all PR data under 60 points per 1,000 PRs (see EVENTS_BATCH). More item
 # types cost nothing by GitHub's formula (still one connection of 100 per PR); only a
@@ -50,6 +51,7 @@ TIMELINE_ITEM_TYPES: tuple[str, ...] = (
     "ISSUE_COMMENT",
     "LABELED_EVENT", "UNLABELED_EVENT", "ASSIGNED_EVENT", "UNASSIGNED_EVENT",
     "MILESTONED_EVENT", "DEMILESTONED_EVENT",
+    "PULL_REQUEST_COMMIT", "HEAD_REF_FORCE_PUSHED_EVENT",
 )  # fmt: skip
 
 # PRs per `pull_request_events` query. Each PR costs 3 requests (timelineItems, commits,
@@ -65,7 +67,7 @@ def events_variables(ids: Sequence[str]) -> dict[str, Any]:
     """Variables of ``pull_request_events`` for a batch of PR node ids.
 
     >>> events_variables(["PR_1"])["ids"], len(events_variables(["PR_1"])["itemTypes"])
-    (['PR_1'], 14)
+    (['PR_1'], 16)
     """
     if not 1 <= len(ids) <= EVENTS_BATCH:
         raise ValueError(f"an events batch holds 1-{EVENTS_BATCH} ids, got {len(ids)}")

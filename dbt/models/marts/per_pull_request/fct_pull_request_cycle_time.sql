@@ -6,6 +6,9 @@
 --   cycle   = first commit (else opening) -> merge
 -- Definitions of ready, draft time, response and approval: the intermediate models and
 -- fct_pull_request_cycle_time.yml.
+-- Review depth and rework: the reviews among the responses (review_count), the rounds of
+-- changes requested that the author answered with commits (review_rounds), and the
+-- commits and force pushes after the first response (int_pull_request_rework).
 --
 -- Incremental (dbt/macros/incremental.sql): a run rebuilds the PRs loaded since the last
 -- build and every open PR, whose draft time grows with as_of. Its inputs are all tables
@@ -80,7 +83,9 @@ response_stats as (
         count(*) filter (
             where responses.response_type = 'review'
               and responses.responded_at < pull_requests.merged_at
-        )                                                          as reviews_before_merge
+        )                                                          as reviews_before_merge,
+        -- a response is already before the close or merge, by neither author nor bot
+        count(*) filter (where responses.response_type = 'review')  as review_count
     from responses
     inner join readiness
         on responses.pull_request_id = readiness.pull_request_id
@@ -102,6 +107,82 @@ phases as (
         on pull_requests.pull_request_id = readiness.pull_request_id
     left join response_stats
         on pull_requests.pull_request_id = response_stats.pull_request_id
+
+),
+
+rework as (
+
+    select * from {{ ref('int_pull_request_rework') }}
+
+),
+
+-- The reviews among the responses of the PRs being built.
+counted_reviews as (
+
+    select
+        responses.pull_request_id,
+        responses.review_state,
+        responses.responded_at
+    from responses
+    inner join pull_requests
+        on responses.pull_request_id = pull_requests.pull_request_id
+    where responses.response_type = 'review'
+
+),
+
+-- Each with the time of the next review strictly later (reviews of one instant share it).
+sequenced_reviews as (
+
+    select
+        counted_reviews.*,
+        (
+            select min(later.responded_at)
+            from counted_reviews as later
+            where later.pull_request_id = counted_reviews.pull_request_id
+              and later.responded_at > counted_reviews.responded_at
+        )                                                          as next_review_at
+    from counted_reviews
+
+),
+
+-- Changes requested that the author answered: a commit after the review and before the
+-- next review (any time after it when none followed).
+answered_change_requests as (
+
+    select
+        sequenced_reviews.pull_request_id,
+        count(*)                                                   as answered_count
+    from sequenced_reviews
+    where sequenced_reviews.review_state = 'CHANGES_REQUESTED'
+      and exists (
+          select 1
+          from rework
+          where rework.pull_request_id = sequenced_reviews.pull_request_id
+            and rework.rework_type = 'commit'
+            and rework.occurred_at > sequenced_reviews.responded_at
+            and (sequenced_reviews.next_review_at is null
+                 or rework.occurred_at < sequenced_reviews.next_review_at)
+      )
+    group by 1
+
+),
+
+rework_stats as (
+
+    select
+        phases.pull_request_id,
+        count(*) filter (
+            where rework.rework_type = 'commit'
+              and rework.occurred_at > phases.first_response_at
+        )                                                          as commits_after_first_response,
+        count(*) filter (
+            where rework.rework_type = 'force_push'
+              and rework.occurred_at > phases.first_response_at
+        )                                                          as force_pushes_after_first_response
+    from rework
+    inner join phases
+        on rework.pull_request_id = phases.pull_request_id
+    group by 1
 
 ),
 
@@ -148,6 +229,17 @@ joined as (
         activity.commit_count,
         activity.comment_count,
         activity.review_thread_count,
+        coalesce(response_stats.review_count, 0)                   as review_count,
+        case when response_stats.first_response_at is null then 0
+             else 1 + coalesce(answered_change_requests.answered_count, 0)
+        end                                                        as review_rounds,
+        -- like commit_count: null when the PR's events were never fetched
+        case when activity.pull_request_id is not null
+             then coalesce(rework_stats.commits_after_first_response, 0)
+        end                                                        as commits_after_first_response,
+        case when activity.pull_request_id is not null
+             then coalesce(rework_stats.force_pushes_after_first_response, 0)
+        end                                                        as force_pushes_after_first_response,
         -- only an open PR's figures depend on as_of; a closed one's never change again
         case when pull_requests.state = 'OPEN' then as_of.as_of end
                                                                    as as_of,
@@ -162,6 +254,10 @@ joined as (
         on pull_requests.pull_request_id = response_stats.pull_request_id
     left join draft_stats
         on pull_requests.pull_request_id = draft_stats.pull_request_id
+    left join answered_change_requests
+        on pull_requests.pull_request_id = answered_change_requests.pull_request_id
+    left join rework_stats
+        on pull_requests.pull_request_id = rework_stats.pull_request_id
 
 ),
 
@@ -202,6 +298,10 @@ final as (
         commit_count,
         comment_count,
         review_thread_count,
+        review_count,
+        review_rounds,
+        commits_after_first_response,
+        force_pushes_after_first_response,
         as_of,
         loaded_at
     from joined

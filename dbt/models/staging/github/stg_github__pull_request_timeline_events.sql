@@ -1,7 +1,9 @@
 -- One row per timeline event of a pull request (ready for review, convert to draft, review
 -- requested / request removed, closed, reopened, merged; labeled / unlabeled, assigned /
--- unassigned, milestoned / demilestoned), in timeline order. Conversation comments ride in
--- the same raw timeline and have their own model. Actors stay as GitHub returned them: a
+-- unassigned, milestoned / demilestoned; each commit and head-branch force push), in
+-- timeline order. A commit (PullRequestCommit) has no createdAt: its `created_at` is the
+-- commit's committedDate. Conversation comments ride in the same raw timeline and have
+-- their own model. Actors stay as GitHub returned them: a
 -- deleted account is a null login/kind (an assignee too).
 
 with
@@ -32,7 +34,9 @@ renamed as (
         repo,
         pr_number,
         item ->> '$.__typename'                                as event_type,
-        cast(item ->> '$.createdAt' as timestamptz)            as created_at,
+        cast(coalesce(item ->> '$.createdAt',
+                      item ->> '$.commit.committedDate') as timestamptz)
+                                                               as created_at,
         timeline_position,
         item ->> '$.actor.login'                               as actor_login,
         item ->> '$.actor.__typename'                          as actor_kind,
@@ -43,6 +47,7 @@ renamed as (
         item ->> '$.assignee.login'                            as assignee_login,
         item ->> '$.assignee.__typename'                       as assignee_kind,
         replace(item ->> '$.milestoneTitle', chr(0), '')       as milestone_title,
+        item ->> '$.commit.oid'                                as commit_oid,
         loaded_at
     from items
 
