@@ -93,7 +93,9 @@ def test_events_load_idempotently_and_long_timelines_arrive_complete(setup, tmp_
             "from raw.pull_request_events").fetchall())
     finally:
         con.close()
-    assert counts == {pr.number: len(pr.timeline) + len(pr.comments) for pr in prs}
+    # every event and conversation comment, and each commit at its committed date
+    assert counts == {pr.number: len(pr.timeline) + len(pr.comments) + len(pr.commits)
+                      for pr in prs}
     assert counts[DEMO_CASES["long_conversation"]] >= 130
 
 
