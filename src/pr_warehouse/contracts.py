@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 Json = dict[str, Any]
 T = TypeVar("T")
+E = TypeVar("E", bound=Enum)
 
 
 class ContractError(ValueError):
@@ -43,6 +44,15 @@ def _from_json(cls: type[T], data: Mapping[str, Any], **converted: Any) -> T:
         return cls(**{**data, **converted})
     except TypeError as exc:
         raise ContractError(f"{cls.__name__}: {exc}") from exc
+
+
+def _status_from_json(cls: type[T], enum: type[E], data: Mapping[str, Any], default: E) -> T:
+    """Build ``cls`` from ``data`` whose ``status`` is a value of ``enum`` (missing: default)."""
+    try:
+        status = enum(data.get("status", default.value))
+    except ValueError as exc:
+        raise ContractError(f"{cls.__name__}: {exc}") from exc
+    return _from_json(cls, data, status=status)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -265,11 +275,7 @@ class Manifest:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Manifest:
-        try:
-            status = ExtractStatus(data.get("status", ExtractStatus.SUCCESS.value))
-        except ValueError as exc:
-            raise ContractError(f"Manifest: {exc}") from exc
-        return _from_json(cls, data, status=status)
+        return _status_from_json(cls, ExtractStatus, data, ExtractStatus.SUCCESS)
 
 
 def manifests_from_xcom(value: Sequence[Sequence[Mapping[str, Any]] | None] | None
@@ -340,11 +346,7 @@ class OrgTeams:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> OrgTeams:
-        try:
-            status = TeamsStatus(data.get("status", TeamsStatus.OK.value))
-        except ValueError as exc:
-            raise ContractError(f"OrgTeams: {exc}") from exc
-        return _from_json(cls, data, status=status)
+        return _status_from_json(cls, TeamsStatus, data, TeamsStatus.OK)
 
 
 @dataclass
