@@ -6,6 +6,7 @@ it holds exactly what GitHub (the emulator) would serve.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 GHOST = "ghost"
@@ -519,3 +520,133 @@ def assert_teams_match(pipeline: Any, syncs: list[TeamSync], repos: list[Any]) -
     got_bridge = pipeline.query(BRIDGE_TEAMS_SQL)
     assert len(got_bridge) == len(set(got_bridge)), "duplicate PR x team rows"
     assert set(got_bridge) == bridge, (set(got_bridge) - bridge, bridge - set(got_bridge))
+    assert_review_requests_match(pipeline, pull_requests(repos), expected)
+
+
+# --- review requests (fct_review_requests) ----------------------------------------------
+# Spells from the issue's definition, walked over the world's timeline in plain Python.
+
+REVIEW_REQUEST_COLUMNS = [
+    "review_request_id", "pull_request_id", "repo", "pr_number", "reviewer_login", "team_slug",
+    "team", "requested_at", "requested_by_login", "ended_at", "responded_at",
+    "responder_login", "response_kind", "response_hours", "outcome",
+]
+REVIEW_REQUESTS_SQL = (f"select {', '.join(REVIEW_REQUEST_COLUMNS)} "
+                       "from analytics.fct_review_requests")
+THREAD_COMMENTS_COLLECTED = False  # TEMP until the review-comments branch lands
+FAR_FUTURE = datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
+def requested_key(target: Any) -> tuple[str | None, str | None]:
+    """Who a request names, as GitHub shows it: a team by slug, anyone else by login; a
+    deleted account by nothing."""
+    if target is None or getattr(target, "deleted", False):
+        return None, None
+    if hasattr(target, "slug"):
+        return "Team", target.slug.lower()
+    return target.kind.value, target.login.lower()
+
+
+def in_team_at(memberships: set[tuple], team: str, member: str, at: Any) -> bool:
+    """``member`` in ``team`` at ``at`` by dim_team_memberships' spans; before the member's
+    first recorded membership, by the spans of that first record."""
+    spans = [row for row in memberships if row[3].lower() == member.lower()]
+    if not spans:
+        return False
+    first = min(row[7] for row in spans)
+    for row in spans:
+        if row[0].lower() != team.lower():
+            continue
+        if at < first and row[7] == first:
+            return True
+        if at >= first and row[7] <= at and (row[8] is None or at < row[8]):
+            return True
+    return False
+
+
+def pr_responses(pr: Any) -> list[tuple[Any, int, str, str]]:
+    """``(at, rank, responder login, kind)`` of every review (not PENDING), conversation
+    comment and review-thread comment of a submitted review, with an author known."""
+    found = []
+    for review in pr.reviews:
+        if review.state == "PENDING" or review.submitted_at is None:
+            continue
+        who = login(review.author)
+        if who is None:
+            continue
+        found.append((review.submitted_at, 0, who, review.state))
+        if THREAD_COMMENTS_COLLECTED:
+            found += [(c.created_at, 1, who, "comment") for c in review.comments]
+    found += [(c.created_at, 1, login(c.author), "comment") for c in pr.comments
+              if login(c.author) is not None]
+    return sorted(found, key=lambda r: (r[0], r[1], r[2]))
+
+
+def review_request_rows(prs: dict[tuple[str, int], Any], memberships: set[tuple]
+                        ) -> set[tuple]:
+    """Every fct_review_requests row, in REVIEW_REQUEST_COLUMNS order."""
+    out = set()
+    for (repo, number), pr in prs.items():
+        org = repo.split("/")[0]
+        author = login(pr.author)
+        _, _, drafts = draft_spells(pr, FAR_FUTURE)
+        timeline = sorted(pr.timeline, key=lambda e: (e.created_at, e.local_id))
+        closes = [e.created_at for e in timeline if e.kind in ("ClosedEvent", "MergedEvent")]
+        if pr.state != "OPEN" and (pr.merged_at or pr.closed_at):
+            closes.append(pr.merged_at or pr.closed_at)
+        answers = pr_responses(pr)
+        spells_by_key: dict[tuple, list[Any]] = {}  # reviewer -> ends of its spells so far
+        for event in timeline:
+            if event.kind != "ReviewRequestedEvent":
+                continue
+            at, key = event.created_at, requested_key(event.requested_reviewer)
+            is_team = key[0] == "Team"
+            team = f"{org}/{event.requested_reviewer.slug}" if is_team else None
+
+            def answers_it(who: str, moment: Any) -> bool:
+                if is_team:
+                    return (author is None or who.lower() != author.lower()) and \
+                        in_team_at(memberships, team, who, moment)
+                return key[1] is not None and who.lower() == key[1]
+
+            response = None
+            for moment, _, who, kind in answers:
+                if moment >= at and answers_it(who, moment):
+                    response = (moment, who, kind)
+                    break
+            removed = min((e.created_at for e in timeline
+                           if e.kind == "ReviewRequestRemovedEvent" and e.created_at >= at
+                           and requested_key(e.requested_reviewer) == key), default=None)
+            closed = min((moment for moment in closes if moment >= at), default=None)
+            ends = [m for m in (response and response[0], removed, closed) if m is not None]
+            ended = min(ends, default=None)
+            # inside a spell of the same reviewer still running: starts nothing
+            earlier = spells_by_key.setdefault(key, [])
+            covered = any(end is None or end > at for end in earlier)
+            earlier.append(ended)
+            if covered:
+                continue
+            answered = response is not None and response[0] == ended
+            outcome = ("waiting" if ended is None else "responded" if answered
+                       else "removed" if removed == ended else "closed_unanswered")
+            responded = response[0] if answered else None
+            out.add((
+                event.id, pr.id, repo, number,
+                None if is_team else (login(event.requested_reviewer) or GHOST),
+                event.requested_reviewer.slug if is_team else None, team,
+                at, login(event.actor) or GHOST, ended, responded,
+                response[1] if answered else None, response[2] if answered else None,
+                None if responded is None else
+                round(hours(at, responded) - draft_seconds_within(drafts, at, responded) / 3600, 6),
+                outcome,
+            ))
+    return out
+
+
+def assert_review_requests_match(pipeline: Any, prs: dict[tuple[str, int], Any],
+                                 memberships: set[tuple]) -> None:
+    expected = review_request_rows(prs, memberships)
+    got = [(*row[:13], None if row[13] is None else round(row[13], 6), row[14])
+           for row in pipeline.query(REVIEW_REQUESTS_SQL)]
+    assert len(got) == len(set(got)), "duplicate review-request rows"
+    assert set(got) == expected, (sorted(set(got) - expected)[:5], sorted(expected - set(got))[:5])
