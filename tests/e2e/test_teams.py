@@ -4,6 +4,7 @@ and PRs are attributed to their author's teams when opened, days of syncs later 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.e2e
 
 BRIDGE = ("select pull_request_id, team, member_login, membership_source, attributed_by, "
           "membership_valid_from from analytics.bridge_pull_request_teams")
+TEAM_WEEKS = "select * from analytics.mart_team_weekly"
 SPANS = ("select team, login, role, is_inherited, source, valid_from, valid_to "
          "from analytics.dim_team_memberships")
 
@@ -42,12 +44,26 @@ def test_a_move_between_two_days_leaves_last_weeks_teams_as_they_were(make_pipel
                 if pr.author and pr.author.login == "dave"}
     assert {(p, t) for p, t, *_ in first_bridge if p in dave_prs} == {
         (p, t) for p in dave_prs for t in ("acme/backend", "acme/platform")}
+    # Case 33's team requests, known by heart: api-core answered by erin (the author's and
+    # an outsider's comments before do not count), platform by bob (in backend, below it),
+    # frontend's removed before grace answered.
+    assert set(pipeline.query(
+        "select team, outcome, responder_login, response_kind from analytics.fct_review_requests"
+        " where repo = 'acme/api' and pr_number = 33")) == {
+        ("acme/api-core", "responded", "erin", "COMMENTED"),
+        ("acme/platform", "responded", "bob", "comment"),
+        ("acme/frontend", "removed", None, None)}
 
     # Day 2: dave moves to frontend; the next sync records it.
     world.advance(days=1)
+    moved_week = (world.now - timedelta(days=world.now.weekday())).date()
+    last_weeks = {row for row in pipeline.query(TEAM_WEEKS) if row[1] < moved_week}
+    assert {row[0] for row in last_weeks} >= {"acme/backend", "acme/platform"}
     world.move_team_member("acme", "dave", "backend", "frontend")
     run()
     second_sync = world.now
+    # Last week's team figures are what they were: the move rewrites nothing before it.
+    assert last_weeks == {row for row in pipeline.query(TEAM_WEEKS) if row[1] < moved_week}
     # Every PR x team row of day 1 is still there, unchanged.
     assert first_bridge <= set(pipeline.query(BRIDGE))
     # Every span of day 1 keeps its start; only the ones the move ended got an end.

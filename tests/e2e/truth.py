@@ -521,14 +521,15 @@ def assert_teams_match(pipeline: Any, syncs: list[TeamSync], repos: list[Any]) -
     assert len(got_bridge) == len(set(got_bridge)), "duplicate PR x team rows"
     assert set(got_bridge) == bridge, (set(got_bridge) - bridge, bridge - set(got_bridge))
     assert_review_requests_match(pipeline, pull_requests(repos), expected)
+    assert_weekly_marts_match(pipeline, pull_requests(repos), expected)
 
 
 # --- review requests (fct_review_requests) ----------------------------------------------
 # Spells from the issue's definition, walked over the world's timeline in plain Python.
 
 REVIEW_REQUEST_COLUMNS = [
-    "review_request_id", "pull_request_id", "repo", "pr_number", "reviewer_login", "team_slug",
-    "team", "requested_at", "requested_by_login", "ended_at", "responded_at",
+    "review_request_id", "pull_request_id", "repo", "pr_number", "reviewer_login",
+    "is_bot_reviewer", "team_slug", "team", "requested_at", "requested_by_login", "ended_at", "responded_at",
     "responder_login", "response_kind", "response_hours", "outcome",
 ]
 REVIEW_REQUESTS_SQL = (f"select {', '.join(REVIEW_REQUEST_COLUMNS)} "
@@ -633,11 +634,12 @@ def review_request_rows(prs: dict[tuple[str, int], Any], memberships: set[tuple]
             out.add((
                 event.id, pr.id, repo, number,
                 None if is_team else (login(event.requested_reviewer) or GHOST),
+                not is_team and is_bot(event.requested_reviewer),
                 event.requested_reviewer.slug if is_team else None, team,
                 at, login(event.actor) or GHOST, ended, responded,
                 response[1] if answered else None, response[2] if answered else None,
                 None if responded is None else
-                round(hours(at, responded) - draft_seconds_within(drafts, at, responded) / 3600, 6),
+                hours(at, responded) - draft_seconds_within(drafts, at, responded) / 3600,
                 outcome,
             ))
     return out
@@ -645,8 +647,131 @@ def review_request_rows(prs: dict[tuple[str, int], Any], memberships: set[tuple]
 
 def assert_review_requests_match(pipeline: Any, prs: dict[tuple[str, int], Any],
                                  memberships: set[tuple]) -> None:
-    expected = review_request_rows(prs, memberships)
-    got = [(*row[:13], None if row[13] is None else round(row[13], 6), row[14])
+    expected = {(*row[:14], None if row[14] is None else round(row[14], 6), row[15])
+                for row in review_request_rows(prs, memberships)}
+    got = [(*row[:14], None if row[14] is None else round(row[14], 6), row[15])
            for row in pipeline.query(REVIEW_REQUESTS_SQL)]
     assert len(got) == len(set(got)), "duplicate review-request rows"
     assert set(got) == expected, (sorted(set(got) - expected)[:5], sorted(expected - set(got))[:5])
+
+
+# --- team and reviewer weeks (mart_team_weekly, mart_reviewer_weekly) -------------------
+
+def iso_week(at: Any) -> str:
+    year, week, _ = at.astimezone(timezone.utc).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _rounded(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()}
+
+
+def team_weekly_rows(prs: dict[tuple[str, int], Any], memberships: set[tuple]
+                     ) -> dict[tuple[str, str], dict[str, Any]]:
+    """mart_team_weekly by (team, ISO week), from the world and the membership spans."""
+    teams = {row[0] for row in memberships}
+    merged: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    by_id = {pr.id: pr for pr in prs.values()}
+    for pr_id, team, *_ in pull_request_team_rows(prs, memberships):
+        pr = by_id[pr_id]
+        if pr.merged_at is not None:
+            merged.setdefault((team, iso_week(pr.merged_at)), []).append(
+                cycle_time_row(pr, FAR_FUTURE))
+    requests: dict[tuple[str, str], list[tuple]] = {}
+    for row in review_request_rows(prs, memberships):
+        reviewer, team, requested_at = row[4], row[7], row[8]
+        asked = [team] if team else [t for t in teams if reviewer is not None
+                                     and in_team_at(memberships, t, reviewer, requested_at)]
+        for name in asked:
+            requests.setdefault((name, iso_week(requested_at)), []).append(row)
+    given: dict[tuple[str, str], int] = {}
+    for review in review_rows(prs).values():
+        if not review["is_review_given"] or review["is_bot_reviewer"]:
+            continue
+        for team in teams:
+            if in_team_at(memberships, team, review["reviewer_login"], review["submitted_at"]):
+                key = (team, iso_week(review["submitted_at"]))
+                given[key] = given.get(key, 0) + 1
+    out = {}
+    for key in set(merged) | set(requests) | set(given):
+        group, asked = merged.get(key, []), requests.get(key, [])
+        answered = [r for r in asked if r[-1] == "responded"]
+        figures: dict[str, Any] = {"prs_merged": len(group)}
+        for phase in ("cycle", "pickup", "review"):
+            values = [r[f"{phase}_hours"] for r in group if r[f"{phase}_hours"] is not None]
+            figures[f"median_{phase}_hours"] = quantile_cont(values, 0.5)
+            figures[f"p90_{phase}_hours"] = quantile_cont(values, 0.9)
+        figures["share_merged_without_review"] = (
+            sum(r["merged_without_review"] for r in group) / len(group) if group else None)
+        figures["median_commits_after_first_response"] = quantile_cont(
+            [r["commits_after_first_response"] for r in group
+             if r["first_response_at"] is not None], 0.5)
+        figures.update({
+            "review_requests_received": len(asked),
+            "review_requests_answered": len(answered),
+            "share_requests_answered": len(answered) / len(asked) if asked else None,
+            "median_response_hours": quantile_cont([r[-2] for r in answered], 0.5),
+            "reviews_given": given.get(key, 0),
+        })
+        out[key] = _rounded(figures)
+    return out
+
+
+def reviewer_weekly_rows(prs: dict[tuple[str, int], Any], memberships: set[tuple]
+                         ) -> dict[tuple[str, str], dict[str, Any]]:
+    """mart_reviewer_weekly by (reviewer, ISO week): people only (no bots, no ghost)."""
+    asked: dict[tuple[str, str], list[tuple]] = {}
+    for row in review_request_rows(prs, memberships):
+        reviewer, bot = row[4], row[5]
+        if reviewer is None or reviewer == GHOST or bot:
+            continue
+        asked.setdefault((reviewer, iso_week(row[8])), []).append(row)
+    written: dict[tuple[str, str], list[str]] = {}
+    comments: dict[tuple[str, str], int] = {}
+    for (_, _), pr in prs.items():
+        for review in pr.reviews:
+            reviewer = login(review.author)
+            if (review.state == "PENDING" or reviewer is None or is_bot(review.author)
+                    or reviewer == login(pr.author)):
+                continue
+            written.setdefault((reviewer, iso_week(review.submitted_at)), []).append(review.state)
+            if THREAD_COMMENTS_COLLECTED:
+                for comment in review.comments:
+                    key = (reviewer, iso_week(comment.created_at))
+                    comments[key] = comments.get(key, 0) + 1
+    out = {}
+    for key in set(asked) | set(written) | set(comments):
+        group = asked.get(key, [])
+        answered = [r[-2] for r in group if r[-1] == "responded"]
+        out[key] = _rounded({
+            "review_requests": len(group),
+            "review_requests_answered": len(answered),
+            "median_response_hours": quantile_cont(answered, 0.5),
+            "p90_response_hours": quantile_cont(answered, 0.9),
+            "reviews_written": len(written.get(key, [])),
+            "review_comments_written": comments.get(key, 0),
+            "approvals": written.get(key, []).count("APPROVED"),
+        })
+    return out
+
+
+def _weekly_from_sql(pipeline: Any, table: str, key: str, columns: list[str]
+                     ) -> dict[tuple[str, str], dict[str, Any]]:
+    rows = pipeline.query(f"select {key}, iso_week, {', '.join(columns)} from analytics.{table}")
+    got = {(r[0], r[1]): _rounded(dict(zip(columns, r[2:]))) for r in rows}
+    assert len(got) == len(rows), f"duplicate {key} x week rows in {table}"
+    return got
+
+
+def assert_weekly_marts_match(pipeline: Any, prs: dict[tuple[str, int], Any],
+                              memberships: set[tuple]) -> None:
+    """mart_team_weekly and mart_reviewer_weekly: every row and figure as recomputed."""
+    for table, key, expected in (
+            ("mart_team_weekly", "team", team_weekly_rows(prs, memberships)),
+            ("mart_reviewer_weekly", "reviewer_login", reviewer_weekly_rows(prs, memberships))):
+        columns = list(next(iter(expected.values())))
+        got = _weekly_from_sql(pipeline, table, key, columns)
+        assert set(got) == set(expected), (table, set(got) ^ set(expected))
+        wrong = [(k, c, got[k][c], v) for k, row in expected.items() for c, v in row.items()
+                 if got[k][c] != v]
+        assert not wrong, (table, wrong[:10])

@@ -90,6 +90,8 @@ requests as (
         coalesce(events.requested_reviewer_kind, '') || ':'
             || lower(coalesce(events.requested_reviewer_name, ''))
                                                                 as reviewer_key,
+        {{ is_bot('events.requested_reviewer_name', 'events.requested_reviewer_kind') }}
+                                                                as is_bot_reviewer,
         {{ actor_login('events.actor_login') }}                 as requested_by_login
     from events
     where events.event_type = 'ReviewRequestedEvent'
@@ -276,6 +278,7 @@ final as (
         spells.repo,
         spells.pr_number,
         spells.reviewer_login,
+        spells.is_bot_reviewer,
         spells.team_slug,
         -- the team's key in dim_team_memberships and the team marts (`org/slug`)
         case when spells.is_team

@@ -178,6 +178,8 @@ DEMO_CASES: dict[str, int] = {
     "history_without_events": 30,  # state from before events were recorded, then changed
     "rework_after_changes_requested": 31,  # changes requested, 2 commits, re-requested, approved
     "force_pushed_after_review": 32,  # force push after review; review threads (a bot's too)
+    "team_requests": 33,  # three teams asked: one answered by a member, one by a member of
+    # a team below it, one removed unanswered; the author's and an outsider's comments don't count
 }
 """acme/api pull-request numbers of the demo special cases (``world.special`` too)."""
 
@@ -895,6 +897,7 @@ def _plant_demo_cases(world: World, repo: Repository, pool: _Pool) -> None:
     _plant_activity_cases(prs, pool, merged)
     _plant_history_cases(repo, prs, pool)
     _plant_rework_cases(prs, pool, merged)
+    _plant_team_request_cases(prs, pool)
 
 
 def _plant_activity_cases(prs: dict[int, PullRequest], pool: _Pool,
@@ -1015,6 +1018,36 @@ def _plant_rework_cases(prs: dict[int, PullRequest], pool: _Pool,
                    Review(pr, 4, dave, "APPROVED", at(pr, 4))]
     for pr in (prs[31], prs[32]):
         pr.updated_at = max(pr.updated_at, at(pr, 8))
+
+
+def _plant_team_request_cases(prs: dict[int, PullRequest], pool: _Pool) -> None:
+    """Case 33: team review requests whose answers are known by heart (TEAM_MEMBERS)."""
+    users = {u.login: u for u in pool.users}
+    carol, bob, erin, grace = (users[name] for name in ("carol", "bob", "erin", "grace"))
+    org = pool.teams[0].organization
+    api_core, frontend, platform = (org.teams[s] for s in ("api-core", "frontend", "platform"))
+
+    def at(pr: PullRequest, hours: float) -> datetime:
+        return pr.created_at + timedelta(hours=hours)
+
+    # 33 (carol's, open): api-core, frontend and platform asked at the opening. carol (the
+    # author, in api-core) comments at 0.5 h and bob (in backend, above api-core, so not
+    # in it) at 1 h: neither answers api-core, while bob's comment answers platform
+    # (backend is below it); erin (in api-core) reviews at 2 h and answers api-core.
+    # frontend's request is removed at 3 h, before grace (in frontend) comments at 4 h.
+    pr = prs[33]
+    pr.title, pr.author, pr.review_decision = "Asked three teams", carol, "APPROVED"
+    pr.commits = [Commit(hashlib.sha1(pr.id.encode()).hexdigest(), at(pr, -1), at(pr, -1),
+                         carol)]
+    for team in (api_core, frontend, platform):
+        pr.add_event("ReviewRequestedEvent", at(pr, 0), carol, team)
+    pr.add_comment_object(carol, at(pr, 0.5), "Context for reviewers")
+    pr.add_comment_object(bob, at(pr, 1), "Looks fine from backend")
+    pr.reviews = [Review(pr, 1, erin, "COMMENTED", at(pr, 2))]
+    pr.add_event("ReviewRequestRemovedEvent", at(pr, 3), carol, frontend)
+    pr.add_comment_object(grace, at(pr, 4), "Too late?")
+    pr.reviews.append(Review(pr, 2, bob, "APPROVED", at(pr, 5)))
+    pr.updated_at = max(pr.updated_at, at(pr, 6))
 
 
 def _plant_history_cases(repo: Repository, prs: dict[int, PullRequest], pool: _Pool) -> None:
