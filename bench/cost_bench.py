@@ -178,6 +178,7 @@ def daily_costs(config: BenchConfig, workdir: Path) -> dict[str, Any]:
             unchanged = _next_day(config, server, client, store, warehouse, repos, "unchanged")
             touched = touch_fraction(world, repos, config.daily_changed_fraction, config.seed)
             changed = _next_day(config, server, client, store, warehouse, repos, "changed")
+            teams = teams_costs(world, server, client, store)
     finally:
         server.stop()
     return {
@@ -193,7 +194,43 @@ def daily_costs(config: BenchConfig, workdir: Path) -> dict[str, Any]:
         "unchanged": unchanged,
         "changed": {**changed, "fraction": config.daily_changed_fraction,
                     "pull_requests_touched": touched},
+        "teams": teams,
     }
+
+
+# Teams cost per organization per run: at most this many points.
+TARGET_TEAM_POINTS_PER_ORG = 2
+# A second, larger organization for the teams figure: 150 teams (two pages of 100) of 30
+# members each (one member page each), nested two deep.
+LARGE_ORG_TEAMS, LARGE_ORG_MEMBERS = 150, 30
+
+
+def add_large_team_org(world: Any, login: str = "bigteams") -> str:
+    """An organization with LARGE_ORG_TEAMS teams, each of LARGE_ORG_MEMBERS people."""
+    owner = world.add_owner(login)
+    people = [world.add_actor(f"{login}-person-{i:04d}").login
+              for i in range(LARGE_ORG_TEAMS * LARGE_ORG_MEMBERS // 3)]
+    for t in range(LARGE_ORG_TEAMS):
+        world.add_team(owner, f"team-{t:03d}", parent=f"team-{t // 10:03d}" if t >= 10 else None)
+        for m in range(LARGE_ORG_MEMBERS):
+            world.add_team_member(owner, f"team-{t:03d}", people[(t * 7 + m) % len(people)])
+    return login
+
+
+def teams_costs(world: Any, server: Any, client: Any, store: Any) -> dict[str, Any]:
+    """Points the teams step charges per organization: the bench org and a large one."""
+    from pr_warehouse.extract.teams import TeamsFile, extract_teams
+
+    out: dict[str, Any] = {"target_points_per_org": TARGET_TEAM_POINTS_PER_ORG, "orgs": []}
+    for login in (emulation.ORG, add_large_team_org(world)):
+        manifest, points, requests = _metered(server, lambda o=login: extract_teams(
+            client, store, f"teams-{o}", [o], TeamsFile(), use_cache=False))
+        org = manifest.orgs[0]
+        out["orgs"].append({"org": login, "teams": len(world.owners[login].teams),
+                            "status": org.status.value, "points": points,
+                            "requests": requests})
+    out["within_target"] = all(o["points"] <= TARGET_TEAM_POINTS_PER_ORG for o in out["orgs"])
+    return out
 
 
 def _next_day(config: BenchConfig, server: Any, client: Any, store: Any, warehouse: Path,

@@ -178,6 +178,13 @@ def cost_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
             f"{everything['points_per_1000_prs']:.1f} (listing {parts['listing']:.1f} + events "
             f"{parts['events']:.1f} + follow-ups {parts['followups']:.1f})"
             + ("" if everything["within_target"] else " OVER TARGET")))
+    teams = daily.get("teams")
+    if teams:
+        rows.append((
+            section, f"teams, per organization per run (target <= "
+                     f"{teams['target_points_per_org']})",
+            "; ".join(f"{o['org']} ({o['teams']} teams) {o['points']}" for o in teams["orgs"])
+            + ("" if teams["within_target"] else " OVER TARGET")))
     return rows
 
 
