@@ -4,7 +4,8 @@ The extract pages ``repository.pullRequests`` newest-update first, writes each r
 body untouched, fetches the events (timeline, first commit, counts) of every PR new or
 changed in the window with batched ``nodes(ids:)`` queries, then completes every nested
 list GitHub cut short (labels, assignees, closing issues, reviews, review requests,
-timelines) with batched follow-up queries. All state lives in the stored pages, so a
+timelines) with batched follow-up queries, and the thread comments of new reviews
+(extract/review_comments.py). All state lives in the stored pages, so a
 retried task resumes where the last one stopped and fetches nothing twice.
 
 Example::
@@ -180,6 +181,10 @@ def extract_repository(
     else:
         pending_events.extend(progress.changed_ids)
     _complete_nested_lists(client, store, request, progress)
+    # Imported here: that module builds on this one (the request, progress and overlap).
+    from pr_warehouse.extract.review_comments import fetch_review_comments
+
+    review_comment_pages = fetch_review_comments(client, store, request, progress)
     progress.points_spent = client.stats.points_spent - points_before
     return Manifest(
         repo=repo,
@@ -187,6 +192,7 @@ def extract_repository(
         pages=progress.pages,
         followup_pages=progress.followup_pages,
         event_pages=progress.event_pages,
+        review_comment_pages=review_comment_pages,
         pages_cached=progress.pages_cached,
         event_pages_cached=progress.event_pages_cached,
         pull_requests=len(progress.pull_request_ids),
