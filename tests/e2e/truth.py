@@ -214,6 +214,14 @@ def responses(pr: Any) -> list[tuple[Any, str, str | None]]:
                   and (pr.closed_at is None or at < pr.closed_at))
 
 
+def review_thread_comments(pr: Any) -> list[Any]:
+    """The review-thread comments review_comment_count counts: published with a submitted
+    review by neither the PR's author nor a bot, written before the close or merge."""
+    return [c for r in pr.reviews if r.state != "PENDING" and r.submitted_at is not None
+            and login(r.author) != login(pr.author) and not is_bot(r.author)
+            for c in r.comments if pr.closed_at is None or c.created_at < pr.closed_at]
+
+
 def size_bucket(changed: int) -> str:
     for bucket, most in (("XS", 10), ("S", 100), ("M", 500), ("L", 1000)):
         if changed <= most:
@@ -271,6 +279,7 @@ def cycle_time_row(pr: Any, as_of: Any) -> dict[str, Any]:
         "comment_count": len(pr.comments),
         "review_thread_count": pr.review_thread_count,
         "review_count": len(reviews),
+        "review_comment_count": len(review_thread_comments(pr)),
         "review_rounds": 0 if first_response is None else 1 + answered_requests,
         "commits_after_first_response": 0 if first_response is None else
         sum(1 for moment in committed if moment > first_response),
@@ -285,7 +294,7 @@ CYCLE_TIME_COLUMNS = [
     "merged_at", "coding_hours", "pickup_hours", "review_hours", "cycle_hours",
     "merged_without_review", "size_bucket", "commit_count", "comment_count",
     "review_thread_count", "review_count", "review_rounds", "commits_after_first_response",
-    "force_pushes_after_first_response",
+    "force_pushes_after_first_response", "review_comment_count",
 ]
 
 
