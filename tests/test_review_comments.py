@@ -163,3 +163,52 @@ def test_an_incremental_run_asks_only_for_reviews_after_the_floor(setup, tmp_pat
     assert manifest.points_spent >= 1
     load_manifests(db, store, [manifest], run_id="day2")
     assert stored_reviews(db) == expected_reviews(world)
+
+
+def test_a_batch_of_repositories_shares_its_review_queries(setup, tmp_path) -> None:
+    """Small repositories extracted in one task ask for their reviews in shared queries,
+    after their events; each manifest lists the pages holding its reviews and carries its
+    share of the points, which add up to what GitHub charged."""
+    from pr_warehouse.contracts import ExtractBatch, ExtractJob
+    from pr_warehouse.extract.pull_requests import events_folder, fetch_batch_events
+
+    world, server, store, client = setup
+    repos = ["acme/infra", "acme/docs", "acme/legacy"]
+    batch = ExtractBatch.of([ExtractJob(repo) for repo in repos])
+    folder = events_folder(batch)
+
+    def run() -> list[Manifest]:
+        due: dict[str, list[str]] = {}
+        manifests = [extract_repository(client, store, ExtractRequest(repo=r, run_key="b1"),
+                                        pending_events=due.setdefault(r, [])) for r in repos]
+        fetch_batch_events(client, store, "b1", folder, manifests, due)
+        return manifests
+
+    start = len(server.ledger.entries)
+    manifests = run()
+    entries = server.ledger.entries[start:]
+    names = [e.operation_name for e in entries]
+    # After the events, and shared: the three repositories' reviews (under 100) in one query.
+    assert names.count(COMMENTS_OP) == 1
+    assert names.index(COMMENTS_OP) > max(i for i, n in enumerate(names)
+                                          if n == "PullRequestEvents")
+    assert sum(m.points_spent for m in manifests) == sum(e.points for e in entries)
+    page = manifests[0].review_comment_pages
+    assert page and all(m.review_comment_pages == page for m in manifests)
+    assert page[0].startswith(f"runs/b1/{folder}/pages/reviewcomments-")
+
+    db = tmp_path / "w.duckdb"
+    load_manifests(db, store, manifests, run_id="b1")
+    want: dict[str, int] = {}
+    for repo in repos:
+        for pr in world.repo(repo).pull_requests:
+            author = pr.author.login if pr.author else None
+            want.update({r.id: len(r.comments) for r in pr.reviews
+                         if r.state != "PENDING" and r.submitted_at is not None
+                         and not (author and r.author and r.author.login == author)})
+    assert stored_reviews(db) == want
+
+    before = len(server.ledger.entries)
+    again = run()  # a retried task: everything is stored
+    assert server.ledger.entries[before:] == []
+    assert [m.review_comment_pages for m in again] == [m.review_comment_pages for m in manifests]

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pr_warehouse.contracts import parse_iso
+from pr_warehouse.contracts import Manifest, apportion, parse_iso
 from pr_warehouse.extract.pull_requests import WATERMARK_OVERLAP
 from pr_warehouse.extract.pull_requests import _response_meta as _meta
 from pr_warehouse.pages import complete_nested_lists, pull_request_nodes, truncated_connections
@@ -110,34 +110,83 @@ def review_nodes(body: Json, key: str = "") -> list[Json]:
     return [n for n in nodes if isinstance(n, dict) and n.get("id")]
 
 
-def _changed_pull_requests(store: RawStore, progress: ExtractProgress) -> list[Json]:
-    """The PR nodes of the window (``changed_ids``) from the stored pages, with their
-    review lists completed by the stored follow-ups."""
-    followups = [(store.read_json(key), store.read_meta(key)) for key in progress.followup_pages]
+def changed_pull_requests(store: RawStore, pages: Sequence[str], followup_pages: Sequence[str],
+                          changed_ids: Collection[str]) -> list[Json]:
+    """The PR nodes of the window (``changed_ids``) from the stored listing ``pages``, with
+    their review lists completed by the stored ``followup_pages``."""
+    followups = [(store.read_json(key), store.read_meta(key)) for key in followup_pages]
     nodes: dict[str, Json] = {}
-    for key in progress.pages:
-        page = [n for n in pull_request_nodes(store.read_json(key), key)
-                if n["id"] in progress.changed_ids]
+    for key in pages:
+        page = [n for n in pull_request_nodes(store.read_json(key), key) if n["id"] in changed_ids]
         # A PR seen twice (it moved while we paged): the later copy is the newer.
         nodes.update(complete_nested_lists(page, followups) if followups
                      else {n["id"]: n for n in page})
     return list(nodes.values())
 
 
+def window_floor(since: datetime | None) -> datetime | None:
+    """The window's floor: ``since`` minus the watermark overlap (None: no window).
+
+    >>> window_floor(parse_iso("2026-11-02T10:00:00Z")).isoformat()
+    '2026-11-02T09:50:00+00:00'
+    """
+    return since - WATERMARK_OVERLAP if since else None
+
+
 def fetch_review_comments(client: GraphQLClient, store: RawStore, request: ExtractRequest,
                           progress: ExtractProgress) -> list[str]:
-    """Fetch the thread comments of the window's due reviews (:func:`reviews_due`), then
-    complete lists longer than 100; returns the keys of the pages stored (both kinds)."""
-    repo, run_key = request.repo, request.run_key
-    floor = request.since - WATERMARK_OVERLAP if request.since else None
-    due = reviews_due(_changed_pull_requests(store, progress), floor)
-    stored = store.committed_pages(run_key, repo, kind=PageKind.REVIEW_COMMENTS)
-    keys = [record.key for record in stored]
+    """Fetch the thread comments of one repository's due reviews (:func:`reviews_due`)
+    into its folder; returns the keys of the pages stored (both kinds)."""
+    prs = changed_pull_requests(store, progress.pages, progress.followup_pages,
+                                progress.changed_ids)
+    due = reviews_due(prs, window_floor(request.since))
+    return list(fetch_reviews(client, store, request.run_key, request.repo, due))
+
+
+def fetch_batch_review_comments(client: GraphQLClient, store: RawStore, run_key: str,
+                                folder: str, manifests: Sequence[Manifest],
+                                due_prs: Mapping[str, Sequence[str]]) -> None:
+    """The due reviews of several repositories' PRs (``due_prs``: repo -> PR ids new or
+    changed), fetched in shared queries into ``folder`` (a query costs at least 1 point).
+
+    Each manifest then lists the pages holding its reviews and gains its share of the
+    points and requests, apportioned by its reviews, as :func:`fetch_batch_events` does.
+    """
+    due = {m.repo: reviews_due(changed_pull_requests(store, m.pages, m.followup_pages,
+                                                     set(due_prs.get(m.repo) or ())),
+                               window_floor(parse_iso(m.since)))
+           for m in manifests}
+    owners = [m for m in manifests if due[m.repo]]
+    if not owners:
+        return
+    points_before, requests_before = client.stats.points_spent, client.stats.requests
+    held = fetch_reviews(client, store, run_key, folder,
+                         [review_id for m in owners for review_id in due[m.repo]])
+    weights = [len(due[m.repo]) for m in owners]
+    points = apportion(client.stats.points_spent - points_before, weights)
+    requests = apportion(client.stats.requests - requests_before, weights)
+    for manifest, share_points, share_requests in zip(owners, points, requests):
+        mine = set(due[manifest.repo])
+        manifest.review_comment_pages = [key for key, ids in held.items() if ids & mine]
+        manifest.points_spent += share_points
+        manifest.requests += share_requests
+
+
+def fetch_reviews(client: GraphQLClient, store: RawStore, run_key: str, folder: str,
+                  due: Sequence[str]) -> dict[str, set[str]]:
+    """Fetch the thread comments of the reviews ``due`` into ``folder``, ``REVIEW_COMMENTS_
+    BATCH`` a query, then complete lists longer than 100; returns every page of the folder
+    (both kinds, stored before or now) with the review ids it holds.
+
+    Each stored page lists the ids it asked for, so a retried task asks only for the ids
+    no stored page covers.
+    """
+    stored = store.committed_pages(run_key, folder, kind=PageKind.REVIEW_COMMENTS)
+    held = {record.key: set(record.meta.get("ids") or []) for record in stored}
     reviews: dict[str, Json] = {}
-    done: set[str] = set()
     for record in stored:
         reviews.update({n["id"]: n for n in review_nodes(store.read_json(record.key), record.key)})
-        done.update(record.meta.get("ids") or [])
+    done = set().union(*held.values())
     todo = [review_id for review_id in due if review_id not in done]
     number = stored[-1].page if stored else 0
     query = load_query("pull_request_review_comments")
@@ -145,29 +194,30 @@ def fetch_review_comments(client: GraphQLClient, store: RawStore, request: Extra
         batch = todo[start : start + REVIEW_COMMENTS_BATCH]
         number += 1
         response = client.execute(query, review_comments_variables(batch),
-                                  context=f"{repo} review comments {number}")
-        key = store.write_page(run_key, repo, number, response.body,
+                                  context=f"{folder} review comments {number}")
+        key = store.write_page(run_key, folder, number, response.body,
                                _meta(response, ids=batch), kind=PageKind.REVIEW_COMMENTS)
-        keys.append(key)
+        held[key] = set(batch)
         reviews.update({n["id"]: n for n in review_nodes(json.loads(response.body), key)})
-        log.info("%s review comments %d: %d reviews, %s points, %s remaining", repo, number,
+        log.info("%s review comments %d: %d reviews, %s points, %s remaining", folder, number,
                  len(batch), response.cost, response.remaining)
     if due:
-        log.info("%s: %d review(s) due for their thread comments, %d already stored", repo,
+        log.info("%s: %d review(s) due for their thread comments, %d already stored", folder,
                  len(due), len(due) - len(todo))
-    return keys + _complete_comment_lists(client, store, request, list(reviews.values()))
+    held.update(_complete_comment_lists(client, store, run_key, folder, list(reviews.values())))
+    return held
 
 
-def _complete_comment_lists(client: GraphQLClient, store: RawStore, request: ExtractRequest,
-                            reviews: list[Json]) -> list[str]:
+def _complete_comment_lists(client: GraphQLClient, store: RawStore, run_key: str, folder: str,
+                            reviews: list[Json]) -> dict[str, set[str]]:
     """Fetch the rest of every comment list cut short, ``FOLLOWUP_BATCH`` lists a query,
     until none is left. The to-do list is derived from the stored follow-ups, so a
-    retried task fetches only those it lacks."""
-    repo, run_key = request.repo, request.run_key
+    retried task fetches only those it lacks. Returns each follow-up page with the review
+    ids it answers."""
     truncated = [r for r in reviews if any(truncated_connections(r))]
-    stored = store.committed_pages(run_key, repo, kind=PageKind.REVIEW_COMMENTS_FOLLOWUP)
+    stored = store.committed_pages(run_key, folder, kind=PageKind.REVIEW_COMMENTS_FOLLOWUP)
     followups = [(store.read_json(r.key), r.meta) for r in stored]
-    keys = [r.key for r in stored]
+    held = {r.key: {q["id"] for q in r.meta.get("requests", [])} for r in stored}
     number = stored[-1].page if stored else 0
     while truncated:
         todo = [(node_id, conn, cursor)
@@ -179,15 +229,15 @@ def _complete_comment_lists(client: GraphQLClient, store: RawStore, request: Ext
         number += 1
         text, variables = nested_connection_query(batch)
         response = client.execute(text, variables,
-                                  context=f"{repo} review comments follow-up {number}")
+                                  context=f"{folder} review comments follow-up {number}")
         requests = [{"alias": f"n{i}", "id": node_id, "connection": conn, "after": cursor}
                     for i, (node_id, conn, cursor) in enumerate(batch)]
         meta = _meta(response, requests=requests)
-        key = store.write_page(run_key, repo, number, response.body, meta,
+        key = store.write_page(run_key, folder, number, response.body, meta,
                                kind=PageKind.REVIEW_COMMENTS_FOLLOWUP)
-        keys.append(key)
+        held[key] = {node_id for node_id, _, _ in batch}
         followups.append((json.loads(response.body), {**meta, "key": key}))
-        log.info("%s review comments follow-up %d: %d comment list page(s)", repo, number,
+        log.info("%s review comments follow-up %d: %d comment list page(s)", folder, number,
                  len(batch))
-    return keys
+    return held
 
