@@ -176,7 +176,8 @@ def cost_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
             section, f"all PR data incl. events, page {everything['page_size']} (points per "
                      f"1,000 PRs; target <= {everything['target']})",
             f"{everything['points_per_1000_prs']:.1f} (listing {parts['listing']:.1f} + events "
-            f"{parts['events']:.1f} + follow-ups {parts['followups']:.1f})"
+            f"{parts['events']:.1f} + review comments {parts.get('review_comments', 0):.1f} "
+            f"+ follow-ups {parts['followups']:.1f})"
             + ("" if everything["within_target"] else " OVER TARGET")))
     teams = daily.get("teams")
     if teams:

@@ -13,11 +13,13 @@ from pr_warehouse.queries.builders import (
     FOLLOWUP_BATCH,
     NESTED_CONNECTIONS,
     PROBE_BATCH,
+    REVIEW_COMMENTS_BATCH,
     TEAM_MEMBERS_BATCH,
     TIMELINE_ITEM_TYPES,
     events_variables,
     nested_connection_query,
     newest_update_query,
+    review_comments_variables,
     team_members_query,
 )
 
@@ -27,6 +29,8 @@ SAMPLES = {
     "pull_request_by_number": {"owner": "o", "name": "n", "number": 1},
     "pull_request_events": events_variables([f"PR_{i}" for i in range(EVENTS_BATCH)]),
     "organization_teams": {"login": "o", "after": None},
+    "pull_request_review_comments": review_comments_variables(
+        [f"PRR_{i}" for i in range(REVIEW_COMMENTS_BATCH)]),
 }
 
 
@@ -136,3 +140,29 @@ def test_events_query_filters_the_timeline_to_the_metric_events() -> None:
     assert "timelineItems" in NESTED_CONNECTIONS  # long timelines get follow-up pages
     with pytest.raises(ValueError):
         events_variables([f"PR_{i}" for i in range(EVENTS_BATCH + 1)])
+
+
+def test_review_comments_cost_one_point_per_100_reviews() -> None:
+    """By GitHub's formula each review's comments(first: 100) is one request: a full batch
+    of 100 reviews is 100 requests, 1 point, and nodes(ids:) takes no more than 100 ids.
+    The alternative, comments under the listing's reviews(first: 50), is 50 requests per PR:
+    a page of the default 29 PRs would cost 16 points instead of 1, for every PR listed."""
+    from pr_warehouse.constants import DEFAULT_PAGE_SIZE
+
+    text = load_query("pull_request_review_comments")
+    variables = review_comments_variables([f"PRR_{i}" for i in range(REVIEW_COMMENTS_BATCH)])
+    cost = query_cost(load_schema(), parse(text), variables)
+    assert (cost.requests, cost.points) == (100, 1)
+    assert cost.nodes == 100 * 100
+    with pytest.raises(ValueError):
+        review_comments_variables([f"PRR_{i}" for i in range(REVIEW_COMMENTS_BATCH + 1)])
+    # Riding in the listing: 1 + 5 connections per PR, plus 50 review comment lists each.
+    riding = (1 + DEFAULT_PAGE_SIZE * (5 + 50) + 50) // 100
+    assert riding == 16 and riding > _points(
+        "repository_pull_requests", {**SAMPLES["repository_pull_requests"],
+                                     "pageSize": DEFAULT_PAGE_SIZE})
+    # A list longer than 100 is completed by the follow-up query, on the review node.
+    assert "comments" in NESTED_CONNECTIONS
+    followup, _ = nested_connection_query([("PRR_1", "comments", "c")])
+    assert validate(load_schema(), parse(followup)) == []
+    assert "... on PullRequestReview" in followup and "...ReviewCommentFields" in followup

@@ -230,6 +230,8 @@ class Manifest:
     pages: list[str] = field(default_factory=list)
     followup_pages: list[str] = field(default_factory=list)
     event_pages: list[str] = field(default_factory=list)
+    # Review-thread comments: their pages and the follow-ups of lists longer than 100.
+    review_comment_pages: list[str] = field(default_factory=list)
     pages_cached: int = 0
     event_pages_cached: int = 0
     pull_requests: int = 0

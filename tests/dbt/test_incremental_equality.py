@@ -14,7 +14,8 @@ repository reloaded without a PR deleted on GitHub, a day with no change at all,
 too: a PR created as a draft and made ready, an open PR still in draft (its draft time
 grows with ``as_of``), a ready PR sent back to draft, a merged PR whose events alone
 are fetched again with a new comment (its node unchanged), and a force push and a commit
-after review arriving on a later day.
+after review arriving on a later day; review-thread comments over two days, one of them
+outliving a ``clear``.
 """
 
 from __future__ import annotations
@@ -174,11 +175,31 @@ A2_D2_EVENTS = timeline(
 A3_D2_EVENTS = timeline(A3, ("IssueComment", "A3C1", 1, "carol"),
                         ("IssueComment", "A3C2", 1.5, "frank"), first_commit_h=0)
 
+
+
+def review_comments(review_id: str, node: dict[str, Any],
+                    *comments: tuple[str, float, str]) -> dict[str, Any]:
+    """A review node of ``PullRequestReviewComments``: its thread ``comments`` as (id,
+    hours after the PR's opening, author login)."""
+    return {"id": review_id, "pullRequest": {"id": node["id"]}, "comments": connection([
+        {"id": cid, "createdAt": ts(node["createdAt"], hours), "author": actor(login)}
+        for cid, hours, login in comments])}
+
+
+# Review-thread comments: bob's review of A1 (day 1) with two, carol's (day 2) with one;
+# a review of B1 with one comment on day 1, whose row outlives day 3's `clear` of acme/web
+# (B1 reloaded then without review pages: it keeps its comment, on B1's new loaded_at).
+A1R1_COMMENTS = review_comments("A1R1", A1, ("A1RC1", 4.9, "bob"), ("A1RC2", 4.95, "bob"))
+A1R0_COMMENTS = review_comments("A1R0", A1, ("A1RC3", 1.9, "carol"))
+B1R1_COMMENTS = review_comments("B1R1", B1, ("B1RC1", 2, "erin"))
+
 DAYS: list[dict[str, Any]] = [
     {"as_of": "2024-05-01T00:00:00+00:00", "pages": {A: [A1, A2, A3], B: [B1, B2, B3]},
-     "events": {A: [A1_EVENTS, A2_EVENTS, A3_EVENTS], B: [B1_EVENTS]}},
+     "events": {A: [A1_EVENTS, A2_EVENTS, A3_EVENTS], B: [B1_EVENTS]},
+     "reviews": {A: [A1R1_COMMENTS], B: [B1R1_COMMENTS]}},
     {"as_of": "2024-05-02T00:00:00+00:00", "pages": {A: [A1_D2, A2_D2, A4], B: [B1_D2]},
-     "events": {A: [A1_D2_EVENTS, A2_D2_EVENTS, A3_D2_EVENTS]}},
+     "events": {A: [A1_D2_EVENTS, A2_D2_EVENTS, A3_D2_EVENTS]},
+     "reviews": {A: [A1R0_COMMENTS]}},
     {"as_of": "2024-05-03T00:00:00+00:00", "pages": {B: [B1_D2, B3_D3]}, "clear": [B]},
     {"as_of": "2024-05-04T00:00:00+00:00", "pages": {}},  # nothing changed; PRs age
 ]
@@ -211,8 +232,13 @@ def load_day(db: Path, store: RawStore, number: int, day: dict[str, Any]) -> Non
         event_pages = [store.write_page(run_key, repo, 1, events_body(events[repo]),
                                         {"repo": repo}, kind=PageKind.EVENTS)
                        ] if repo in events else []
+        reviews = day.get("reviews", {}).get(repo)
+        review_pages = [store.write_page(run_key, repo, 1, events_body(reviews),
+                                         {"repo": repo, "ids": [r["id"] for r in reviews]},
+                                         kind=PageKind.REVIEW_COMMENTS)] if reviews else []
         manifests.append(Manifest(repo=repo, run_key=run_key, pages=pages,
-                                  event_pages=event_pages, pull_requests=len(nodes)))
+                                  event_pages=event_pages, review_comment_pages=review_pages,
+                                  pull_requests=len(nodes)))
     loaded_at = datetime.fromisoformat(day["as_of"]).replace(hour=1).astimezone(timezone.utc)
     result = load_manifests(db, store, manifests, run_id=run_key, loaded_at=loaded_at,
                             clear_repos=day.get("clear"))
@@ -367,6 +393,10 @@ def test_the_tricky_cases_are_in_the_data(days: dict[str, Any]) -> None:
         assert q("select review_count, review_rounds, commits_after_first_response, "
                  "force_pushes_after_first_response from analytics.fct_pull_request_cycle_time "
                  "where repo = 'acme/api' and pr_number = 1") == [(2, 1, 1, 1)]
+        # Review-thread comments: A1's from two days; B1's survived the `clear`.
+        assert q("select repo, pr_number, review_comment_count "
+                 "from analytics.fct_pull_request_cycle_time "
+                 "where review_comment_count > 0 order by 1, 2") == [(A, 1, 3), (B, 1, 1)]
         # Spans: A1's `bug`, removed on day 2, ends then; A2's label and assignees all end
         # on day 2 (erin's from the opening: no AssignedEvent); labels and assignees with
         # no event (A3, A4, B3's label given on day 3) start at the opening; A1 moved

@@ -106,6 +106,10 @@ def test_cycle_time_fact_recomputed_from_the_world_for_every_pr(synced) -> None:
         row = got[("acme/api", pipeline.world.special[case][1])]
         assert tuple(row[c] for c in rework) == figures, case
     assert any(v["review_rounds"] > 1 for v in values)
+    # Review-thread comments (demo case 32): dave's three count, the bot's two do not.
+    case = got[("acme/api", pipeline.world.special["force_pushed_after_review"][1])]
+    assert case["review_comment_count"] == 3
+    assert sum(v["review_comment_count"] > 1 for v in values) >= 10
     assert sum(v["commits_after_first_response"] > 0 for v in values) >= 10
     assert sum(v["force_pushes_after_first_response"] > 0 for v in values) >= 3
 

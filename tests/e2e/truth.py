@@ -215,6 +215,14 @@ def responses(pr: Any) -> list[tuple[Any, str, str | None]]:
                   and (pr.closed_at is None or at < pr.closed_at))
 
 
+def review_thread_comments(pr: Any) -> list[Any]:
+    """The review-thread comments review_comment_count counts: published with a submitted
+    review by neither the PR's author nor a bot, written before the close or merge."""
+    return [c for r in pr.reviews if r.state != "PENDING" and r.submitted_at is not None
+            and login(r.author) != login(pr.author) and not is_bot(r.author)
+            for c in r.comments if pr.closed_at is None or c.created_at < pr.closed_at]
+
+
 def size_bucket(changed: int) -> str:
     for bucket, most in (("XS", 10), ("S", 100), ("M", 500), ("L", 1000)):
         if changed <= most:
@@ -272,6 +280,7 @@ def cycle_time_row(pr: Any, as_of: Any) -> dict[str, Any]:
         "comment_count": len(pr.comments),
         "review_thread_count": pr.review_thread_count,
         "review_count": len(reviews),
+        "review_comment_count": len(review_thread_comments(pr)),
         "review_rounds": 0 if first_response is None else 1 + answered_requests,
         "commits_after_first_response": 0 if first_response is None else
         sum(1 for moment in committed if moment > first_response),
@@ -286,7 +295,7 @@ CYCLE_TIME_COLUMNS = [
     "merged_at", "coding_hours", "pickup_hours", "review_hours", "cycle_hours",
     "merged_without_review", "size_bucket", "commit_count", "comment_count",
     "review_thread_count", "review_count", "review_rounds", "commits_after_first_response",
-    "force_pushes_after_first_response",
+    "force_pushes_after_first_response", "review_comment_count",
 ]
 
 
@@ -534,7 +543,6 @@ REVIEW_REQUEST_COLUMNS = [
 ]
 REVIEW_REQUESTS_SQL = (f"select {', '.join(REVIEW_REQUEST_COLUMNS)} "
                        "from analytics.fct_review_requests")
-THREAD_COMMENTS_COLLECTED = False  # TEMP until the review-comments branch lands
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 
@@ -576,8 +584,7 @@ def pr_responses(pr: Any) -> list[tuple[Any, int, str, str]]:
         if who is None:
             continue
         found.append((review.submitted_at, 0, who, review.state))
-        if THREAD_COMMENTS_COLLECTED:
-            found += [(c.created_at, 1, who, "comment") for c in review.comments]
+        found += [(c.created_at, 1, who, "comment") for c in review.comments]
     found += [(c.created_at, 1, login(c.author), "comment") for c in pr.comments
               if login(c.author) is not None]
     return sorted(found, key=lambda r: (r[0], r[1], r[2]))
@@ -735,10 +742,9 @@ def reviewer_weekly_rows(prs: dict[tuple[str, int], Any], memberships: set[tuple
                     or reviewer == login(pr.author)):
                 continue
             written.setdefault((reviewer, iso_week(review.submitted_at)), []).append(review.state)
-            if THREAD_COMMENTS_COLLECTED:
-                for comment in review.comments:
-                    key = (reviewer, iso_week(comment.created_at))
-                    comments[key] = comments.get(key, 0) + 1
+            for comment in review.comments:
+                key = (reviewer, iso_week(comment.created_at))
+                comments[key] = comments.get(key, 0) + 1
     out = {}
     for key in set(asked) | set(written) | set(comments):
         group = asked.get(key, [])

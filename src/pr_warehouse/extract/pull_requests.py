@@ -4,7 +4,8 @@ The extract pages ``repository.pullRequests`` newest-update first, writes each r
 body untouched, fetches the events (timeline, first commit, counts) of every PR new or
 changed in the window with batched ``nodes(ids:)`` queries, then completes every nested
 list GitHub cut short (labels, assignees, closing issues, reviews, review requests,
-timelines) with batched follow-up queries. All state lives in the stored pages, so a
+timelines) with batched follow-up queries, and the thread comments of new reviews
+(extract/review_comments.py). All state lives in the stored pages, so a
 retried task resumes where the last one stopped and fetches nothing twice.
 
 Example::
@@ -180,6 +181,12 @@ def extract_repository(
     else:
         pending_events.extend(progress.changed_ids)
     _complete_nested_lists(client, store, request, progress)
+    # Imported here: that module builds on this one. With pending events, a batch's review
+    # comments come after its events, in shared queries too (fetch_batch_events).
+    from pr_warehouse.extract.review_comments import fetch_review_comments
+
+    review_comment_pages = ([] if pending_events is not None else
+                            fetch_review_comments(client, store, request, progress))
     progress.points_spent = client.stats.points_spent - points_before
     return Manifest(
         repo=repo,
@@ -187,6 +194,7 @@ def extract_repository(
         pages=progress.pages,
         followup_pages=progress.followup_pages,
         event_pages=progress.event_pages,
+        review_comment_pages=review_comment_pages,
         pages_cached=progress.pages_cached,
         event_pages_cached=progress.event_pages_cached,
         pull_requests=len(progress.pull_request_ids),
@@ -324,6 +332,7 @@ def fetch_batch_events(client: GraphQLClient, store: RawStore, run_key: str, fol
     the points and requests, apportioned by its PRs among those asked for: the sync runs
     add up to what GitHub charged, and no repository pays for another's events.
     Resumable like the rest: a retry asks only for ids no stored events page covers.
+    Then the review-thread comments of their new reviews, shared and apportioned alike.
     """
     for manifest in manifests:
         manifest.pull_requests_with_events = len(due.get(manifest.repo) or ())
@@ -350,6 +359,9 @@ def fetch_batch_events(client: GraphQLClient, store: RawStore, run_key: str, fol
             if progress.ids_by_page.get(key, set()) & mine)]
         manifest.points_spent += share_points
         manifest.requests += share_requests
+    from pr_warehouse.extract.review_comments import fetch_batch_review_comments
+
+    fetch_batch_review_comments(client, store, run_key, folder, manifests, due)
 
 
 def _fetch_events(client: GraphQLClient, store: RawStore, request: ExtractRequest,

@@ -93,3 +93,20 @@ create table if not exists raw.team_file_syncs (
     run_id      varchar not null,
     loaded_at   timestamptz not null
 );
+
+-- One row per submitted review whose thread comments were fetched (extract/
+-- review_comments.py: the window's new reviews by others than the PR's author), its
+-- comments complete. A review's comments never change once published, so a row is
+-- written once; re-loading the same pages changes nothing. `loaded_at` is its PR's: a
+-- load that writes a review stamps the PR's rows too, and a PR rewritten keeps its
+-- reviews on its own `loaded_at` (dbt's per-PR incremental models rely on that).
+create table if not exists raw.pull_request_review_comments (
+    review_id        varchar primary key,  -- the PullRequestReview's node id
+    pull_request_id  varchar not null,
+    repo             varchar not null,
+    pr_number        integer not null,
+    review           json not null,        -- {id, pullRequest {id}, comments {nodes ...}}
+    page_key         varchar not null,     -- the review-comments page it came from
+    run_id           varchar not null,
+    loaded_at        timestamptz not null
+);

@@ -32,6 +32,7 @@ from pr_warehouse.contracts import (
     TeamsManifest,
     TeamsStatus,
 )
+from pr_warehouse.load.review_comments import load_review_comments
 from pr_warehouse.pages import complete_nested_lists, truncated_connections
 from pr_warehouse.queries.builders import NESTED_CONNECTIONS
 
@@ -311,6 +312,7 @@ def load_manifests(
             _upsert_staged(con, run_id, loaded_at, table="raw.pull_request_events",
                            staged="staged_events", payload="events")
         _align_loaded_at(con, loaded_at)
+        load_review_comments(con, store, ok, run_id, loaded_at)
         # loaded_at is this load's own timestamp, so it marks exactly the rows written.
         result.rows_written, result.event_rows_written = (
             con.execute(f"select count(*) from raw.{table} where run_id = ? and loaded_at = ?",

@@ -19,8 +19,11 @@ from pr_warehouse.queries import with_fragments
 
 RATE_LIMIT = "rateLimit { cost limit remaining used resetAt nodeCount }"
 
-# Nested connections of PullRequestFields and PullRequestEventFields (their names never
-# clash, so one follow-up mechanism serves both nodes) and the fragment selecting their nodes.
+# Nested connections of PullRequestFields and PullRequestEventFields, and the comments of a
+# PullRequestReview (pull_request_review_comments), with the fragment selecting their nodes.
+# Their names never clash within the nodes we fetch (PR nodes never select PullRequest's
+# own `comments`: conversation comments ride in the timeline), so one follow-up mechanism
+# serves all three kinds of node.
 NESTED_CONNECTIONS: dict[str, str] = {
     "labels": "LabelFields",
     "assignees": "AssigneeFields",
@@ -28,7 +31,10 @@ NESTED_CONNECTIONS: dict[str, str] = {
     "reviews": "ReviewFields",
     "reviewRequests": "ReviewRequestFields",
     "timelineItems": "TimelineItemFields",
+    "comments": "ReviewCommentFields",
 }
+# The type of the node a follow-up asks for, by connection (PullRequest unless named here).
+CONNECTION_NODE_TYPES: dict[str, str] = {"comments": "PullRequestReview"}
 # Arguments a follow-up page must repeat, and the variables they need (name -> type).
 CONNECTION_ARGUMENTS: dict[str, tuple[str, dict[str, str]]] = {
     "timelineItems": ("itemTypes: $itemTypes",
@@ -77,10 +83,14 @@ def events_variables(ids: Sequence[str]) -> dict[str, Any]:
 def nested_connection_query(
     items: Sequence[tuple[str, str, str | None]],
 ) -> tuple[str, dict[str, Any]]:
-    """One query fetching the next page of several PRs' nested lists.
+    """One query fetching the next page of several nodes' nested lists.
 
-    ``items`` are ``(pull_request_node_id, connection, after_cursor)``; result alias
-    ``n<i>`` answers item ``i``.
+    ``items`` are ``(node_id, connection, after_cursor)`` (a pull request's id, or a
+    review's for ``comments``); result alias ``n<i>`` answers item ``i``.
+
+    >>> text, _ = nested_connection_query([("PRR_1", "comments", "Y3Vy")])
+    >>> "... on PullRequestReview { id comments(first: 100" in text
+    True
     """
     if not items:
         raise ValueError("nested_connection_query needs at least one item")
@@ -96,7 +106,8 @@ def nested_connection_query(
         extra, needs = CONNECTION_ARGUMENTS.get(connection, ("", {}))
         shared.update(needs)
         fields.append(
-            f"  n{i}: node(id: $id{i}) {{ ... on PullRequest {{ id "
+            f"  n{i}: node(id: $id{i}) {{ ... on "
+            f"{CONNECTION_NODE_TYPES.get(connection, 'PullRequest')} {{ id "
             f"{connection}(first: {FOLLOWUP_PAGE_SIZE}, after: $after{i}"
             f"{', ' + extra if extra else ''}) {{ totalCount "
             f"pageInfo {{ hasNextPage endCursor }} nodes {{ ...{fragment} }} }} }} }}"
@@ -108,6 +119,24 @@ def nested_connection_query(
         [f"query NestedConnectionPages({', '.join(params)}) {{", f"  {RATE_LIMIT}", *fields, "}"]
     )
     return with_fragments(text), variables
+
+
+# Reviews per `pull_request_review_comments` query: GitHub's `nodes(ids:)` takes at most 100
+# ids, and each review's comments(first: 100) is one request, so 100 reviews = 100
+# requests = 1 point (tests/test_queries.py recomputes it).
+REVIEW_COMMENTS_BATCH = 100
+
+
+def review_comments_variables(ids: Sequence[str]) -> dict[str, Any]:
+    """Variables of ``pull_request_review_comments`` for a batch of review node ids.
+
+    >>> review_comments_variables(["PRR_1"])
+    {'ids': ['PRR_1']}
+    """
+    if not 1 <= len(ids) <= REVIEW_COMMENTS_BATCH:
+        raise ValueError(f"a review comments batch holds 1-{REVIEW_COMMENTS_BATCH} ids, "
+                         f"got {len(ids)}")
+    return {"ids": list(ids)}
 
 
 # 50 aliases per probe: each is one pullRequests(first: 1) request, so a probe costs 1 point.

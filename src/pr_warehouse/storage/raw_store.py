@@ -6,6 +6,7 @@ made here and nowhere else::
     runs/<run_key>/<owner>/<name>/pages/000001.json          # the HTTP body, as received
     runs/<run_key>/<owner>/<name>/pages/000001.meta.json     # cursor, page size, request id
     runs/<run_key>/<owner>/<name>/pages/followup-000001.json # other kinds: <kind>-<n>.json
+    runs/<run_key>/<owner>/<name>/pages/reviewcomments-000001.json  # reviews' thread comments
     runs/<run_key>/<owner>/<name>/manifest.json              # what the extract reports
     runs/<run_key>/_shared/<batch>/pages/events-000001.json  # events of a shared batch
     runs/<run_key>/_orgs/<org>/pages/teams-000001.json       # an organization's teams
@@ -61,6 +62,8 @@ class PageKind(str, Enum):
     FOLLOWUP = "followup"  # the rest of PR nodes' nested lists cut short
     EVENTS_FOLLOWUP = "eventsfollowup"  # the rest of timelines cut short in events pages
     TEAMS = "teams"  # organization.teams with their members
+    REVIEW_COMMENTS = "reviewcomments"  # nodes(ids:) of reviews with their thread comments
+    REVIEW_COMMENTS_FOLLOWUP = "reviewcommentsfollowup"  # the rest of comment lists cut short
     TEAMS_FOLLOWUP = "teamsfollowup"  # the rest of member lists cut short in teams pages
 
 

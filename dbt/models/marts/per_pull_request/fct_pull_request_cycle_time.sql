@@ -6,7 +6,8 @@
 --   cycle   = first commit (else opening) -> merge
 -- Definitions of ready, draft time, response and approval: the intermediate models and
 -- fct_pull_request_cycle_time.yml.
--- Review depth and rework: the reviews among the responses (review_count), the rounds of
+-- Review depth and rework: the reviews among the responses (review_count), the
+-- review-thread comments by the same people (review_comment_count), the rounds of
 -- changes requested that the author answered with commits (review_rounds), and the
 -- commits and force pushes after the first response (int_pull_request_rework).
 --
@@ -113,6 +114,19 @@ phases as (
 rework as (
 
     select * from {{ ref('int_pull_request_rework') }}
+
+),
+
+-- Review-thread comments by the people review_count counts (int_pull_request_review_comments).
+review_comment_stats as (
+
+    select
+        review_comments.pull_request_id,
+        count(*)                                                   as review_comment_count
+    from {{ ref('int_pull_request_review_comments') }} as review_comments
+    inner join pull_requests
+        on review_comments.pull_request_id = pull_requests.pull_request_id
+    group by 1
 
 ),
 
@@ -230,6 +244,7 @@ joined as (
         activity.comment_count,
         activity.review_thread_count,
         coalesce(response_stats.review_count, 0)                   as review_count,
+        coalesce(review_comment_stats.review_comment_count, 0)     as review_comment_count,
         case when response_stats.first_response_at is null then 0
              else 1 + coalesce(answered_change_requests.answered_count, 0)
         end                                                        as review_rounds,
@@ -258,6 +273,8 @@ joined as (
         on pull_requests.pull_request_id = answered_change_requests.pull_request_id
     left join rework_stats
         on pull_requests.pull_request_id = rework_stats.pull_request_id
+    left join review_comment_stats
+        on pull_requests.pull_request_id = review_comment_stats.pull_request_id
 
 ),
 
@@ -299,6 +316,7 @@ final as (
         comment_count,
         review_thread_count,
         review_count,
+        review_comment_count,
         review_rounds,
         commits_after_first_response,
         force_pushes_after_first_response,

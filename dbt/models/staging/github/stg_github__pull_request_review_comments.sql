@@ -1,7 +1,51 @@
--- PLACEHOLDER (no rows) until review-thread comments are collected: the review-comments
--- work replaces this file with the staging of raw.pull_request_review_comments.
-select
-    null::varchar as comment_id, null::varchar as review_id, null::varchar as pull_request_id,
-    null::varchar as repo, null::integer as pr_number, null::timestamptz as created_at,
-    null::varchar as author_login, null::varchar as author_kind, null::timestamptz as loaded_at
-where false
+-- One row per review-thread comment (GitHub node id), from the submitted reviews whose
+-- comments the extract fetched (raw.pull_request_review_comments: the reviews by others
+-- than the PR's author, their comment lists complete). A comment's author is its
+-- review's; a deleted account has a null login/kind. Null items are skipped.
+-- The unnest keeps the shape of unnest_pull_request_list() (macros/staging.sql): columns
+-- first, the list unnested in a subquery, so an incremental build's `loaded_at` filter
+-- reaches the raw scan.
+
+with
+
+source as (
+
+    select * from {{ source('github', 'pull_request_review_comments') }}
+
+),
+
+comments as (
+
+    select review_id, pull_request_id, repo, pr_number, loaded_at, comment
+    from (
+        select
+            review_id,
+            pull_request_id,
+            repo,
+            pr_number,
+            loaded_at,
+            unnest(cast(review -> '$.comments.nodes' as json[])) as comment
+        from source
+    )
+    where comment is not null
+      and comment ->> '$.id' is not null
+
+),
+
+renamed as (
+
+    select
+        comment ->> '$.id'                                  as comment_id,
+        review_id,
+        pull_request_id,
+        repo,
+        pr_number,
+        cast(comment ->> '$.createdAt' as timestamptz)      as created_at,
+        comment ->> '$.author.login'                        as author_login,
+        comment ->> '$.author.__typename'                   as author_kind,
+        loaded_at
+    from comments
+
+)
+
+select * from renamed
