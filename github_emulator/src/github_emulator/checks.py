@@ -78,11 +78,11 @@ class CheckContext:
 
 
 def latest_per_name(contexts: Sequence[CheckContext]) -> list[CheckContext]:
-    """The item that counts for each (kind, name): the latest started (then the latest
+    """The item that counts for each (kind, workflow, name): the latest started (then the latest
     created), so a re-run that passed replaces the failed first run."""
-    latest: dict[tuple[str, str], CheckContext] = {}
+    latest: dict[tuple[str, str, str], CheckContext] = {}
     for item in sorted(contexts, key=lambda c: (c.started_at or c.pr.created_at, c.local_id)):
-        latest[(item.kind, item.name)] = item
+        latest[(item.kind, item.workflow or "", item.name)] = item
     return list(latest.values())
 
 

@@ -62,6 +62,7 @@ class PageKind(str, Enum):
     EVENTS_FOLLOWUP = "eventsfollowup"  # the rest of timelines cut short in events pages
     TEAMS = "teams"  # organization.teams with their members
     TEAMS_FOLLOWUP = "teamsfollowup"  # the rest of member lists cut short in teams pages
+    CHECKS = "checks"  # PRs' statusCheckRollup by node id (first pages and the rest)
 
 
 def run_key_for(run_id: str) -> str:
