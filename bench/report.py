@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.checks_cost import checks_rows
+
 Row = tuple[str, str, str]
 
 
@@ -178,6 +180,7 @@ def cost_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
             f"{everything['points_per_1000_prs']:.1f} (listing {parts['listing']:.1f} + events "
             f"{parts['events']:.1f} + follow-ups {parts['followups']:.1f})"
             + ("" if everything["within_target"] else " OVER TARGET")))
+    rows += checks_rows(data.get("checks"))
     return rows
 
 
