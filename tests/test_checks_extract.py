@@ -97,7 +97,9 @@ def test_loading_the_same_pages_twice_changes_nothing_and_aligns_loaded_at(setup
     con.execute("insert into raw.pull_requests values (?, 'acme/api', 1, ?, '{}', 'k', 'r0', ?)",
                 [pr_id, first, first])
     t1 = datetime(2026, 11, 2, tzinfo=timezone.utc)
-    assert load_checks(con, store, manifests, run_id="r1", loaded_at=t1) == len(due["acme/api"])
+    # Only the PR the warehouse holds keeps its checks.
+    assert load_checks(con, store, manifests, run_id="r1", loaded_at=t1) == 1
+    assert con.execute("select node_id from raw.pull_request_checks").fetchall() == [(pr_id,)]
     snapshot = con.execute("select * from raw.pull_request_checks order by node_id").fetchall()
     # The PR's own row now carries the load's loaded_at: dbt rebuilds it.
     assert con.execute("select loaded_at from raw.pull_requests").fetchall() == [(t1,)]

@@ -4,7 +4,8 @@ Each PR's rollup is rebuilt from its pages: the first page (``after`` null) and 
 follow-ups along its cursor chain, contexts in GitHub's order. A rollup whose chain is
 not complete (a follow-up missing) is not stored, so the warehouse never holds a PR's
 checks cut short. A row is replaced only by a fetch at least as new whose rollup differs:
-loading the same pages again changes nothing.
+loading the same pages again changes nothing. A PR the warehouse does not hold (never
+loaded, or its repository cleared) keeps no checks row.
 
 The per-PR dbt models rebuild the PRs loaded since their last build (``loaded_at``), so
 a PR whose checks changed while the PR did not (a re-run moves no ``updatedAt``) gets
@@ -105,6 +106,9 @@ def load_checks(con: duckdb.DuckDBPyConnection, store: RawStore, manifests: Sequ
         """,
         [run_id, loaded_at],
     )
+    # A PR the warehouse no longer holds (its repository cleared) has no checks either.
+    con.execute("delete from raw.pull_request_checks where node_id not in "
+                "(select node_id from raw.pull_requests)")
     written = con.execute("select count(*) from raw.pull_request_checks where loaded_at = ?",
                           [loaded_at]).fetchall()[0][0]
     _align_loaded_at(con, loaded_at)
