@@ -110,3 +110,36 @@ def test_a_push_with_new_checks_updates_an_incremental_build(synced) -> None:
     row = cycle[("acme/api", pr.number)]
     assert (row["checks_state"], row["checks_failed"], row["checks_passed_at"]) == (
         "FAILURE", 1, None)
+
+
+@pytest.mark.slow
+def test_a_rerun_that_turns_an_open_pr_green_is_seen_without_a_pr_update(synced) -> None:
+    """A re-run moves no PR's updatedAt: the next sync asks again for the open PRs whose
+    stored checks were not settled, and the incremental build takes the new checks."""
+    from github_emulator.checks import CheckContext, latest_per_name, rollup_state
+
+    world = synced.world
+    repo = world.repo("acme/api")
+    pr = next(p for p in repo.pull_requests
+              if p.state == "OPEN" and rollup_state(p.checks) == "FAILURE"
+              and all(c.kind == "CheckRun" for c in latest_per_name(p.checks) if c.failed))
+    updated = pr.updated_at
+    world.advance(hours=3)
+    for failed in [c for c in latest_per_name(pr.checks) if c.failed]:
+        start = world.now - timedelta(minutes=30)
+        pr.checks.append(CheckContext(
+            pr, len(pr.checks) + 1, "CheckRun", failed.name, failed.is_required, start,
+            start + timedelta(minutes=10), status="COMPLETED", conclusion="SUCCESS",
+            workflow=failed.workflow, event=failed.event, app=failed.app))
+    assert pr.updated_at == updated and rollup_state(pr.checks) == "SUCCESS"
+    # Another PR of the repository changes, so the plan extracts it (a repository with no
+    # change at all is skipped by the probe, its checks asked again on its next change).
+    other = next(p for p in repo.pull_requests if p.state == "OPEN" and p is not pr)
+    world.touch("acme/api", other.number)
+    as_of = AS_OF + timedelta(days=2)
+    run = synced.run({"orgs": ["acme"], "page_size": 100}, logical_date=as_of)
+    assert str(run.state) == "success", task_states(run)
+    cycle = assert_checks_match(synced, as_of)
+    row = cycle[("acme/api", pr.number)]
+    assert row["checks_state"] == "SUCCESS" and row["checks_failed"] == 0
+    assert row["checks_passed_at"] is not None

@@ -9,6 +9,12 @@ one page of contexts is completed by follow-up aliases with a cursor, until no
 whose metadata lists the ``(alias, id, after)`` requests it answers, so a retried task
 derives what is still to ask from what is stored and fetches nothing twice.
 
+A re-run of a check moves no PR's ``updatedAt``, so the PRs new or changed in the run
+are not enough: the open PRs whose stored checks are not settled (PENDING, FAILURE,
+ERROR or EXPECTED: a re-run or a late check can still change them) are asked again too,
+read from the warehouse (:func:`unsettled_checks`); a repository the plan skips (no PR
+changed since its watermark) waits for its next extract.
+
 Example::
 
     fetch_batch_checks(client, store, "r1", "acme/api", manifests, {"acme/api": ["PR_1"]})
@@ -21,6 +27,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.contracts import Manifest, apportion
@@ -34,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Request = tuple[str, str | None]  # (pull request node id, contexts cursor; None: first page)
+# Rollup states a re-run or a late check can still change on an open PR.
+UNSETTLED_STATES = ("PENDING", "FAILURE", "ERROR", "EXPECTED")
 
 
 def answers(body: Mapping[str, Any], meta: Mapping[str, Any]
@@ -123,3 +132,54 @@ def fetch_batch_checks(client: GraphQLClient, store: RawStore, run_key: str, fol
                                 if ids & mine]
         manifest.points_spent += share_points
         manifest.requests += share_requests
+
+
+def unsettled_checks(duckdb_path: Path, repos: Sequence[str]) -> dict[str, list[str]]:
+    """The open PRs of ``repos`` (as named there) whose stored checks are not settled,
+    read-only from the warehouse; none when it cannot be read (no file yet, no checks
+    table, or a writer holding it: the PRs are then asked again on a later run)."""
+    import duckdb
+
+    if not repos or not duckdb_path.exists():
+        return {}
+    names = {repo.lower(): repo for repo in repos}
+    try:
+        con = duckdb.connect(str(duckdb_path), read_only=True)
+    except duckdb.Error as exc:
+        log.warning("checks: cannot read the warehouse for unsettled checks (%s)", exc)
+        return {}
+    try:
+        tables = {row[0] for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()}
+        if not {"pull_requests", "pull_request_checks"} <= tables:
+            return {}
+        rows = con.execute(
+            """
+            select lower(p.repo), p.node_id
+            from raw.pull_requests as p
+            join raw.pull_request_checks as c on c.node_id = p.node_id
+            where lower(p.repo) in (select unnest(?))
+              and p.pr ->> '$.state' = 'OPEN'
+              and c.rollup ->> '$.state' in (select unnest(?))
+            order by 1, 2
+            """,
+            [list(names), list(UNSETTLED_STATES)],
+        ).fetchall()
+    finally:
+        con.close()
+    found: dict[str, list[str]] = {}
+    for repo, node_id in rows:
+        found.setdefault(names[repo], []).append(node_id)
+    return found
+
+
+def with_rechecks(due: Mapping[str, Sequence[str]], recheck: Mapping[str, Sequence[str]]
+                  ) -> dict[str, list[str]]:
+    """``due`` plus the ``recheck`` ids it does not hold, per repository of ``due``.
+
+    >>> with_rechecks({"a/b": ["PR_1"], "c/d": []}, {"a/b": ["PR_1", "PR_2"], "x/y": ["PR_9"]})
+    {'a/b': ['PR_1', 'PR_2'], 'c/d': []}
+    """
+    return {repo: list(dict.fromkeys([*ids, *recheck.get(repo, ())]))
+            for repo, ids in due.items()}
