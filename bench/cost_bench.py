@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import emulation
+from bench.checks_cost import checks_cost
 from bench.config import BenchConfig
 from bench.schedule import pages_needed
 from pr_warehouse.contracts import Manifest
@@ -45,6 +46,7 @@ def run(config: BenchConfig, workdir: Path) -> dict[str, Any]:
         "cheapest": cheapest_page_size(),
         "all_data": all_data_cost(pages, config.page_size),
         "daily": daily_costs(config, workdir / "cost-daily"),
+        "checks": checks_cost(config, workdir / "cost-checks"),
     }
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.checks_cost import checks_rows
+
 Row = tuple[str, str, str]
 
 
@@ -186,6 +188,7 @@ def cost_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
                      f"{teams['target_points_per_org']})",
             "; ".join(f"{o['org']} ({o['teams']} teams) {o['points']}" for o in teams["orgs"])
             + ("" if teams["within_target"] else " OVER TARGET")))
+    rows += checks_rows(data.get("checks"))
     return rows
 
 

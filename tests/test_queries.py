@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from graphql import parse, validate
 
-from github_emulator.cost import MAX_NODES, query_cost
+from github_emulator.cost import MAX_NODES, points_for, query_cost
 from github_emulator.schema import load_schema
 from pr_warehouse.queries import load_query, query_names
 from pr_warehouse.queries.builders import (
+    CHECKS_BATCH,
     EVENTS_BATCH,
     FOLLOWUP_BATCH,
     NESTED_CONNECTIONS,
@@ -16,6 +19,7 @@ from pr_warehouse.queries.builders import (
     REVIEW_COMMENTS_BATCH,
     TEAM_MEMBERS_BATCH,
     TIMELINE_ITEM_TYPES,
+    checks_query,
     events_variables,
     nested_connection_query,
     newest_update_query,
@@ -42,6 +46,9 @@ def documents() -> list[tuple[str, str, dict]]:
     docs.append(("nested_connection_query", *nested_connection_query(items)))
     docs.append(("newest_update_query",
                  *newest_update_query([f"o/r{i}" for i in range(PROBE_BATCH)])))
+    docs.append(("checks_query",
+                 *checks_query([(f"PR_{i}", f"c{i}" if i % 2 else None)
+                                for i in range(CHECKS_BATCH)])))
     docs.append(("team_members_query",
                  *team_members_query([(f"T_{i}", f"c{i}") for i in range(TEAM_MEMBERS_BATCH)])))
     return docs
@@ -166,3 +173,22 @@ def test_review_comments_cost_one_point_per_100_reviews() -> None:
     followup, _ = nested_connection_query([("PRR_1", "comments", "c")])
     assert validate(load_schema(), parse(followup)) == []
     assert "... on PullRequestReview" in followup and "...ReviewCommentFields" in followup
+def test_checks_batch_is_the_largest_one_point_batch_and_under_15_points_per_1000() -> None:
+    """builders.CHECKS_BATCH by GitHub's formula: one alias per PR (isRequired takes the PR
+    as an argument) holds one connection, statusCheckRollup.contexts(first: 100): 149
+    aliases are 149 requests, 1 point; 150 are 2. 1,000 PRs: 7 queries, 7 points (the cap
+    is 15). Through the head commit (commits(last: 1) first) each PR would cost 2 requests:
+    74 PRs a point, 14 points per 1,000."""
+    def cost(n: int) -> Any:
+        text, variables = checks_query([(f"PR_{i}", None) for i in range(n)])
+        return query_cost(load_schema(), parse(text), variables)
+
+    assert (cost(CHECKS_BATCH).requests, cost(CHECKS_BATCH).points) == (149, 1)
+    # one PR more would round to 2 points
+    assert points_for(cost(CHECKS_BATCH).requests + 1) == 2
+    per_1000 = -(-1000 // CHECKS_BATCH) * cost(CHECKS_BATCH).points
+    assert per_1000 == 7 <= 15
+    via_head_commit = 1000 / ((149 + 1) // 2 - 1)
+    assert round(via_head_commit) == 14 and via_head_commit > per_1000
+    with pytest.raises(ValueError):
+        checks_query([(f"PR_{i}", None) for i in range(CHECKS_BATCH + 1)])

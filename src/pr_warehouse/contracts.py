@@ -234,6 +234,7 @@ class Manifest:
     review_comment_pages: list[str] = field(default_factory=list)
     pages_cached: int = 0
     event_pages_cached: int = 0
+    check_pages: list[str] = field(default_factory=list)  # head commits' CI checks
     pull_requests: int = 0
     pull_requests_with_events: int = 0
     total_count: int | None = None

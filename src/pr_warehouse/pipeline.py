@@ -161,6 +161,7 @@ def extract(batch: ExtractBatch, options: RunOptions, run_id: str,
     events are then fetched in queries they share (a query costs at least 1 point).
     """
     from pr_warehouse.client.errors import GitHubError
+    from pr_warehouse.extract.checks import fetch_batch_checks, unsettled_checks, with_rechecks
     from pr_warehouse.extract.pull_requests import (
         ExtractRequest,
         events_folder,
@@ -196,6 +197,8 @@ def extract(batch: ExtractBatch, options: RunOptions, run_id: str,
             try:
                 with _reschedule_on_rate_limit(batch.label):
                     fetch_batch_events(client, store, run_key, folder, manifests, due)
+                    fetch_batch_checks(client, store, run_key, folder, manifests, with_rechecks(
+                        due, unsettled_checks(settings.duckdb_path, batch.repos)))
             except (GitHubError, ValueError) as exc:
                 # Without their events the listings would be loaded short: fail them all.
                 for manifest in manifests:

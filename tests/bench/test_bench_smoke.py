@@ -23,7 +23,7 @@ from bench.config import BenchConfig, Latency  # noqa: E402
 from bench.emulation import RepoSpan  # noqa: E402
 
 MODULES = ["bench.config", "bench.schedule", "bench.synth", "bench.report", "bench.emulation",
-           "bench.cost_bench",
+           "bench.cost_bench", "bench.checks_cost",
            "bench.airflow_run", "bench.worker", "bench.procs"]
 
 
@@ -154,6 +154,8 @@ def test_cost_and_memory_sections_and_table(tmp_path: Path) -> None:
     assert {section for section, _, _ in rows} == {
         "2. API cost (points)", "5. Memory (peak RSS)", "load"}
     assert any("all PR data incl. events" in label for _, label, _ in rows)
+    assert cost["checks"]["points"] > 0 and cost["checks"]["pull_requests"] == 120
+    assert any("CI checks per 1,000 PRs" in label for _, label, _ in rows)
     table = report.render(rows)
     assert "FAILED" in table and table.count("\n") == len(rows) + 1
     path = report.write_json(results, tmp_path / "out" / "result.json")

@@ -58,10 +58,12 @@ def test_daily_run_fetches_only_what_changed(make_pipeline) -> None:
     second_points = sum(e.points for e in entries)
     # Each changed repository asks for the events of its changed PRs in one batch.
     assert ops.count("PullRequestEvents") == 3
-    # Probe (1) + 3 repos x (one 50-PR page (3 points) + one events batch (1)) + the org
-    # listing (1) + the org's teams (1).
+    # ... and for their checks, with the open PRs whose checks were not settled, in one.
+    assert ops.count("PullRequestChecks") == 3
+    # Probe (1) + 3 repos x (one 50-PR page (3 points) + one events batch (1) + one checks
+    # batch (1)) + the org listing (1) + the org's teams (1).
     assert ops.count("OrganizationTeams") == 1
-    assert second_points == 1 + 3 * (3 + 1) + 1 + 1, [(e.operation_name, e.points)
+    assert second_points == 1 + 3 * (3 + 1 + 1) + 1 + 1, [(e.operation_name, e.points)
                                                         for e in entries]
     assert ops.count("NestedConnectionPages") == 0  # unchanged long lists are not refetched
     assert second_points < first_points / 3

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from .checks import add_checks
 from .world import (
     DEFAULT_NOW,
     Actor,
@@ -328,6 +329,7 @@ def _populate(world: World, repo: Repository, rs: RepoSpec, seed: int, spec: Wor
                         pool, now)
         add_rework(random.Random(f"{seed}:{repo.name_with_owner}#{number}:rework"), pr, now)
         add_review_threads(random.Random(f"{seed}:{repo.name_with_owner}#{number}:threads"), pr)
+        add_checks(random.Random(f"{seed}:{repo.name_with_owner}#{number}:checks"), pr, now)
         repo.add_pull_request_object(pr)
 
     issue_count = rs.issues if rs.issues is not None else max(2, rs.pull_requests // 4)

@@ -39,6 +39,7 @@ from graphql import (
     is_object_type,
 )
 
+from .checks import render_rollup
 from .cost import is_connection_field
 from .errors import GitHubFieldError, pagination_error
 from .ids import decode_cursor, encode_cursor
@@ -846,6 +847,7 @@ def render_pull_request(pr: PullRequest) -> Obj:
         "comments": comments,
         "commits": commits,
         "reviewThreads": review_threads,
+        "statusCheckRollup": lambda _info, **_: render_rollup(pr),
         "repository": lambda _info, **_: render_repository(repo),
         "baseRepository": lambda _info, **_: render_repository(repo),
         "headRepository": lambda _info, **_: render_repository(repo),

@@ -366,6 +366,7 @@ class PullRequest:
     comments: list[IssueComment] = field(default_factory=list)
     commits: list[Commit] = field(default_factory=list)
     review_thread_count: int = 0
+    checks: list[Any] = field(default_factory=list)  # checks.CheckContext of its head
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)

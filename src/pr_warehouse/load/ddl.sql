@@ -110,3 +110,16 @@ create table if not exists raw.pull_request_review_comments (
     run_id           varchar not null,
     loaded_at        timestamptz not null
 );
+
+-- CI checks: one row per pull request whose head commit's checks were fetched (new or
+-- changed in a sync). `rollup` is GitHub's statusCheckRollup with every page of its
+-- contexts joined in order ({"state": ..., "contexts": [CheckRun | StatusContext nodes]}),
+-- or null when the head commit has no checks. A newer fetch that differs replaces it.
+create table if not exists raw.pull_request_checks (
+    node_id     varchar primary key,   -- the pull request's node id
+    fetched_at  timestamptz not null,  -- when its first checks page was fetched
+    rollup      json,                  -- null: no checks on the head commit
+    page_key    varchar not null,      -- the page holding its first contexts
+    run_id      varchar not null,
+    loaded_at   timestamptz not null
+);

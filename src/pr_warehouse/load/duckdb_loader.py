@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.constants import DEFAULT_DUCKDB_MEMORY_LIMIT
+from pr_warehouse.load.checks import load_checks
 from pr_warehouse.contracts import (
     ExtractStatus,
     LoadResult,
@@ -318,6 +319,7 @@ def load_manifests(
             con.execute(f"select count(*) from raw.{table} where run_id = ? and loaded_at = ?",
                         [run_id, loaded_at]).fetchall()[0][0]
             for table in ("pull_requests", "pull_request_events"))
+        load_checks(con, store, manifests, run_id=run_id, loaded_at=loaded_at)
         _record_sync_runs(con, manifests, run_id, loaded_at)
         if sync_plan is not None:
             _record_plan(con, sync_plan, run_id, loaded_at)

@@ -208,3 +208,48 @@ def team_members_query(items: Sequence[tuple[str, str | None]]) -> tuple[str, di
         [f"query TeamMemberPages({', '.join(params)}) {{", f"  {RATE_LIMIT}", *fields, "}"]
     )
     return with_fragments(text), variables
+
+
+# PRs per checks query. `CheckRun.isRequired` needs the PR as an argument, so each PR is
+# its own `node(id:)` alias with its own variable rather than one shared `nodes(ids:)`
+# fragment. An alias holds one connection (`statusCheckRollup.contexts(first: 100)`), so
+# it costs 1 request: 149 aliases = 149 requests, which GitHub rounds to 1 point
+# ((149 + 50) // 100). 1,000 PRs: ceil(1000 / 149) = 7 points, under the budget of 15.
+# Asking the head commit instead (`commits(last: 1) { nodes { commit { statusCheckRollup
+# ... } } }`) adds a second connection per PR: 74 PRs a point, 14 points per 1,000.
+# Follow-ups (a rollup past 100 contexts) use the same shape with a cursor per alias.
+# tests/test_queries.py recomputes these figures with the emulator's cost formula.
+CHECKS_BATCH = 149
+CHECKS_PAGE_SIZE = 100
+
+
+def checks_query(items: Sequence[tuple[str, str | None]]) -> tuple[str, dict[str, Any]]:
+    """One query reading several PRs' head-commit checks (``statusCheckRollup``).
+
+    ``items`` are ``(pull_request_node_id, after_cursor)`` (None: the first page); alias
+    ``pr<i>`` answers item ``i``.
+
+    >>> text, variables = checks_query([("PR_1", None)])
+    >>> variables, "pr0: node(id: $id0)" in text and "isRequired(pullRequestId: $id0)" in text
+    ({'id0': 'PR_1', 'after0': None}, True)
+    """
+    if not 1 <= len(items) <= CHECKS_BATCH:
+        raise ValueError(f"a checks query holds 1-{CHECKS_BATCH} PRs, got {len(items)}")
+    params: list[str] = []
+    fields: list[str] = []
+    variables: dict[str, Any] = {}
+    for i, (pr_id, after) in enumerate(items):
+        params += [f"$id{i}: ID!", f"$after{i}: String"]
+        variables[f"id{i}"] = pr_id
+        variables[f"after{i}"] = after
+        fields.append(
+            f"  pr{i}: node(id: $id{i}) {{ ... on PullRequest {{ id statusCheckRollup {{ "
+            f"state contexts(first: {CHECKS_PAGE_SIZE}, after: $after{i}) {{ totalCount "
+            "pageInfo { hasNextPage endCursor } nodes { ...CheckContextFields "
+            f"... on CheckRun {{ isRequired(pullRequestId: $id{i}) }} "
+            f"... on StatusContext {{ isRequired(pullRequestId: $id{i}) }} }} }} }} }} }}"
+        )
+    text = "\n".join(
+        [f"query PullRequestChecks({', '.join(params)}) {{", f"  {RATE_LIMIT}", *fields, "}"]
+    )
+    return with_fragments(text), variables

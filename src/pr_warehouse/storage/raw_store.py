@@ -65,6 +65,7 @@ class PageKind(str, Enum):
     REVIEW_COMMENTS = "reviewcomments"  # nodes(ids:) of reviews with their thread comments
     REVIEW_COMMENTS_FOLLOWUP = "reviewcommentsfollowup"  # the rest of comment lists cut short
     TEAMS_FOLLOWUP = "teamsfollowup"  # the rest of member lists cut short in teams pages
+    CHECKS = "checks"  # PRs' statusCheckRollup by node id (first pages and the rest)
 
 
 def run_key_for(run_id: str) -> str:

@@ -258,7 +258,10 @@ joined as (
         -- only an open PR's figures depend on as_of; a closed one's never change again
         case when pull_requests.state = 'OPEN' then as_of.as_of end
                                                                    as as_of,
-        pull_requests.loaded_at
+        pull_requests.loaded_at,
+        checks.checks_state,
+        checks.checks_failed,
+        checks.checks_passed_at
     from pull_requests
     cross join as_of
     inner join readiness
@@ -275,6 +278,8 @@ joined as (
         on pull_requests.pull_request_id = rework_stats.pull_request_id
     left join review_comment_stats
         on pull_requests.pull_request_id = review_comment_stats.pull_request_id
+    left join {{ ref('int_pull_request_checks') }} as checks
+        on pull_requests.pull_request_id = checks.pull_request_id
 
 ),
 
@@ -321,7 +326,14 @@ final as (
         commits_after_first_response,
         force_pushes_after_first_response,
         as_of,
-        loaded_at
+        loaded_at,
+        -- CI checks (int_pull_request_checks): null when the PR's checks were never fetched
+        checks_state,
+        checks_failed,
+        checks_passed_at,
+        case when checks_passed_at is not null and ready_for_review_at is not null
+             then greatest({{ hours_between('ready_for_review_at', 'checks_passed_at') }}, 0)
+        end                                                        as time_to_green_hours
     from joined
 
 )
