@@ -39,6 +39,7 @@ from graphql import (
     is_object_type,
 )
 
+from . import deploys
 from .cost import is_connection_field
 from .errors import GitHubFieldError, pagination_error
 from .ids import decode_cursor, encode_cursor
@@ -475,6 +476,7 @@ def render_repository(repo: Repository) -> Obj:
         "label": one_label,
         "milestones": milestones,
         "milestone": lambda _info, number, **_: render_milestone(repo.milestone(number)),
+        **deploys.repository_fields(repo),
     }
 
 
@@ -852,6 +854,7 @@ def render_pull_request(pr: PullRequest) -> Obj:
         "fullDatabaseId": str(full_id),
         "databaseId": full_id if full_id < 2**31 else None,
         "mergeable": "MERGEABLE" if pr.state == "OPEN" else "UNKNOWN",
+        **deploys.pull_request_fields(pr),
     }
 
 

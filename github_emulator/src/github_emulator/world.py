@@ -449,6 +449,9 @@ class Repository:
     _sort_cache: dict[tuple[str, bool], tuple[tuple[int, int], list[PullRequest]]] = field(
         default_factory=dict, repr=False
     )
+    #: the world's seed, and the deployments and releases generated from it (deploys.py)
+    seed: int = field(default=0, repr=False)
+    deploys: Any = field(default=None, repr=False)
 
     @property
     def name_with_owner(self) -> str:
