@@ -64,7 +64,8 @@ def test_the_dags_extract_task_takes_exactly_a_batchs_mapping() -> None:
 def test_every_manifest_status_round_trips() -> None:
     manifests = [
         Manifest("acme/api", run_key="r", pages=["k1"], event_pages=["e1"], points_spent=3,
-                 retries={"server_error": 1}, numbers=[4]),
+                 retries={"server_error": 1}, numbers=[4], deploy_pages=["d1"],
+                 deploy_points=1),
         Manifest.failed("acme/web", "r", RuntimeError("boom"), T0),
         Manifest.missing("acme/docs", "r"),
         Manifest.skipped("acme/old", "r"),

@@ -27,6 +27,10 @@ SAMPLES = {
     "pull_request_by_number": {"owner": "o", "name": "n", "number": 1},
     "pull_request_events": events_variables([f"PR_{i}" for i in range(EVENTS_BATCH)]),
     "organization_teams": {"login": "o", "after": None},
+    "repository_deployments": {"owner": "o", "name": "n", "since": "2026-01-01T00:00:00Z",
+                               "withDeployments": True, "withReleases": True,
+                               "withHistory": True},
+    "deployment_statuses": {"id": "D_1", "after": None},
 }
 
 
@@ -136,3 +140,13 @@ def test_events_query_filters_the_timeline_to_the_metric_events() -> None:
     assert "timelineItems" in NESTED_CONNECTIONS  # long timelines get follow-up pages
     with pytest.raises(ValueError):
         events_variables([f"PR_{i}" for i in range(EVENTS_BATCH + 1)])
+
+
+def test_a_daily_deployments_page_costs_one_point() -> None:
+    """53 requests by GitHub's formula (deployments, 50 status lists, releases, history)."""
+    variables = SAMPLES["repository_deployments"]
+    cost = query_cost(load_schema(), parse(load_query("repository_deployments")), variables)
+    assert (cost.requests, cost.points) == (53, 1)
+    only_history = {**variables, "withDeployments": False, "withReleases": False}
+    cost = query_cost(load_schema(), parse(load_query("repository_deployments")), only_history)
+    assert (cost.requests, cost.points) == (1, 1)

@@ -161,6 +161,7 @@ def extract(batch: ExtractBatch, options: RunOptions, run_id: str,
     events are then fetched in queries they share (a query costs at least 1 point).
     """
     from pr_warehouse.client.errors import GitHubError
+    from pr_warehouse.extract.deployments import add_deployments
     from pr_warehouse.extract.pull_requests import (
         ExtractRequest,
         events_folder,
@@ -188,6 +189,9 @@ def extract(batch: ExtractBatch, options: RunOptions, run_id: str,
                 with _reschedule_on_rate_limit(job.repo):
                     manifests.append(extract_repository(
                         client, store, request, pending_events=due.setdefault(job.repo, [])))
+                    if not job.numbers:  # a whole repository: its deployments too
+                        add_deployments(client, store, manifests[-1], request.since,
+                                        use_cache=options.reuse_pages)
             except (GitHubError, ValueError) as exc:
                 _record_failure(store, Manifest.failed(job.repo, run_key, exc, started))
                 failures.append((job.repo, exc))

@@ -343,3 +343,19 @@ def pull_request_fields(pr: PullRequest) -> dict[str, Any]:
     """``mergeCommit`` of a rendered PullRequest."""
     oid = merge_commit_oid(pr)
     return {"mergeCommit": None if oid is None else {"__typename": "Commit", "oid": oid}}
+
+
+def find_deploy_node(repo: Repository, kind: str, local: int) -> Deployment | Release | None:
+    """A deployment or release by its number in the repository (``node(id:)``)."""
+    state = deploy_state(repo)
+    items: list[Any] = state.deployments if kind == "Deployment" else state.releases
+    return next((x for x in items if x.database_id == local), None)
+
+
+def render_deploy_node(obj: Any) -> dict[str, Any] | None:
+    """Render a deployment or release reached through ``node(id:)`` (else None)."""
+    if isinstance(obj, Deployment):
+        return render_deployment(obj)
+    if isinstance(obj, Release):
+        return render_release(obj)
+    return None

@@ -881,7 +881,7 @@ def render_node(obj: Any) -> Obj | None:
             return render_review(obj)
         case ReviewRequest():
             return render_review_request(obj)
-    return None
+    return deploys.render_deploy_node(obj)
 
 
 # --- the root -------------------------------------------------------------------------

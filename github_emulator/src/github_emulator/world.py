@@ -661,6 +661,10 @@ class World:
                 if pr is not None:
                     items = pr.reviews if kind == "PullRequestReview" else pr.review_requests
                 return next((x for x in items if x.local_id == local), None)
+            case ("Deployment" | "Release") as kind, (local,):
+                from .deploys import find_deploy_node
+
+                return find_deploy_node(repo, kind, local)
         return None
 
     # -- building -----------------------------------------------------------------------

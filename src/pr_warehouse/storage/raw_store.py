@@ -7,6 +7,7 @@ made here and nowhere else::
     runs/<run_key>/<owner>/<name>/pages/000001.meta.json     # cursor, page size, request id
     runs/<run_key>/<owner>/<name>/pages/followup-000001.json # other kinds: <kind>-<n>.json
     runs/<run_key>/<owner>/<name>/manifest.json              # what the extract reports
+    runs/<run_key>/<owner>/<name>/pages/deploys-000001.json  # deployments, releases, history
     runs/<run_key>/_shared/<batch>/pages/events-000001.json  # events of a shared batch
     runs/<run_key>/_orgs/<org>/pages/teams-000001.json       # an organization's teams
     runs/<run_key>/_orgs/<org>/pages/teamsfollowup-000001.json  # the rest of long member lists
@@ -62,6 +63,8 @@ class PageKind(str, Enum):
     EVENTS_FOLLOWUP = "eventsfollowup"  # the rest of timelines cut short in events pages
     TEAMS = "teams"  # organization.teams with their members
     TEAMS_FOLLOWUP = "teamsfollowup"  # the rest of member lists cut short in teams pages
+    DEPLOYS = "deploys"  # repository deployments, releases and default-branch history
+    DEPLOY_STATUSES = "deploystatuses"  # the rest of status lists cut short in deploys pages
 
 
 def run_key_for(run_id: str) -> str:
