@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.client.errors import NotFound
@@ -223,3 +224,60 @@ def add_deployments(client: GraphQLClient, store: RawStore, manifest: Manifest,
     manifest.points_spent += result.points_spent
     manifest.requests += result.requests
     return manifest
+
+
+def probe_times(answer: dict[str, Any]) -> list[datetime]:
+    """The deploy instants a probe answer shows for a repository: its newest deployment's
+    creation and latest status, and its newest release.
+
+    >>> [t.day for t in probe_times({"deployments": {"nodes": [{
+    ...     "createdAt": "2026-11-02T00:00:00Z", "latestStatus": {"createdAt":
+    ...     "2026-11-03T00:00:00Z"}}]}, "releases": {"nodes": []}})]
+    [2, 3]
+    """
+    stamps: list[datetime | None] = []
+    for node in (answer.get("deployments") or {}).get("nodes") or []:
+        if node:
+            stamps += [parse_iso(node.get("createdAt")),
+                       parse_iso((node.get("latestStatus") or {}).get("createdAt"))]
+    for node in (answer.get("releases") or {}).get("nodes") or []:
+        if node:
+            stamps.append(parse_iso(node.get("publishedAt")))
+    return [s for s in stamps if s is not None]
+
+
+def with_deploy_watermarks(watermarks: dict[str, datetime],
+                           duckdb_path: Path) -> dict[str, datetime]:
+    """Each repository's watermark raised to the newest deploy instant already stored
+    (a deployment's creation or status, a release), so the probe skips a repository whose
+    only news is a deploy already read. Safe as the PR listing's ``since`` too: the last
+    sync read every PR updated before it, and it saw those deploys.
+
+    Repositories without a watermark keep none (their next sync is a full one).
+    """
+    if not watermarks or not duckdb_path.exists():
+        return watermarks
+    import duckdb
+
+    con = duckdb.connect(str(duckdb_path), read_only=True)
+    try:
+        tables = {name for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()}
+        if not {"deployments", "releases"} <= tables:
+            return watermarks
+        rows = dict(con.execute(
+            """
+            select repo, max(newest) from (
+                select lower(repo) as repo,
+                       greatest(created_at, (select max(cast(s ->> 'createdAt' as timestamptz))
+                                             from unnest(cast(statuses as json[])) as t(s)))
+                           as newest
+                from raw.deployments
+                union all
+                select lower(repo), published_at from raw.releases
+            ) group by 1
+            """).fetchall())
+    finally:
+        con.close()
+    return {repo: max(mark, rows.get(repo.lower()) or mark) for repo, mark in watermarks.items()}

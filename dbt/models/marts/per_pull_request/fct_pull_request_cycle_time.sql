@@ -11,7 +11,7 @@
 -- commits and force pushes after the first response (int_pull_request_rework).
 --
 -- Incremental (dbt/macros/incremental.sql): a run rebuilds the PRs loaded since the last
--- build and every open PR, whose draft time grows with as_of. Its inputs are all tables
+-- build, every merged PR not yet deployed (macros/deployments.sql) and every open PR, whose draft time grows with as_of. Its inputs are all tables
 -- (fct_pull_requests and the per-PR intermediates, themselves incremental), so rebuilding
 -- the open PRs costs joins, not another pass over their raw JSON.
 {%- set loaded_since = loaded_since_last_build() %}
@@ -21,7 +21,7 @@ with
 pull_requests as (
 
     select * from {{ ref('fct_pull_requests') }}
-    where {{ loaded_since }} or state = 'OPEN'
+    where {{ loaded_since }} or state = 'OPEN' or {{ awaiting_deployment() }}
 
 ),
 
@@ -243,7 +243,8 @@ joined as (
         -- only an open PR's figures depend on as_of; a closed one's never change again
         case when pull_requests.state = 'OPEN' then as_of.as_of end
                                                                    as as_of,
-        pull_requests.loaded_at
+        pull_requests.loaded_at,
+        deployments.deployed_at
     from pull_requests
     cross join as_of
     inner join readiness
@@ -258,6 +259,8 @@ joined as (
         on pull_requests.pull_request_id = answered_change_requests.pull_request_id
     left join rework_stats
         on pull_requests.pull_request_id = rework_stats.pull_request_id
+    left join {{ ref('int_pull_request_deployments') }} as deployments
+        on pull_requests.pull_request_id = deployments.pull_request_id
 
 ),
 
@@ -303,7 +306,13 @@ final as (
         commits_after_first_response,
         force_pushes_after_first_response,
         as_of,
-        loaded_at
+        loaded_at,
+        -- deployments (int_pull_request_deployments): the first successful production
+        -- deploy containing the merge commit, and the hours to it
+        deployed_at,
+        {{ hours_between('merged_at', 'deployed_at') }}            as deploy_hours,
+        {{ hours_between('coalesce(first_commit_at, opened_at)', 'deployed_at') }}
+                                                                   as lead_time_hours
     from joined
 
 )
