@@ -35,12 +35,15 @@ OPERATIONS = {"RepositoryPullRequests": "listing", "PullRequestEvents": "events"
 
 
 def run(config: BenchConfig, workdir: Path) -> dict[str, Any]:
+    from bench import deploys_cost
+
     pages = page_size_costs(config, workdir / "cost-pages")
     return {
         "page_sizes": pages,
         "cheapest": cheapest_page_size(),
         "all_data": all_data_cost(pages, config.page_size),
         "daily": daily_costs(config, workdir / "cost-daily"),
+        "deployments": deploys_cost.deploy_costs(config, workdir / "cost-deploys"),
     }
 
 

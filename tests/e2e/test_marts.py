@@ -146,8 +146,8 @@ def test_readme_analyst_queries_run_on_the_snapshot(synced) -> None:
     section = readme[readme.index("## For analysts"):readme.index("## Run in production")]
     queries = re.findall(r"```sql\n(.*?)```", section, re.S)
     # four questions, one query per cycle-time phase, review depth and rework, per history
-    # span, per team model
-    assert len(queries) == 14
+    # span, per team model, per DORA key
+    assert len(queries) == 18
     con = duckdb.connect(str(pipeline.snapshot_path), read_only=True)
     try:
         results = [con.execute(q).fetchall() for q in queries]
