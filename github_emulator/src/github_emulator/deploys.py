@@ -215,7 +215,7 @@ def deploy(world: World, repo_ref: Any, environment: str = "production", *,
             if head is None:
                 raise ValueError(f"{repo.name_with_owner} has nothing on {DEFAULT_BRANCH}")
             oid = head.oid
-        creator = world.actor(by) if by is not None else None
+        creator = world.actor(by) if by is not None else world._default_user()
         deployment = _add(state, repo, environment, oid, world.now, creator, outcome,
                           minutes=minutes)
         _deactivate_superseded(state)
@@ -266,7 +266,8 @@ def render_deployment(deployment: Deployment) -> dict[str, Any]:
         "commit": {"__typename": "Commit", "oid": deployment.oid},
         "createdAt": iso(deployment.created_at),
         "updatedAt": iso(latest[1] if latest else deployment.created_at),
-        "creator": render_actor(deployment.creator),
+        # Deployment.creator is non-null: GitHub shows its "ghost" user for a deleted account.
+        "creator": render_actor(deployment.creator) or {"__typename": "User", "login": "ghost"},
         "state": latest[0] if latest else "PENDING",
         "latestStatus": ({"__typename": "DeploymentStatus", "state": latest[0],
                           "createdAt": iso(latest[1])} if latest else None),
