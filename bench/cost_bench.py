@@ -40,6 +40,8 @@ OPERATIONS = {"RepositoryPullRequests": "listing", "PullRequestEvents": "events"
 
 
 def run(config: BenchConfig, workdir: Path) -> dict[str, Any]:
+    from bench import deploys_cost
+
     pages = page_size_costs(config, workdir / "cost-pages")
     return {
         "page_sizes": pages,
@@ -47,6 +49,7 @@ def run(config: BenchConfig, workdir: Path) -> dict[str, Any]:
         "all_data": all_data_cost(pages, config.page_size),
         "daily": daily_costs(config, workdir / "cost-daily"),
         "checks": checks_cost(config, workdir / "cost-checks"),
+        "deployments": deploys_cost.deploy_costs(config, workdir / "cost-deploys"),
     }
 
 

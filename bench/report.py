@@ -171,6 +171,12 @@ def cost_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
          f"({changed['pull_requests_touched']} PRs in {changed['ours']['repos_extracted']} "
          "repos)"),
     ]
+    deploys = data.get("deployments")
+    if deploys:
+        rows.append((section, "deployments + releases + history, per repository: first sync / "
+                              "daily (max)",
+                     f"{deploys['first_sync_points_per_repo']:.2f} / "
+                     f"{deploys['daily_points_per_repo']:.2f} ({deploys['daily_points_max_repo']})"))
     everything = data.get("all_data")
     if everything:
         parts = everything["by_operation"]

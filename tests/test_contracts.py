@@ -65,7 +65,8 @@ def test_every_manifest_status_round_trips() -> None:
     manifests = [
         Manifest("acme/api", run_key="r", pages=["k1"], event_pages=["e1"], points_spent=3,
                  review_comment_pages=["c1", "cf1"],
-                 retries={"server_error": 1}, numbers=[4], check_pages=["c1"]),
+                 retries={"server_error": 1}, numbers=[4], check_pages=["c1"],
+                 deploy_pages=["d1"], deploy_points=1),
         Manifest.failed("acme/web", "r", RuntimeError("boom"), T0),
         Manifest.missing("acme/docs", "r"),
         Manifest.skipped("acme/old", "r"),

@@ -72,7 +72,8 @@ def test_settings_reads_every_listed_variable_and_nothing_else() -> None:
     """Each variable of ENVIRONMENT changes Settings; the code reads no other."""
     base = Settings.from_env({})
     for var in ENVIRONMENT:
-        value = "7" if var == "PR_WAREHOUSE_MAX_EXTRACT_TASKS" else "/x/y"
+        value = {"PR_WAREHOUSE_MAX_EXTRACT_TASKS": "7",
+                 "PR_WAREHOUSE_DEPLOY_SOURCES": "x/y=release"}.get(var, "/x/y")
         assert Settings.from_env({var: value}) != base, var
     # `{**os.environ, ...}` hands the environment on to a subprocess; it reads nothing.
     readers = {str(p.relative_to(ROOT)) for p in (ROOT / "src").rglob("*.py")

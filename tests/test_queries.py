@@ -35,6 +35,10 @@ SAMPLES = {
     "organization_teams": {"login": "o", "after": None},
     "pull_request_review_comments": review_comments_variables(
         [f"PRR_{i}" for i in range(REVIEW_COMMENTS_BATCH)]),
+    "repository_deployments": {"owner": "o", "name": "n", "since": "2026-01-01T00:00:00Z",
+                               "withDeployments": True, "withReleases": True,
+                               "withHistory": True},
+    "deployment_statuses": {"id": "D_1", "after": None},
 }
 
 
@@ -192,3 +196,11 @@ def test_checks_batch_is_the_largest_one_point_batch_and_under_15_points_per_100
     assert round(via_head_commit) == 14 and via_head_commit > per_1000
     with pytest.raises(ValueError):
         checks_query([(f"PR_{i}", None) for i in range(CHECKS_BATCH + 1)])
+def test_a_daily_deployments_page_costs_one_point() -> None:
+    """53 requests by GitHub's formula (deployments, 50 status lists, releases, history)."""
+    variables = SAMPLES["repository_deployments"]
+    cost = query_cost(load_schema(), parse(load_query("repository_deployments")), variables)
+    assert (cost.requests, cost.points) == (53, 1)
+    only_history = {**variables, "withDeployments": False, "withReleases": False}
+    cost = query_cost(load_schema(), parse(load_query("repository_deployments")), only_history)
+    assert (cost.requests, cost.points) == (1, 1)

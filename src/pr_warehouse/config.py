@@ -22,6 +22,8 @@ from pr_warehouse.constants import (
     DEFAULT_MAX_EXTRACT_TASKS,
     DEFAULT_POOL,
     DEFAULT_POSTGRES_CONN_ID,
+    DEFAULT_PRODUCTION_ENVIRONMENTS,
+    DEPLOY_SOURCES,
     DEFAULT_WAREHOUSE_QUEUE,
 )
 
@@ -47,6 +49,12 @@ ENVIRONMENT: dict[str, str] = {
     "PR_WAREHOUSE_WAREHOUSE_QUEUE": "the Airflow queue of the tasks that open the DuckDB file",
     "PR_WAREHOUSE_MAX_EXTRACT_TASKS": "beyond this many repositories, several share a mapped extract task",
     "PR_WAREHOUSE_DUCKDB_MEMORY_LIMIT": "DuckDB's memory limit during the load (higher: faster big loads)",
+    "PR_WAREHOUSE_PRODUCTION_ENVIRONMENTS": "deployment environments that count as production, "
+                                            "comma-separated, case-insensitive "
+                                            "(default `production,prod,live`)",
+    "PR_WAREHOUSE_DEPLOY_SOURCES": "per repository, what counts as a deploy: "
+                                   "`owner/name=release,owner/name=deployment` (default: "
+                                   "deployments when it has any, else releases)",
     "GITHUB_TOKEN": "`make run` only: the token the CLI puts into the GitHub connection",
     "GITHUB_GRAPHQL_URL": "`make run` only: GitHub Enterprise Server's GraphQL URL (empty: github.com)",
 }
@@ -71,6 +79,10 @@ class Settings:
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     # Only the CLI uses these (it builds the Airflow connection from them); repr=False
     # keeps the token out of any log line that prints the settings.
+    # DORA: which environments are production, and per repository whether deploys are
+    # its deployments or its releases (extract/deployments.py, dbt's fct_deployments).
+    production_environments: tuple[str, ...] = DEFAULT_PRODUCTION_ENVIRONMENTS
+    deploy_sources: tuple[tuple[str, str], ...] = ()
     github_token: str | None = field(default=None, repr=False)
     github_graphql_url: str = ""
 
@@ -103,6 +115,53 @@ class Settings:
                                   or DEFAULT_MAX_EXTRACT_TASKS),
             duckdb_memory_limit=(env.get("PR_WAREHOUSE_DUCKDB_MEMORY_LIMIT")
                                  or DEFAULT_DUCKDB_MEMORY_LIMIT),
+            production_environments=parse_environments(
+                env.get("PR_WAREHOUSE_PRODUCTION_ENVIRONMENTS")),
+            deploy_sources=parse_deploy_sources(env.get("PR_WAREHOUSE_DEPLOY_SOURCES")),
             github_token=env.get("GITHUB_TOKEN") or None,
             github_graphql_url=env.get("GITHUB_GRAPHQL_URL") or "",
         )
+
+
+class InvalidDeploySources(ValueError):
+    """``PR_WAREHOUSE_DEPLOY_SOURCES`` names a source other than deployment or release."""
+
+
+def parse_environments(text: str | None) -> tuple[str, ...]:
+    """Production environment names, lower-cased (compared case-insensitively).
+
+    >>> parse_environments(" Production, PROD ,"), parse_environments(None)
+    (('production', 'prod'), ('production', 'prod', 'live'))
+    """
+    names = tuple(n.strip().lower() for n in (text or "").split(",") if n.strip())
+    return names or DEFAULT_PRODUCTION_ENVIRONMENTS
+
+
+def parse_deploy_sources(text: str | None) -> tuple[tuple[str, str], ...]:
+    """``owner/name=release`` pairs, the repository lower-cased.
+
+    >>> parse_deploy_sources("Acme/Docs=release, acme/api=deployment")
+    (('acme/docs', 'release'), ('acme/api', 'deployment'))
+    """
+    pairs = []
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        repo, _, source = item.partition("=")
+        source = source.strip().lower()
+        if source not in DEPLOY_SOURCES:
+            raise InvalidDeploySources(
+                f"PR_WAREHOUSE_DEPLOY_SOURCES: {item.strip()!r}: the source must be one of "
+                f"{', '.join(DEPLOY_SOURCES)}")
+        pairs.append((repo.strip().lower(), source))
+    return tuple(pairs)
+
+
+def deploy_vars(settings: Settings) -> dict[str, object]:
+    """The dbt vars the deployment models read (fct_deployments).
+
+    >>> deploy_vars(Settings.from_env({"PR_WAREHOUSE_DEPLOY_SOURCES": "a/b=release"}))
+    {'production_environments': ['production', 'prod', 'live'], 'deploy_sources': {'a/b': 'release'}}
+    """
+    return {"production_environments": list(settings.production_environments),
+            "deploy_sources": dict(settings.deploy_sources)}

@@ -55,3 +55,8 @@ ANALYTICS_UI_ROUTE = "pr-analytics"
 ANALYTICS_VIEW_NAME = "PR analytics"
 # The per-run HTML report, stored under the run's key beside its raw pages.
 REPORT_FILE_NAME = "report.html"
+
+# DORA: environments that count as production unless PR_WAREHOUSE_PRODUCTION_ENVIRONMENTS
+# says otherwise, and what a repository's deploys can be.
+DEFAULT_PRODUCTION_ENVIRONMENTS = ("production", "prod", "live")
+DEPLOY_SOURCES = ("deployment", "release")

@@ -249,6 +249,10 @@ class Manifest:
     duration_seconds: float | None = None
     error: str | None = None
     error_class: str | None = None
+    # Deployments, releases and default-branch history (extract/deployments.py); their
+    # points are in points_spent too.
+    deploy_pages: list[str] = field(default_factory=list)
+    deploy_points: int = 0
 
     @property
     def ok(self) -> bool:

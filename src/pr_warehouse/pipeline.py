@@ -122,11 +122,13 @@ def plan(repos: list[str], options: RunOptions, run_id: str,
     Returns the mapped extract tasks' batches; the whole plan (skipped repositories and
     probe cost included) is stored beside the run's pages for the load.
     """
+    from pr_warehouse.extract.deployments import with_deploy_watermarks
     from pr_warehouse.extract.plan import batch_jobs, plan_sync, read_watermarks
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
     watermarks = {} if options.reseed else read_watermarks(settings.duckdb_path, repos)
+    watermarks = with_deploy_watermarks(watermarks, settings.duckdb_path)
     with fail_fast_on_bad_input(), _client(settings) as client:
         sync_plan = plan_sync(client, repos, watermarks=watermarks, since=options.since,
                               full_refresh=options.reseed)
@@ -162,6 +164,7 @@ def extract(batch: ExtractBatch, options: RunOptions, run_id: str,
     """
     from pr_warehouse.client.errors import GitHubError
     from pr_warehouse.extract.checks import fetch_batch_checks, unsettled_checks, with_rechecks
+    from pr_warehouse.extract.deployments import add_deployments
     from pr_warehouse.extract.pull_requests import (
         ExtractRequest,
         events_folder,
@@ -189,6 +192,9 @@ def extract(batch: ExtractBatch, options: RunOptions, run_id: str,
                 with _reschedule_on_rate_limit(job.repo):
                     manifests.append(extract_repository(
                         client, store, request, pending_events=due.setdefault(job.repo, [])))
+                    if not job.numbers:  # a whole repository: its deployments too
+                        add_deployments(client, store, manifests[-1], request.since,
+                                        use_cache=options.reuse_pages)
             except (GitHubError, ValueError) as exc:
                 _record_failure(store, Manifest.failed(job.repo, run_key, exc, started))
                 failures.append((job.repo, exc))
@@ -331,7 +337,10 @@ def transform(as_of: datetime | None, options: RunOptions | None = None,
     from pr_warehouse.transform.dbt import DbtFailed, build_args, run_dbt
 
     settings = settings or Settings.from_env()
-    variables = {"as_of": (as_of or datetime.now(timezone.utc)).isoformat()}
+    from pr_warehouse.config import deploy_vars
+
+    variables = {"as_of": (as_of or datetime.now(timezone.utc)).isoformat(),
+                 **deploy_vars(settings)}
     full_refresh = bool(options and options.full_refresh)
     try:
         run_dbt(settings, build_args(full_refresh), variables)

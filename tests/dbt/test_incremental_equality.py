@@ -356,7 +356,9 @@ def test_each_incremental_model_records_the_load_it_reached(days: dict[str, Any]
     # The per-PR models are exactly those of the two folders that inherit the config.
     models = ROOT / "dbt" / "models"
     assert set(marks) == (
-        {f"intermediate.{p.stem}" for p in (models / "intermediate").glob("*.sql")}
+        # (the deployment intermediates are tables rebuilt each run: a deploy changes no PR)
+        {f"intermediate.{p.stem}" for p in (models / "intermediate").glob("*.sql")
+         if "materialized='table'" not in p.read_text()}
         | {f"analytics.{p.stem}" for p in (models / "marts" / "per_pull_request").glob("*.sql")})
     assert {"analytics.fct_pull_requests", "intermediate.int_pull_request_responses"} <= set(marks)
     assert set(marks.values()) == {newest}

@@ -150,8 +150,9 @@ def test_readme_analyst_queries_run_on_the_snapshot(synced) -> None:
     section = readme[readme.index("## For analysts"):readme.index("## Run in production")]
     queries = re.findall(r"```sql\n(.*?)```", section, re.S)
     # four questions, one query per cycle-time phase, review depth and rework, per history
-    # span, team memberships, team weeks, waiting requests and reviewer weeks, two on CI checks
-    assert len(queries) == 18
+    # span, team memberships, team weeks, waiting requests and reviewer weeks, two on CI
+    # checks, one per DORA key
+    assert len(queries) == 22
     con = duckdb.connect(str(pipeline.snapshot_path), read_only=True)
     try:
         results = [con.execute(q).fetchall() for q in queries]

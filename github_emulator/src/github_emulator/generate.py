@@ -258,7 +258,7 @@ def _add_repo(world: World, owner: Owner, rs: RepoSpec, seed: int, spec: WorldSp
         _populate(world, repo, rs, seed, spec)
 
     created = spec.now - timedelta(days=spec.history_days + 30)
-    world.add_repository(
+    repo = world.add_repository(
         owner,
         rs.name,
         archived=rs.archived,
@@ -267,6 +267,7 @@ def _add_repo(world: World, owner: Owner, rs: RepoSpec, seed: int, spec: WorldSp
         created_at=created,
         populate=populate,
     )
+    repo.seed = seed  # deployments draw from their own generator (deploys.py)
 
 
 class _Pool:

@@ -52,6 +52,8 @@ TYPE_PREFIX: dict[str, str] = {
     "PullRequestCommit": "PURC",
     "PullRequestReviewThread": "PRRT",
     "PullRequestReviewComment": "PRRC",
+    "Deployment": "DE",
+    "Release": "RE",
 }
 _PREFIX_TYPE = {prefix: name for name, prefix in TYPE_PREFIX.items()}
 _MARKER = "_kwDO"

@@ -40,6 +40,7 @@ from graphql import (
 )
 
 from .checks import render_rollup
+from . import deploys
 from .cost import is_connection_field
 from .errors import GitHubFieldError, pagination_error
 from .ids import decode_cursor, encode_cursor
@@ -476,6 +477,7 @@ def render_repository(repo: Repository) -> Obj:
         "label": one_label,
         "milestones": milestones,
         "milestone": lambda _info, number, **_: render_milestone(repo.milestone(number)),
+        **deploys.repository_fields(repo),
     }
 
 
@@ -854,6 +856,7 @@ def render_pull_request(pr: PullRequest) -> Obj:
         "fullDatabaseId": str(full_id),
         "databaseId": full_id if full_id < 2**31 else None,
         "mergeable": "MERGEABLE" if pr.state == "OPEN" else "UNKNOWN",
+        **deploys.pull_request_fields(pr),
     }
 
 
@@ -880,7 +883,7 @@ def render_node(obj: Any) -> Obj | None:
             return render_review(obj)
         case ReviewRequest():
             return render_review_request(obj)
-    return None
+    return deploys.render_deploy_node(obj)
 
 
 # --- the root -------------------------------------------------------------------------

@@ -450,6 +450,9 @@ class Repository:
     _sort_cache: dict[tuple[str, bool], tuple[tuple[int, int], list[PullRequest]]] = field(
         default_factory=dict, repr=False
     )
+    #: the world's seed, and the deployments and releases generated from it (deploys.py)
+    seed: int = field(default=0, repr=False)
+    deploys: Any = field(default=None, repr=False)
 
     @property
     def name_with_owner(self) -> str:
@@ -659,6 +662,10 @@ class World:
                 if pr is not None:
                     items = pr.reviews if kind == "PullRequestReview" else pr.review_requests
                 return next((x for x in items if x.local_id == local), None)
+            case ("Deployment" | "Release") as kind, (local,):
+                from .deploys import find_deploy_node
+
+                return find_deploy_node(repo, kind, local)
         return None
 
     # -- building -----------------------------------------------------------------------

@@ -17,10 +17,10 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.client.errors import NotFound
-from pr_warehouse.contracts import ExtractBatch, ExtractJob, SyncPlan
+from pr_warehouse.contracts import ExtractBatch, ExtractJob, SyncPlan, parse_iso
 from pr_warehouse.queries.builders import PROBE_BATCH, newest_update_query
 
 if TYPE_CHECKING:
@@ -72,6 +72,23 @@ def read_watermarks(duckdb_path: Path, repos: list[str]) -> dict[str, datetime]:
 Probe = tuple[datetime | None, int | None]
 
 
+def newest_change(answer: dict[str, Any]) -> datetime | None:
+    """The newest PR update, deployment, deployment status or release a probe answer shows.
+
+    >>> newest_change({"pullRequests": {"nodes": [{"updatedAt": "2026-11-01T00:00:00Z"}]},
+    ...                "deployments": {"nodes": [{"createdAt": "2026-11-02T00:00:00Z",
+    ...                                           "latestStatus": None}]}}).day
+    2
+    """
+    from pr_warehouse.extract.deployments import probe_times
+
+    pulls = [n for n in (answer.get("pullRequests") or {}).get("nodes") or [] if n]
+    stamps = [parse_iso(pulls[0]["updatedAt"])] if pulls else []
+    stamps += probe_times(answer)
+    known = [s for s in stamps if s is not None]
+    return max(known) if known else None
+
+
 def probe_newest_updates(client: GraphQLClient, repos: list[str]) -> dict[str, Probe]:
     """``(newest PR updatedAt, PR count)`` per repository (None: no PRs, or unknown).
 
@@ -95,7 +112,7 @@ def probe_newest_updates(client: GraphQLClient, repos: list[str]) -> dict[str, P
         for i, repo in enumerate(batch):
             connection = (response.data.get(f"r{i}") or {}).get("pullRequests") or {}
             nodes = [n for n in connection.get("nodes") or [] if n]
-            newest[repo] = (parse_time(nodes[0]["updatedAt"]) if nodes else None,
+            newest[repo] = (newest_change(response.data.get(f"r{i}") or {}),
                             connection.get("totalCount"))
     return newest
 

@@ -123,3 +123,44 @@ create table if not exists raw.pull_request_checks (
     run_id      varchar not null,
     loaded_at   timestamptz not null
 );
+
+-- Deployments (load/deployments.py). One row per deployment as last read: its statuses
+-- (every one, oldest first) grow after it is created, so a newer read replaces an older
+-- one (`read_at`: GitHub's clock when answered); the same pages loaded again change nothing.
+create table if not exists raw.deployments (
+    node_id        varchar primary key,
+    repo           varchar not null,
+    environment    varchar,
+    commit_oid     varchar not null,
+    created_at     timestamptz not null,
+    creator_login  varchar,
+    statuses       json not null,         -- [{"state": ..., "createdAt": ...}], oldest first
+    read_at        timestamptz not null,
+    page_key       varchar not null,
+    run_id         varchar not null,
+    loaded_at      timestamptz not null
+);
+
+-- One row per published release (a tag); drafts (no publishedAt) are not kept.
+create table if not exists raw.releases (
+    node_id        varchar primary key,
+    repo           varchar not null,
+    tag_name       varchar not null,
+    published_at   timestamptz not null,
+    commit_oid     varchar,
+    page_key       varchar not null,
+    run_id         varchar not null,
+    loaded_at      timestamptz not null
+);
+
+-- The default branch's commits, accumulated across runs (each run reads those since its
+-- watermark): position in this history is what "contains a merge commit" means.
+create table if not exists raw.default_branch_commits (
+    repo           varchar not null,
+    oid            varchar not null,
+    committed_at   timestamptz not null,
+    page_key       varchar not null,
+    run_id         varchar not null,
+    loaded_at      timestamptz not null,
+    primary key (repo, oid)
+);

@@ -37,6 +37,7 @@ from pr_warehouse.load.review_comments import load_review_comments
 from pr_warehouse.pages import complete_nested_lists, truncated_connections
 from pr_warehouse.queries.builders import NESTED_CONNECTIONS
 
+from pr_warehouse.load.deployments import load_deployments
 if TYPE_CHECKING:
     import duckdb
 
@@ -325,6 +326,7 @@ def load_manifests(
             _record_plan(con, sync_plan, run_id, loaded_at)
         if teams is not None:
             _load_teams(con, store, teams, run_id, loaded_at, result)
+        load_deployments(con, store, ok, run_id, loaded_at)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

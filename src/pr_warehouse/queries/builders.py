@@ -143,6 +143,17 @@ def review_comments_variables(ids: Sequence[str]) -> dict[str, Any]:
 PROBE_BATCH = 50
 
 
+# The newest deployment (and its latest status) and release of a repository: a deploy
+# changes no pull request, so the probe looks at them too (2 requests more per repository:
+# 50 repositories make 150 requests, 2 points).
+DEPLOY_PROBE_FIELDS = (
+    "deployments(first: 1, orderBy: {field: CREATED_AT, direction: DESC}) "
+    "{ nodes { createdAt latestStatus { createdAt } } } "
+    "releases(first: 1, orderBy: {field: CREATED_AT, direction: DESC}) "
+    "{ nodes { publishedAt } }"
+)
+
+
 def newest_update_query(repos: Sequence[str]) -> tuple[str, dict[str, Any]]:
     """One query asking many repositories for their most recently updated PR.
 
@@ -165,7 +176,8 @@ def newest_update_query(repos: Sequence[str]) -> tuple[str, dict[str, Any]]:
         fields.append(
             f"  r{i}: repository(owner: $owner{i}, name: $name{i}) {{ nameWithOwner "
             "pullRequests(first: 1, orderBy: {field: UPDATED_AT, direction: DESC}) "
-            "{ totalCount nodes { updatedAt } } }"
+            "{ totalCount nodes { updatedAt } } "
+            f"{DEPLOY_PROBE_FIELDS} }}"
         )
     text = "\n".join(
         [f"query NewestPullRequestUpdates({', '.join(params)}) {{", f"  {RATE_LIMIT}", *fields, "}"]

@@ -8,6 +8,7 @@ made here and nowhere else::
     runs/<run_key>/<owner>/<name>/pages/followup-000001.json # other kinds: <kind>-<n>.json
     runs/<run_key>/<owner>/<name>/pages/reviewcomments-000001.json  # reviews' thread comments
     runs/<run_key>/<owner>/<name>/manifest.json              # what the extract reports
+    runs/<run_key>/<owner>/<name>/pages/deploys-000001.json  # deployments, releases, history
     runs/<run_key>/_shared/<batch>/pages/events-000001.json  # events of a shared batch
     runs/<run_key>/_orgs/<org>/pages/teams-000001.json       # an organization's teams
     runs/<run_key>/_orgs/<org>/pages/teamsfollowup-000001.json  # the rest of long member lists
@@ -66,6 +67,8 @@ class PageKind(str, Enum):
     REVIEW_COMMENTS_FOLLOWUP = "reviewcommentsfollowup"  # the rest of comment lists cut short
     TEAMS_FOLLOWUP = "teamsfollowup"  # the rest of member lists cut short in teams pages
     CHECKS = "checks"  # PRs' statusCheckRollup by node id (first pages and the rest)
+    DEPLOYS = "deploys"  # repository deployments, releases and default-branch history
+    DEPLOY_STATUSES = "deploystatuses"  # the rest of status lists cut short in deploys pages
 
 
 def run_key_for(run_id: str) -> str:

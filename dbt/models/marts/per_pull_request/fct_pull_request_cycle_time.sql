@@ -12,7 +12,7 @@
 -- commits and force pushes after the first response (int_pull_request_rework).
 --
 -- Incremental (dbt/macros/incremental.sql): a run rebuilds the PRs loaded since the last
--- build and every open PR, whose draft time grows with as_of. Its inputs are all tables
+-- build, every merged PR not yet deployed (macros/deployments.sql) and every open PR, whose draft time grows with as_of. Its inputs are all tables
 -- (fct_pull_requests and the per-PR intermediates, themselves incremental), so rebuilding
 -- the open PRs costs joins, not another pass over their raw JSON.
 {%- set loaded_since = loaded_since_last_build() %}
@@ -22,7 +22,7 @@ with
 pull_requests as (
 
     select * from {{ ref('fct_pull_requests') }}
-    where {{ loaded_since }} or state = 'OPEN'
+    where {{ loaded_since }} or state = 'OPEN' or {{ awaiting_deployment() }}
 
 ),
 
@@ -261,7 +261,8 @@ joined as (
         pull_requests.loaded_at,
         checks.checks_state,
         checks.checks_failed,
-        checks.checks_passed_at
+        checks.checks_passed_at,
+        deployments.deployed_at
     from pull_requests
     cross join as_of
     inner join readiness
@@ -280,6 +281,8 @@ joined as (
         on pull_requests.pull_request_id = review_comment_stats.pull_request_id
     left join {{ ref('int_pull_request_checks') }} as checks
         on pull_requests.pull_request_id = checks.pull_request_id
+    left join {{ ref('int_pull_request_deployments') }} as deployments
+        on pull_requests.pull_request_id = deployments.pull_request_id
 
 ),
 
@@ -333,7 +336,13 @@ final as (
         checks_passed_at,
         case when checks_passed_at is not null and ready_for_review_at is not null
              then greatest({{ hours_between('ready_for_review_at', 'checks_passed_at') }}, 0)
-        end                                                        as time_to_green_hours
+        end                                                        as time_to_green_hours,
+        -- deployments (int_pull_request_deployments): the first successful production
+        -- deploy containing the merge commit, and the hours to it
+        deployed_at,
+        {{ hours_between('merged_at', 'deployed_at') }}            as deploy_hours,
+        {{ hours_between('coalesce(first_commit_at, opened_at)', 'deployed_at') }}
+                                                                   as lead_time_hours
     from joined
 
 )

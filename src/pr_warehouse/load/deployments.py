@@ -1,0 +1,149 @@
+"""Load the deployments pages (extract/deployments.py) into ``raw.deployments``,
+``raw.releases`` and ``raw.default_branch_commits``, idempotently.
+
+A deployment's statuses are those of its page, completed by the status follow-up pages
+of the same read. A deployment read again later replaces the stored row only when that
+read is newer (GitHub's clock), so loading the same pages twice changes nothing;
+releases and commits never change once published, so the first copy stays.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pr_warehouse.extract.deployments import history_of
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from pr_warehouse.contracts import Manifest
+    from pr_warehouse.storage import RawStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeployRows:
+    """Rows parsed from one repository's deployments pages."""
+
+    deployments: dict[str, list[Any]] = field(default_factory=dict)
+    releases: dict[str, list[Any]] = field(default_factory=dict)
+    commits: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def status_list(connection: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """``[{"state", "createdAt"}]`` of a statuses connection.
+
+    >>> status_list({"nodes": [{"state": "SUCCESS", "createdAt": "t"}, None]})
+    [{'state': 'SUCCESS', 'createdAt': 't'}]
+    """
+    return [{"state": n["state"], "createdAt": n["createdAt"]}
+            for n in (connection or {}).get("nodes") or [] if n]
+
+
+def parse_pages(store: RawStore, manifest: Manifest) -> DeployRows:
+    """Every row of one manifest's deployments pages (a later page's copy wins)."""
+    rows = DeployRows()
+    extra: dict[str, list[dict[str, Any]]] = {}
+    for key in manifest.deploy_pages:
+        meta = store.read_meta(key)
+        data = store.read_json(key).get("data") or {}
+        read_at = meta.get("synced_at") or meta.get("fetched_at")
+        if meta.get("kind") == "deploystatuses":
+            node = data.get("node") or {}
+            if node.get("id"):
+                extra.setdefault(node["id"], []).extend(status_list(node.get("statuses")))
+            continue
+        repository = data.get("repository") or {}
+        for node in (repository.get("deployments") or {}).get("nodes") or []:
+            if node:
+                creator = node.get("creator") or {}
+                rows.deployments[node["id"]] = [
+                    node["id"], manifest.repo, node.get("environment"), node["commitOid"],
+                    node["createdAt"], creator.get("login"), status_list(node.get("statuses")),
+                    read_at, key]
+        for node in (repository.get("releases") or {}).get("nodes") or []:
+            if node and node.get("publishedAt"):
+                rows.releases[node["id"]] = [
+                    node["id"], manifest.repo, node["tagName"], node["publishedAt"],
+                    (node.get("tagCommit") or {}).get("oid"), key]
+        for node in (history_of(repository) or {}).get("nodes") or []:
+            if node:
+                rows.commits[node["oid"]] = [manifest.repo, node["oid"], node["committedDate"],
+                                             key]
+    for deployment_id, statuses in extra.items():
+        if deployment_id in rows.deployments:
+            rows.deployments[deployment_id][6] = rows.deployments[deployment_id][6] + statuses
+    return rows
+
+
+def load_deployments(con: duckdb.DuckDBPyConnection, store: RawStore,
+                     manifests: list[Manifest], run_id: str, loaded_at: datetime) -> int:
+    """Upsert the deployments, releases and commits of every successful manifest; the
+    number of deployment rows written or replaced."""
+    written = 0
+    for manifest in manifests:
+        if not manifest.ok or not manifest.deploy_pages:
+            continue
+        rows = parse_pages(store, manifest)
+        written += _upsert_deployments(con, rows, run_id, loaded_at)
+        if rows.releases:
+            con.executemany(
+                """
+                insert into raw.releases
+                    (node_id, repo, tag_name, published_at, commit_oid, page_key, run_id,
+                     loaded_at)
+                values (?, ?, ?, ?, ?, ?, ?, ?)
+                on conflict do nothing
+                """,
+                [[*row, run_id, loaded_at] for row in rows.releases.values()])
+        if rows.commits:
+            con.executemany(
+                """
+                insert into raw.default_branch_commits
+                    (repo, oid, committed_at, page_key, run_id, loaded_at)
+                values (?, ?, ?, ?, ?, ?)
+                on conflict do nothing
+                """,
+                [[*row, run_id, loaded_at] for row in rows.commits.values()])
+        log.info("%s: %d deployments, %d releases, %d default-branch commits loaded",
+                 manifest.repo, len(rows.deployments), len(rows.releases), len(rows.commits))
+    return written
+
+
+def _upsert_deployments(con: duckdb.DuckDBPyConnection, rows: DeployRows, run_id: str,
+                        loaded_at: datetime) -> int:
+    """Stage then upsert (one statement): a newer read replaces, the same read is a no-op."""
+    if not rows.deployments:
+        return 0
+    con.execute("""
+        create or replace temp table staged_deployments (
+            node_id varchar, repo varchar, environment varchar, commit_oid varchar,
+            created_at timestamptz, creator_login varchar, statuses varchar,
+            read_at timestamptz, page_key varchar)
+        """)
+    con.executemany(
+        "insert into staged_deployments values (?, ?, ?, ?, ?, ?, ?, coalesce(?::timestamptz, ?), ?)",
+        [[*head, json.dumps(statuses), read_at, loaded_at, key]
+         for *head, statuses, read_at, key in rows.deployments.values()])
+    return len(con.execute(
+        """
+        insert into raw.deployments
+            (node_id, repo, environment, commit_oid, created_at, creator_login,
+             statuses, read_at, page_key, run_id, loaded_at)
+        select node_id, repo, environment, commit_oid, created_at, creator_login,
+               statuses::json, read_at, page_key, ?, ?
+        from staged_deployments
+        on conflict (node_id) do update set
+            environment = excluded.environment, statuses = excluded.statuses,
+            read_at = excluded.read_at, page_key = excluded.page_key,
+            run_id = excluded.run_id, loaded_at = excluded.loaded_at
+            where excluded.read_at > raw.deployments.read_at
+        returning node_id
+        """,
+        [run_id, loaded_at],
+    ).fetchall())
