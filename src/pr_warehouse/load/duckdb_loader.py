@@ -2,7 +2,10 @@
 
 DuckDB parses the pages itself (``read_text`` + JSON functions), so a million PRs never
 pass through Python objects; only PRs whose nested lists needed follow-up pages are
-merged in Python. The upsert keys on GitHub's node id and keeps the newest ``updatedAt``:
+merged in Python. Each kind of page (:class:`NodeKind`: PR pages, events pages) is first
+staged in a temp table, outside the transaction (see :func:`_stage`), then written to its
+raw table set-based, all kinds in the one transaction (see :func:`_upsert_staged`).
+The upsert keys on GitHub's node id and keeps the newest ``updatedAt``:
 loading the same pages twice changes nothing, ``loaded_at`` included. Events pages go
 into ``raw.pull_request_events`` by the same rules, and a PR's two rows always carry the
 same ``loaded_at``: the last load that wrote either (see :func:`_align_loaded_at`).
@@ -118,17 +121,25 @@ class NodeKind:
     complete: str
 
     @property
-    def staged(self) -> str:
-        """The temp table holding this kind's nodes between :func:`_stage` and the upsert."""
-        return f"staged_{self.name}"
+    def keys(self) -> str:
+        """The temp table of this kind's node keys, from :func:`_stage` to the upsert."""
+        return f"keys_{self.name}"
 
-    def stage_sql(self) -> str:
-        """The statement adding a batch of pages to :attr:`staged` (see :func:`_stage`).
+    @property
+    def merged(self) -> str:
+        """The temp table of this kind's nodes completed by follow-up pages."""
+        return f"merged_{self.name}"
 
-        Parameters: the pages' paths, keys, repositories and ordinals, then the paths again.
+    def nodes_sql(self, payload: bool) -> str:
+        """A query of the nodes of a list of pages, one row per node, with the pages that
+        are not of this kind as one row each, naming why (``problem``); with ``payload``,
+        each node's JSON too.
+
+        Parameters: the pages' paths, keys, repositories and ordinals (their place in the
+        load), then the paths again. The same pages with the same ordinals give the same
+        rows, identified by ``(ord, pos)``, without ``payload`` or with it.
         """
         return f"""
-        insert into {self.staged}
         with files as (
             select unnest(?::varchar[]) as path, unnest(?::varchar[]) as key,
                    unnest(?::varchar[]) as page_repo, unnest(?::integer[]) as ord
@@ -161,8 +172,9 @@ class NodeKind:
                or (node is not null and node::varchar like '{{%')
         )
         select v[1] as node_id, {self.repo} as repo, v[2]::integer as pr_number,
-               v[3]::timestamptz as updated_at, node as {self.payload}, key as page_key, ord,
-               pos, {self.complete} as complete,
+               v[3]::timestamptz as updated_at, key as page_key, ord, pos,
+               {"node as payload," if payload else ""}
+               {self.complete} as complete,
                case when not valid then 'not valid JSON'
                     when not found then '{self.missing}' end as problem
         from keyed
@@ -230,52 +242,59 @@ def kind_pages(manifests: list[Manifest], kind: NodeKind) -> list[tuple[str, str
 
 @dataclass
 class Staged:
-    """What :func:`_stage` parsed of one kind: pages read, nodes seen (incomplete ones
-    included), incomplete nodes dropped."""
+    """What :func:`_stage` read of one kind: its pages (``(repo, key)``, in load order;
+    a page's ordinal is its index), the nodes seen (incomplete ones included) and the
+    incomplete nodes dropped."""
 
-    pages: int = 0
+    kind: NodeKind
+    pages: list[tuple[str, str]]
     nodes: int = 0
     incomplete: int = 0
+
+    def params(self, store: RawStore, ords: list[int] | None = None) -> list[list[Any]]:
+        """The parameters of :meth:`NodeKind.nodes_sql` for the pages at ``ords`` (all
+        pages by default)."""
+        ords = list(range(len(self.pages))) if ords is None else ords
+        paths = [store.duckdb_path(self.pages[i][1]) for i in ords]
+        return [paths, [self.pages[i][1] for i in ords], [self.pages[i][0] for i in ords],
+                ords, paths]
 
 
 def _stage(con: duckdb.DuckDBPyConnection, store: RawStore, kind: NodeKind,
            pages: list[tuple[str, str]],
            followups: list[tuple[dict[str, Any], dict[str, Any]]],
            corrupt: dict[str, str]) -> Staged:
-    """Parse ``pages`` (``(repo, key)`` in load order) into ``kind.staged``, one row per
-    complete node; name the pages that are not of ``kind`` in ``corrupt`` (key -> why).
+    """Read the keys of every node of ``pages`` (``(repo, key)`` in load order) into
+    ``kind.keys``, and the nodes completed by follow-up pages into ``kind.merged``; name
+    the pages that are not of ``kind`` in ``corrupt`` (key -> why).
 
-    Run outside the load's transaction: DuckDB keeps what a transaction writes, temp
-    tables included, until it ends, so a million staged nodes would crowd out the
-    buffer pool and spill twice; committed temp rows are evicted and read back once.
-    ``ord`` (the page's place in the load) breaks ties between two copies of a node with
-    the same ``updatedAt``: the later page wins. DuckDB's JSON functions re-parse their
-    input on every call, so each page is parsed once for every part needed and each node
-    once for all its keys (multi-path extraction).
+    Keys only: the nodes' JSON is read again by the upsert, straight from the pages into
+    the raw table. Parsing a page twice costs less than holding a million nodes' JSON in
+    a temp table, which spills to disk beyond the memory limit and is copied once more.
+    Run outside the load's transaction, which would keep every batch's rows until it
+    ends. ``ord`` (the page's place in the load) breaks ties between two copies of a node
+    with the same ``updatedAt``: the later page wins.
     """
-    con.execute(f"create or replace temp table {kind.staged} (node_id varchar, repo varchar, "
-                f"pr_number integer, updated_at timestamptz, {kind.payload} json, "
-                "page_key varchar, ord integer, pos integer, complete boolean, "
-                "problem varchar)")
-    # Bounded batches: a statement's file list stays short, the rows stream to the table.
+    staged = Staged(kind, pages)
+    con.execute(f"create or replace temp table {kind.keys} (node_id varchar, repo varchar, "
+                "pr_number integer, updated_at timestamptz, page_key varchar, ord integer, "
+                "pos integer, complete boolean, problem varchar)")
+    # Bounded batches: a statement's file list stays short.
     for start in range(0, len(pages), PAGE_BATCH):
-        batch = pages[start : start + PAGE_BATCH]
-        paths = [store.duckdb_path(key) for _, key in batch]
-        con.execute(kind.stage_sql(), [paths, [key for _, key in batch],
-                                       [repo for repo, _ in batch],
-                                       list(range(start, start + len(batch))), paths])
-    problems = con.execute(f"select distinct page_key, problem from {kind.staged} "
+        ords = list(range(start, min(start + PAGE_BATCH, len(pages))))
+        con.execute(f"insert into {kind.keys} " + kind.nodes_sql(payload=False),
+                    staged.params(store, ords))
+    problems = con.execute(f"select distinct page_key, problem from {kind.keys} "
                            "where problem is not null").fetchall()
     corrupt.update(problems)
     if problems:
-        con.execute(f"delete from {kind.staged} where problem is not null")
-    _merge_followups(con, followups, kind)
-    staged = Staged(pages=len(pages),
-                    nodes=con.execute(f"select count(*) from {kind.staged}").fetchall()[0][0])
+        con.execute(f"delete from {kind.keys} where problem is not null")
+    _merge_followups(con, store, staged, followups)
+    staged.nodes = con.execute(f"select count(*) from {kind.keys}").fetchall()[0][0]
     # The extract completes every list of the PRs in its window; a PR it saw only on the
     # boundary page, older than the window, may be left truncated and is not stored.
     staged.incomplete = con.execute(
-        f"delete from {kind.staged} where not complete").fetchall()[0][0]
+        f"delete from {kind.keys} where not complete").fetchall()[0][0]
     return staged
 
 
@@ -289,23 +308,31 @@ def _read_followups(store: RawStore, manifests: list[Manifest]
     return [(store.read_json(key), store.read_meta(key)) for key in keys]
 
 
-def _merge_followups(con: duckdb.DuckDBPyConnection,
-                     followups: list[tuple[dict[str, Any], dict[str, Any]]],
-                     kind: NodeKind) -> None:
-    """Replace the staged JSON of nodes whose nested lists were completed by follow-ups."""
+def _merge_followups(con: duckdb.DuckDBPyConnection, store: RawStore, staged: Staged,
+                     followups: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Complete the nested lists of staged nodes from the follow-up pages: their JSON goes
+    to ``kind.merged`` (by ``(ord, pos)``), their completeness to ``kind.keys``."""
+    kind = staged.kind
+    con.execute(f"create or replace temp table {kind.merged} (ord integer, pos integer, "
+                "payload json)")
     ids = sorted({r["id"] for _, meta in followups for r in meta.get("requests", [])})
     if not ids:
         return
-    rows = con.execute(f"select node_id, ord, pos, {kind.payload} from {kind.staged} "
-                       "where node_id in (select unnest(?))", [ids]).fetchall()
-    updates = []
+    ords = [r[0] for r in con.execute(
+        f"select distinct ord from {kind.keys} where node_id in (select unnest(?)) order by 1",
+        [ids]).fetchall()]
+    if not ords:
+        return
+    rows = con.execute(
+        f"select node_id, ord, pos, payload from ({kind.nodes_sql(payload=True)}) "
+        "where node_id in (select unnest(?))", [*staged.params(store, ords), ids]).fetchall()
+    merged, updates = [], []
     for node_id, ord_, pos, node in rows:
-        merged = complete_nested_lists([json.loads(node)], followups)[node_id]
-        complete = not any(truncated_connections(merged))
-        updates.append((json.dumps(merged, ensure_ascii=False), complete, ord_, pos))
-    if updates:
-        con.executemany(f"update {kind.staged} set {kind.payload} = ?::json, complete = ? "
-                        "where ord = ? and pos = ?", updates)
+        node = complete_nested_lists([json.loads(node)], followups)[node_id]
+        merged.append((ord_, pos, json.dumps(node, ensure_ascii=False)))
+        updates.append((not any(truncated_connections(node)), ord_, pos))
+    con.executemany(f"insert into {kind.merged} values (?, ?, ?::json)", merged)
+    con.executemany(f"update {kind.keys} set complete = ? where ord = ? and pos = ?", updates)
 
 
 def load_manifests(
@@ -342,16 +369,16 @@ def load_manifests(
                      result.corrupt_pages)
         events = _stage(con, store, PULL_REQUEST_EVENTS, kind_pages(ok, PULL_REQUEST_EVENTS),
                         followups, result.corrupt_pages)
-        result.pages, result.pull_requests_seen = prs.pages, prs.nodes
-        result.event_pages = events.pages
+        result.pages, result.pull_requests_seen = len(prs.pages), prs.nodes
+        result.event_pages = len(events.pages)
         result.incomplete_skipped = prs.incomplete + events.incomplete
         con.execute("begin transaction")
         try:
             loaded_at = loaded_at or load_timestamp(con)
             if clear_repos:
                 result.rows_cleared = _clear(con, clear_repos)
-            _upsert_staged(con, PULL_REQUESTS, run_id, loaded_at)
-            _upsert_staged(con, PULL_REQUEST_EVENTS, run_id, loaded_at)
+            _upsert_staged(con, store, prs, run_id, loaded_at)
+            _upsert_staged(con, store, events, run_id, loaded_at)
             _align_loaded_at(con, loaded_at)
             # loaded_at is this load's own timestamp, so it marks exactly the rows written.
             result.rows_written, result.event_rows_written = (
@@ -379,52 +406,65 @@ def load_manifests(
     return result
 
 
-def _upsert_staged(con: duckdb.DuckDBPyConnection, kind: NodeKind, run_id: str,
-                   loaded_at: datetime) -> None:
-    """Upsert ``kind.staged`` into ``kind``'s raw table, set-based.
+def _upsert_staged(con: duckdb.DuckDBPyConnection, store: RawStore, staged: Staged,
+                   run_id: str, loaded_at: datetime) -> None:
+    """Write the staged nodes of one kind into its raw table, set-based.
 
     Newer wins; at the same ``updatedAt`` a (complete) copy that differs replaces the
     stored one, so a full refresh picks up fields a newer query asks for. Among staged
     copies of a node the newest wins, then the later page. The winners not stored yet (all
-    of them on a first sync) go in with one plain insert: ``on conflict`` costs about three
-    times as much per row, and more as the table grows; those already stored are updated
-    in one statement.
+    of them on a first sync) go in with one plain insert, their JSON read from the pages
+    straight into the table (``on conflict`` costs about three times as much per row,
+    and more as the table grows); those already stored are updated in one statement.
     """
-    table, payload, staged = kind.table, kind.payload, kind.staged
-    # Keys only: ranking the copies with their JSON would drag it through the window.
+    kind = staged.kind
+    table, payload, keys, merged = kind.table, kind.payload, kind.keys, kind.merged
     con.execute(
         f"""
         create or replace temp table winners as
         select node_id, ord, pos, node_id in (select node_id from {table}) as stored
-        from {staged}
+        from {keys}
         qualify row_number() over (partition by node_id order by updated_at desc,
                                    ord desc, pos desc) = 1
         """
     )
-    con.execute(
-        f"""
-        insert into {table}
-            (node_id, repo, pr_number, updated_at, {payload}, page_key, run_id, loaded_at)
-        select s.node_id, s.repo, s.pr_number, s.updated_at, s.{payload}, s.page_key, ?, ?
-        from {staged} s join winners w on w.ord = s.ord and w.pos = s.pos
-        where not w.stored
-        """,
-        [run_id, loaded_at],
-    )
-    if con.execute("select count(*) from winners where stored").fetchall()[0][0]:
+    for stored in (False, True):
+        # Only the pages holding a winner are read again.
+        ords = [r[0] for r in con.execute(
+            "select distinct ord from winners where stored = ? order by 1", [stored]
+        ).fetchall()]
+        if not ords:
+            continue
+        nodes = f"""
+            select n.node_id, n.repo, n.pr_number, n.updated_at, n.page_key,
+                   coalesce(m.payload, n.payload) as {payload}
+            from ({kind.nodes_sql(payload=True)}) n
+            join winners w on w.ord = n.ord and w.pos = n.pos and w.stored = ?
+            left join {merged} m on m.ord = n.ord and m.pos = n.pos
+        """
+        if not stored:
+            con.execute(
+                f"""
+                insert into {table} (node_id, repo, pr_number, updated_at, {payload},
+                                     page_key, run_id, loaded_at)
+                select node_id, repo, pr_number, updated_at, {payload}, page_key, ?, ?
+                from ({nodes})
+                """,
+                [run_id, loaded_at, *staged.params(store, ords), stored],
+            )
+            continue
         con.execute(
             f"""
             update {table} as t set
                 repo = s.repo, pr_number = s.pr_number, updated_at = s.updated_at,
                 {payload} = s.{payload}, page_key = s.page_key, run_id = ?, loaded_at = ?
-            from (select s.* from {staged} s join winners w on w.ord = s.ord and w.pos = s.pos
-                  where w.stored) s
+            from ({nodes}) s
             where t.node_id = s.node_id
               and (s.updated_at > t.updated_at
                    or (s.updated_at = t.updated_at
                        and s.{payload}::varchar <> t.{payload}::varchar))
             """,
-            [run_id, loaded_at],
+            [run_id, loaded_at, *staged.params(store, ords), stored],
         )
     con.execute("drop table winners")
 
