@@ -58,8 +58,10 @@ test: venv chromium
 	@set -uo pipefail; \
 	dsn="$$(bash scripts/postgres.sh start)" || { echo "make test: PostgreSQL did not start;" \
 	  "its tests will be skipped (see the reason in pytest's summary)" >&2; dsn=""; }; \
+	started=$$(date +%s); \
 	status=0; PR_WAREHOUSE_TEST_PG_DSN="$$dsn" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=10 $(PYTEST_ARGS) || status=$$?; \
 	bash scripts/postgres.sh stop || true; \
+	echo "make test: $$(( $$(date +%s) - started )) s wall (the ten slowest tests are listed above)"; \
 	exit $$status
 
 ## Debian's chromium, driven by Playwright in the browser test (it cannot download its own).

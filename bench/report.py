@@ -218,6 +218,16 @@ def load_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
             ("3. Load", f"{label} PRs: load time / bare (read_text / read_json)",
              " / ".join(ratio(b["load_time_ratio"]) for b in bare.values())),
         ]
+        target = size.get("load_over_read_text")
+        if target:
+            cpu = (f", CPU time {ratio(target['cpu_ratio'])}"
+                   if target.get("cpu_ratio") is not None else "")
+            rows.append(("3. Load", f"{label} PRs: load / bare read_text (target <= "
+                         f"{target['target']}x); peak RSS load / read_text",
+                         f"{ratio(target['ratio'])}{cpu}"
+                         f"{'' if target['within_target'] else ' OVER TARGET'}; "
+                         f"{mib(target['load_max_rss_mib'])} / "
+                         f"{mib(target['read_text_max_rss_mib'])}"))
     for size in data["sizes"]:
         dbt = size["transform"]
         status = "FAILED" if dbt.get("error") else ", ".join(

@@ -27,6 +27,14 @@ log = logging.getLogger("bench.worker")
 Job = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far (all its threads), in seconds."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def proc_status_mib(field: str) -> float:
     """A memory line of ``/proc/self/status`` (``VmRSS``, ``VmHWM``) in MiB; 0 elsewhere."""
     try:
@@ -77,11 +85,14 @@ def load_job(args: dict[str, Any]) -> dict[str, Any]:
     manifests = [Manifest.from_json(m) for m in json.loads(Path(args["manifests_file"]).read_text())]
     store = RawStore(args["base_url"])
     rss_ready = proc_status_mib("VmRSS")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     result = load_manifests(Path(args["duckdb_path"]), store, manifests, run_id=args["run_id"])
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
+        # CPU time beside wall time: on a shared machine a neighbour inflates the wall
+        # clock of one run and not the other's; the CPU ratio moves much less.
+        "cpu_seconds": cpu_seconds() - cpu_started,
         "rows": result.rows_written,
         "event_rows": result.event_rows_written,
         "pull_requests_seen": result.pull_requests_seen,
@@ -134,7 +145,7 @@ def bare_job(args: dict[str, Any]) -> dict[str, Any]:
         event_paths = json.loads(Path(args["event_paths_file"]).read_text())
     con = duckdb.connect(args["duckdb_path"])
     rss_ready = proc_status_mib("VmRSS")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     event_rows = 0
     try:
         con.execute(BARE_SQL[args["mode"]], [paths])
@@ -146,6 +157,7 @@ def bare_job(args: dict[str, Any]) -> dict[str, Any]:
         con.close()
     return {
         "seconds": time.perf_counter() - started,
+        "cpu_seconds": cpu_seconds() - cpu_started,
         "rows": rows,
         "event_rows": event_rows,
         "rss_after_imports_mib": rss_ready,

@@ -2,7 +2,10 @@
 
 DuckDB parses the pages itself (``read_text`` + JSON functions), so a million PRs never
 pass through Python objects; only PRs whose nested lists needed follow-up pages are
-merged in Python. The upsert keys on GitHub's node id and keeps the newest ``updatedAt``:
+merged in Python. Each kind of page (:class:`NodeKind`: PR pages, events pages) is first
+staged in a temp table, outside the transaction (see :func:`_stage`), then written to its
+raw table set-based, all kinds in the one transaction (see :func:`_upsert_staged`).
+The upsert keys on GitHub's node id and keeps the newest ``updatedAt``:
 loading the same pages twice changes nothing, ``loaded_at`` included. Events pages go
 into ``raw.pull_request_events`` by the same rules, and a PR's two rows always carry the
 same ``loaded_at``: the last load that wrote either (see :func:`_align_loaded_at`).
@@ -18,12 +21,12 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.constants import DEFAULT_DUCKDB_MEMORY_LIMIT
-from pr_warehouse.load.checks import load_checks
 from pr_warehouse.contracts import (
     ExtractStatus,
     LoadResult,
@@ -33,11 +36,12 @@ from pr_warehouse.contracts import (
     TeamsManifest,
     TeamsStatus,
 )
+from pr_warehouse.load.checks import load_checks
+from pr_warehouse.load.deployments import load_deployments
 from pr_warehouse.load.review_comments import load_review_comments
 from pr_warehouse.pages import complete_nested_lists, truncated_connections
 from pr_warehouse.queries.builders import NESTED_CONNECTIONS
 
-from pr_warehouse.load.deployments import load_deployments
 if TYPE_CHECKING:
     import duckdb
 
@@ -92,138 +96,209 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL_PATH.read_text())
 
 
-def _stage_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
-                 pages: list[tuple[str, str]], result: LoadResult, first_ord: int = 0) -> None:
-    """Parse page files into a temp table ``staged`` (one row per PR node).
+@dataclass(frozen=True)
+class NodeKind:
+    """One kind of page the load reads, and the raw table its nodes go to.
 
-    ``pages`` are ``(repo, key)`` in load order; the ordinal breaks ties between
-    two copies of a PR with the same ``updatedAt`` (the later page wins).
+    Each page is parsed once into ``p``, a struct of the page's ``shape`` (DuckDB's
+    ``from_json`` structure: what the load needs of the page, the nodes as ``JSON``);
+    ``nodes`` reads the page's list of JSON nodes from ``p`` (NULL: the page is not of this
+    kind, named in ``corrupt_pages`` with ``missing``); each node is parsed once for
+    ``node_paths`` (into the list ``v``, the node id, number and ``updatedAt`` first), from
+    which ``repo`` and ``complete`` (no nested list cut short) are read; ``page_repo`` is
+    the repository the manifest lists the page under. ``manifest_pages`` names the
+    :class:`Manifest` field listing the pages. Adding a kind is a ``NodeKind``, its table in
+    ddl.sql, and a :func:`_stage` and an :func:`_upsert_staged` call in
+    :func:`load_manifests`.
     """
-    con.execute("create or replace temp table page_files (path varchar, key varchar, "
-                "repo varchar, ord integer)")
-    rows = [(store.duckdb_path(key), key, repo, first_ord + i)
-            for i, (repo, key) in enumerate(pages)]
-    if rows:
-        con.executemany("insert into page_files values (?, ?, ?, ?)", rows)
-    paths = [r[0] for r in rows]
-    # DuckDB's JSON functions re-parse their input on every call, so each page is parsed
-    # once for validity and once to pull out every part we need, and each node once for
-    # its keys (multi-path extraction), instead of once per field.
-    con.execute("create or replace temp table page_parts (key varchar, ord integer, "
-                "valid boolean, repo varchar, nodes varchar, single varchar)")
-    if paths:
-        con.execute(
-            """
-        insert into page_parts
-        with text as (
-            select filename, content, json_valid(content) as valid from read_text(?)
+
+    name: str
+    manifest_pages: str
+    table: str
+    payload: str
+    shape: str
+    nodes: str
+    missing: str
+    node_paths: tuple[str, ...]
+    repo: str
+    complete: str
+
+    @property
+    def keys(self) -> str:
+        """The temp table of this kind's node keys, from :func:`_stage` to the upsert."""
+        return f"keys_{self.name}"
+
+    @property
+    def merged(self) -> str:
+        """The temp table of this kind's nodes completed by follow-up pages."""
+        return f"merged_{self.name}"
+
+    def nodes_sql(self, payload: bool) -> str:
+        """A query of the nodes of a list of pages, one row per node, with the pages that
+        are not of this kind as one row each, naming why (``problem``); with ``payload``,
+        each node's JSON too.
+
+        Parameters: the pages' paths, keys, repositories and ordinals (their place in the
+        load), then the paths again. The same pages with the same ordinals give the same
+        rows, identified by ``(ord, pos)``, without ``payload`` or with it.
+        """
+        return f"""
+        with files as (
+            select unnest(?::varchar[]) as path, unnest(?::varchar[]) as key,
+                   unnest(?::varchar[]) as page_repo, unnest(?::integer[]) as ord
         ),
-        parts as (
-            select filename, valid,
-                   case when valid then json_extract_string(content, [
-                       '$.data.repository.nameWithOwner',
-                       '$.data.repository.pullRequests.nodes',
-                       '$.data.repository.pullRequest']) end as p
-            from text
-        )
-        select f.key, f.ord, parts.valid, p[1] as repo,
-               case when p[2] like '[%' then p[2] end as nodes,
-               case when p[3] like '{%' then p[3] end as single
-        from page_files f join parts on parts.filename = f.path
-        """,
-            [paths],
-        )
-    bad = con.execute(
-        """
-        select key, case when not valid then 'not valid JSON'
-                         else 'no data.repository.pullRequests.nodes' end
-        from page_parts where not valid or (nodes is null and single is null)
-        """
-    ).fetchall()
-    result.corrupt_pages.update({key: why for key, why in bad})
-    truncated = ", ".join(f"'$.{c}.pageInfo.hasNextPage'" for c in NESTED_CONNECTIONS)
-    con.execute(
-        f"""
-        create or replace temp table staged as
-        with nodes as (
-            -- a page of pullRequests.nodes, or a single-PR page (repository.pullRequest)
-            select key, ord, repo,
-                   unnest(coalesce(from_json(nodes, '["json"]'), [single::json])) as pr
-            from page_parts
-            where valid and (nodes is not null or single is not null)
+        parsed as (
+            -- One parse per page, typed by `shape` (fields not named in it are skipped;
+            -- the nodes come out as JSON text); try: a page that is not JSON, or not of
+            -- this shape, yields NULL instead of failing the load.
+            select filename, try(from_json(content, '{self.shape}')) as p,
+                   -- a second parse only for the pages the first could not read
+                   p is not null or json_valid(content) as valid
+            from read_text(?)
+        ),
+        pages as (
+            select f.key, f.ord, f.page_repo, p, valid, {self.nodes} as nodes
+            from files f join parsed on parsed.filename = f.path
+        ),
+        nodes as (
+            -- a page without nodes stays as one row, to be named
+            select key, ord, page_repo, p, valid, nodes is not null as found,
+                   unnest(coalesce(nodes, [null::json])) as node,
+                   -- a node's place in its page: (ord, pos) is the row's identity
+                   generate_subscripts(coalesce(nodes, [null::json]), 1) as pos
+            from pages
         ),
         keyed as (
-            select key, ord, repo, pr,
-                   json_extract_string(pr, ['$.id', '$.number', '$.updatedAt', {truncated}]) as v
+            select *, json_extract_string(node, {_sql_list(self.node_paths)}) as v
             from nodes
-            where pr is not null and pr::varchar like '{{%'
+            where not found
+               or (node is not null and node::varchar like '{{%')
         )
-        select v[1] as node_id, repo, v[2]::integer as pr_number,
-               v[3]::timestamptz as updated_at, pr, key as page_key, ord,
-               -- complete: no nested list cut short (hasNextPage)
-               not list_contains(v[4:], 'true') as complete
+        select v[1] as node_id, {self.repo} as repo, v[2]::integer as pr_number,
+               v[3]::timestamptz as updated_at, key as page_key, ord, pos,
+               {"node as payload," if payload else ""}
+               {self.complete} as complete,
+               case when not valid then 'not valid JSON'
+                    when not found then '{self.missing}' end as problem
         from keyed
+        where not found or v[1] is not null
         """
-    )
-    con.execute("drop table page_parts")
 
 
-def _stage_event_pages(con: duckdb.DuckDBPyConnection, store: RawStore,
-                       pages: list[tuple[str, str]], result: LoadResult,
-                       first_ord: int = 0) -> None:
-    """Parse events pages into a temp table ``staged_events`` (one row per PR node)."""
-    con.execute("create or replace temp table page_files (path varchar, key varchar, "
-                "repo varchar, ord integer)")
-    rows = [(store.duckdb_path(key), key, repo, first_ord + i)
-            for i, (repo, key) in enumerate(pages)]
-    con.execute("create or replace temp table event_parts (key varchar, ord integer, "
-                "valid boolean, repo varchar, nodes varchar)")
-    if rows:
-        con.executemany("insert into page_files values (?, ?, ?, ?)", rows)
-        con.execute(
-            """
-            insert into event_parts
-            with text as (
-                select filename, content, json_valid(content) as valid from read_text(?)
-            )
-            select f.key, f.ord, text.valid, f.repo,
-                   case when text.valid then json_extract_string(content, '$.data.nodes') end
-            from page_files f join text on text.filename = f.path
-            """,
-            [[r[0] for r in rows]],
-        )
-    bad = con.execute(
-        """
-        select key, case when not valid then 'not valid JSON' else 'no data.nodes' end
-        from event_parts where not valid or nodes is null or nodes not like '[%'
-        """
-    ).fetchall()
-    result.corrupt_pages.update({key: why for key, why in bad})
-    con.execute(
-        """
-        create or replace temp table staged_events as
-        with nodes as (
-            select key, ord, repo, unnest(from_json(nodes, '["json"]')) as node
-            from event_parts
-            where valid and nodes like '[%'
-        ),
-        keyed as (
-            select key, ord, repo, node,
-                   json_extract_string(node, ['$.id', '$.number', '$.updatedAt',
-                                              '$.timelineItems.pageInfo.hasNextPage',
-                                              '$.repository.nameWithOwner']) as v
-            from nodes
-            where node is not null and node::varchar like '{%'
-        )
-        -- a batch may hold PRs of several repositories: each node names its own
-        select v[1] as node_id, coalesce(v[5], repo) as repo, v[2]::integer as pr_number,
-               v[3]::timestamptz as updated_at, node as events, key as page_key, ord,
-               coalesce(v[4], 'false') <> 'true' as complete
-        from keyed
-        where v[1] is not null
-        """
-    )
-    con.execute("drop table event_parts")
+def _sql_list(paths: tuple[str, ...]) -> str:
+    """A SQL list literal of JSON paths (this module's own constants, never input).
+
+    >>> _sql_list(("$.id", "$.number"))
+    "['$.id', '$.number']"
+    """
+    return "[" + ", ".join(f"'{path}'" for path in paths) + "]"
+
+
+# A pullRequests page of the listing query, or a single-PR page (repository.pullRequest);
+# the repository is the page's own nameWithOwner.
+PULL_REQUESTS = NodeKind(
+    name="pull_requests",
+    manifest_pages="pages",
+    table="raw.pull_requests",
+    payload="pr",
+    shape=json.dumps({"data": {"repository": {"nameWithOwner": "VARCHAR",
+                                              "pullRequests": {"nodes": ["JSON"]},
+                                              "pullRequest": "JSON"}}}),
+    nodes="""coalesce(p.data.repository.pullRequests.nodes,
+                      case when p.data.repository.pullRequest::varchar like '{%'
+                           then [p.data.repository.pullRequest] end)""",
+    missing="no data.repository.pullRequests.nodes",
+    node_paths=("$.id", "$.number", "$.updatedAt",
+                *(f"$.{c}.pageInfo.hasNextPage" for c in NESTED_CONNECTIONS)),
+    repo="p.data.repository.nameWithOwner",
+    complete="not list_contains(v[4:], 'true')",
+)
+# An events page (data.nodes); a shared batch's page holds PRs of several repositories,
+# each node names its own.
+PULL_REQUEST_EVENTS = NodeKind(
+    name="pull_request_events",
+    manifest_pages="event_pages",
+    table="raw.pull_request_events",
+    payload="events",
+    shape=json.dumps({"data": {"nodes": ["JSON"]}}),
+    nodes="p.data.nodes",
+    missing="no data.nodes",
+    node_paths=("$.id", "$.number", "$.updatedAt", "$.timelineItems.pageInfo.hasNextPage",
+                "$.repository.nameWithOwner"),
+    repo="coalesce(v[5], page_repo)",
+    complete="coalesce(v[4], 'false') <> 'true'",
+)
+
+
+def kind_pages(manifests: list[Manifest], kind: NodeKind) -> list[tuple[str, str]]:
+    """``(repo, key)`` of every page of ``kind`` the manifests list, in load order, once.
+
+    A shared batch's events pages are listed by each repository they hold PRs of.
+
+    >>> m = [Manifest(repo="o/a", event_pages=["e1"]), Manifest(repo="o/b", event_pages=["e1"])]
+    >>> kind_pages(m, PULL_REQUEST_EVENTS)
+    [('o/b', 'e1')]
+    """
+    return list({key: (m.repo, key) for m in manifests
+                 for key in getattr(m, kind.manifest_pages)}.values())
+
+
+@dataclass
+class Staged:
+    """What :func:`_stage` read of one kind: its pages (``(repo, key)``, in load order;
+    a page's ordinal is its index), the nodes seen (incomplete ones included) and the
+    incomplete nodes dropped."""
+
+    kind: NodeKind
+    pages: list[tuple[str, str]]
+    nodes: int = 0
+    incomplete: int = 0
+
+    def params(self, store: RawStore, ords: list[int] | None = None) -> list[list[Any]]:
+        """The parameters of :meth:`NodeKind.nodes_sql` for the pages at ``ords`` (all
+        pages by default)."""
+        ords = list(range(len(self.pages))) if ords is None else ords
+        paths = [store.duckdb_path(self.pages[i][1]) for i in ords]
+        return [paths, [self.pages[i][1] for i in ords], [self.pages[i][0] for i in ords],
+                ords, paths]
+
+
+def _stage(con: duckdb.DuckDBPyConnection, store: RawStore, kind: NodeKind,
+           pages: list[tuple[str, str]],
+           followups: list[tuple[dict[str, Any], dict[str, Any]]],
+           corrupt: dict[str, str]) -> Staged:
+    """Read the keys of every node of ``pages`` (``(repo, key)`` in load order) into
+    ``kind.keys``, and the nodes completed by follow-up pages into ``kind.merged``; name
+    the pages that are not of ``kind`` in ``corrupt`` (key -> why).
+
+    Keys only: the nodes' JSON is read again by the upsert, straight from the pages into
+    the raw table. Parsing a page twice costs less than holding a million nodes' JSON in
+    a temp table, which spills to disk beyond the memory limit and is copied once more.
+    Run outside the load's transaction, which would keep every batch's rows until it
+    ends. ``ord`` (the page's place in the load) breaks ties between two copies of a node
+    with the same ``updatedAt``: the later page wins.
+    """
+    staged = Staged(kind, pages)
+    con.execute(f"create or replace temp table {kind.keys} (node_id varchar, repo varchar, "
+                "pr_number integer, updated_at timestamptz, page_key varchar, ord integer, "
+                "pos integer, complete boolean, problem varchar)")
+    # Bounded batches: a statement's file list stays short.
+    for start in range(0, len(pages), PAGE_BATCH):
+        ords = list(range(start, min(start + PAGE_BATCH, len(pages))))
+        con.execute(f"insert into {kind.keys} " + kind.nodes_sql(payload=False),
+                    staged.params(store, ords))
+    problems = con.execute(f"select distinct page_key, problem from {kind.keys} "
+                           "where problem is not null").fetchall()
+    corrupt.update(problems)
+    if problems:
+        con.execute(f"delete from {kind.keys} where problem is not null")
+    _merge_followups(con, store, staged, followups)
+    staged.nodes = con.execute(f"select count(*) from {kind.keys}").fetchall()[0][0]
+    # The extract completes every list of the PRs in its window; a PR it saw only on the
+    # boundary page, older than the window, may be left truncated and is not stored.
+    staged.incomplete = con.execute(
+        f"delete from {kind.keys} where not complete").fetchall()[0][0]
+    return staged
 
 
 def _read_followups(store: RawStore, manifests: list[Manifest]
@@ -236,27 +311,31 @@ def _read_followups(store: RawStore, manifests: list[Manifest]
     return [(store.read_json(key), store.read_meta(key)) for key in keys]
 
 
-def _merge_followups(con: duckdb.DuckDBPyConnection,
-                     followups: list[tuple[dict[str, Any], dict[str, Any]]],
-                     table: str = "staged", column: str = "pr") -> None:
-    """Replace the staged JSON of nodes whose nested lists were completed by follow-ups.
-
-    ``table``/``column``: ``staged``/``pr`` (PR nodes) or ``staged_events``/``events``.
-    """
+def _merge_followups(con: duckdb.DuckDBPyConnection, store: RawStore, staged: Staged,
+                     followups: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Complete the nested lists of staged nodes from the follow-up pages: their JSON goes
+    to ``kind.merged`` (by ``(ord, pos)``), their completeness to ``kind.keys``."""
+    kind = staged.kind
+    con.execute(f"create or replace temp table {kind.merged} (ord integer, pos integer, "
+                "payload json)")
     ids = sorted({r["id"] for _, meta in followups for r in meta.get("requests", [])})
     if not ids:
         return
+    ords = [r[0] for r in con.execute(
+        f"select distinct ord from {kind.keys} where node_id in (select unnest(?)) order by 1",
+        [ids]).fetchall()]
+    if not ords:
+        return
     rows = con.execute(
-        f"select node_id, ord, {column} from {table} where node_id in (select unnest(?))", [ids]
-    ).fetchall()
-    updates = []
-    for node_id, ord_, node in rows:
-        merged = complete_nested_lists([json.loads(node)], followups)[node_id]
-        complete = not any(truncated_connections(merged))
-        updates.append((json.dumps(merged, ensure_ascii=False), complete, node_id, ord_))
-    if updates:
-        con.executemany(f"update {table} set {column} = ?::json, complete = ? "
-                        "where node_id = ? and ord = ?", updates)
+        f"select node_id, ord, pos, payload from ({kind.nodes_sql(payload=True)}) "
+        "where node_id in (select unnest(?))", [*staged.params(store, ords), ids]).fetchall()
+    merged, updates = [], []
+    for node_id, ord_, pos, node in rows:
+        node = complete_nested_lists([json.loads(node)], followups)[node_id]
+        merged.append((ord_, pos, json.dumps(node, ensure_ascii=False)))
+        updates.append((not any(truncated_connections(node)), ord_, pos))
+    con.executemany(f"insert into {kind.merged} values (?, ?, ?::json)", merged)
+    con.executemany(f"update {kind.keys} set complete = ? where ord = ? and pos = ?", updates)
 
 
 def load_manifests(
@@ -280,57 +359,47 @@ def load_manifests(
     result.failed_repos = {m.repo: m.error or m.status.value for m in manifests
                            if m.status in (ExtractStatus.FAILED, ExtractStatus.MISSING)}
     result.repos = [m.repo for m in ok]
-    pages = [(m.repo, key) for m in ok for key in m.pages]
-    result.pages = len(pages)
 
     duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(duckdb_path), config=duckdb_config(memory_limit))
     try:
         store.register_with(con)
         ensure_schema(con)
-        con.execute("begin transaction")
-        loaded_at = loaded_at or load_timestamp(con)
-        if clear_repos:
-            result.rows_cleared = _clear(con, clear_repos)
         followups = _read_followups(store, ok)
-        # Pages go in bounded batches, in order: memory stays flat however large the run,
-        # and the upsert rule makes batch-by-batch equal to all-at-once (a later copy of a
-        # PR replaces an earlier one only if it is newer, or as new and different).
-        for start in range(0, len(pages), PAGE_BATCH):
-            _stage_pages(con, store, pages[start : start + PAGE_BATCH], result, first_ord=start)
-            _merge_followups(con, followups)
-            result.pull_requests_seen += con.execute("select count(*) from staged").fetchall()[0][0]
-            result.incomplete_skipped += _drop_incomplete(con)
-            _upsert_staged(con, run_id, loaded_at)
-        # A shared batch's events pages are listed by each repository they hold PRs of.
-        event_pages = list({key: (m.repo, key) for m in ok for key in m.event_pages}.values())
-        result.event_pages = len(event_pages)
-        for start in range(0, len(event_pages), PAGE_BATCH):
-            _stage_event_pages(con, store, event_pages[start : start + PAGE_BATCH], result,
-                               first_ord=start)
-            _merge_followups(con, followups, table="staged_events", column="events")
-            result.incomplete_skipped += con.execute(
-                "delete from staged_events where not complete").fetchall()[0][0]
-            _upsert_staged(con, run_id, loaded_at, table="raw.pull_request_events",
-                           staged="staged_events", payload="events")
-        _align_loaded_at(con, loaded_at)
-        load_review_comments(con, store, ok, run_id, loaded_at)
-        # loaded_at is this load's own timestamp, so it marks exactly the rows written.
-        result.rows_written, result.event_rows_written = (
-            con.execute(f"select count(*) from raw.{table} where run_id = ? and loaded_at = ?",
-                        [run_id, loaded_at]).fetchall()[0][0]
-            for table in ("pull_requests", "pull_request_events"))
-        load_checks(con, store, manifests, run_id=run_id, loaded_at=loaded_at)
-        _record_sync_runs(con, manifests, run_id, loaded_at)
-        if sync_plan is not None:
-            _record_plan(con, sync_plan, run_id, loaded_at)
-        if teams is not None:
-            _load_teams(con, store, teams, run_id, loaded_at, result)
-        load_deployments(con, store, ok, run_id, loaded_at)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        # Parsed first, outside the transaction (see _stage); the raw tables are written
+        # below, all in one transaction.
+        prs = _stage(con, store, PULL_REQUESTS, kind_pages(ok, PULL_REQUESTS), followups,
+                     result.corrupt_pages)
+        events = _stage(con, store, PULL_REQUEST_EVENTS, kind_pages(ok, PULL_REQUEST_EVENTS),
+                        followups, result.corrupt_pages)
+        result.pages, result.pull_requests_seen = len(prs.pages), prs.nodes
+        result.event_pages = len(events.pages)
+        result.incomplete_skipped = prs.incomplete + events.incomplete
+        con.execute("begin transaction")
+        try:
+            loaded_at = loaded_at or load_timestamp(con)
+            if clear_repos:
+                result.rows_cleared = _clear(con, clear_repos)
+            _upsert_staged(con, store, prs, run_id, loaded_at)
+            _upsert_staged(con, store, events, run_id, loaded_at)
+            _align_loaded_at(con, loaded_at)
+            load_review_comments(con, store, ok, run_id, loaded_at)
+            # loaded_at is this load's own timestamp, so it marks exactly the rows written.
+            result.rows_written, result.event_rows_written = (
+                con.execute(f"select count(*) from raw.{table} where run_id = ? and loaded_at = ?",
+                            [run_id, loaded_at]).fetchall()[0][0]
+                for table in ("pull_requests", "pull_request_events"))
+            load_checks(con, store, manifests, run_id=run_id, loaded_at=loaded_at)
+            _record_sync_runs(con, manifests, run_id, loaded_at)
+            if sync_plan is not None:
+                _record_plan(con, sync_plan, run_id, loaded_at)
+            if teams is not None:
+                _load_teams(con, store, teams, run_id, loaded_at, result)
+            load_deployments(con, store, ok, run_id, loaded_at)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
     finally:
         con.close()
     log.info("loaded %d pages: %d PR nodes seen, %d rows written, %d events pages, %d events "
@@ -343,34 +412,67 @@ def load_manifests(
     return result
 
 
-def _upsert_staged(con: duckdb.DuckDBPyConnection, run_id: str, loaded_at: datetime,
-                   *, table: str = "raw.pull_requests", staged: str = "staged",
-                   payload: str = "pr") -> None:
-    """Upsert one staged table into its raw table (PR nodes by default; events with
-    ``table="raw.pull_request_events", staged="staged_events", payload="events"``).
+def _upsert_staged(con: duckdb.DuckDBPyConnection, store: RawStore, staged: Staged,
+                   run_id: str, loaded_at: datetime) -> None:
+    """Write the staged nodes of one kind into its raw table, set-based.
 
     Newer wins; at the same ``updatedAt`` a (complete) copy that differs replaces the
-    stored one, so a full refresh picks up fields a newer query asks for. The names are
-    this module's own, never input.
+    stored one, so a full refresh picks up fields a newer query asks for. Among staged
+    copies of a node the newest wins, then the later page. The winners not stored yet (all
+    of them on a first sync) go in with one plain insert, their JSON read from the pages
+    straight into the table (``on conflict`` costs about three times as much per row,
+    and more as the table grows); those already stored are updated in one statement.
     """
+    kind = staged.kind
+    table, payload, keys, merged = kind.table, kind.payload, kind.keys, kind.merged
     con.execute(
         f"""
-        insert into {table} as t
-            (node_id, repo, pr_number, updated_at, {payload}, page_key, run_id, loaded_at)
-        select node_id, repo, pr_number, updated_at, {payload}, page_key, ?, ?
-        from {staged}
-        qualify row_number() over (partition by node_id order by updated_at desc, ord desc) = 1
-        on conflict (node_id) do update set
-            repo = excluded.repo, pr_number = excluded.pr_number,
-            updated_at = excluded.updated_at, {payload} = excluded.{payload},
-            page_key = excluded.page_key, run_id = excluded.run_id,
-            loaded_at = excluded.loaded_at
-        where excluded.updated_at > t.updated_at
-           or (excluded.updated_at = t.updated_at
-               and excluded.{payload}::varchar <> t.{payload}::varchar)
-        """,
-        [run_id, loaded_at],
+        create or replace temp table winners as
+        select node_id, ord, pos, node_id in (select node_id from {table}) as stored
+        from {keys}
+        qualify row_number() over (partition by node_id order by updated_at desc,
+                                   ord desc, pos desc) = 1
+        """
     )
+    for stored in (False, True):
+        # Only the pages holding a winner are read again.
+        ords = [r[0] for r in con.execute(
+            "select distinct ord from winners where stored = ? order by 1", [stored]
+        ).fetchall()]
+        if not ords:
+            continue
+        nodes = f"""
+            select n.node_id, n.repo, n.pr_number, n.updated_at, n.page_key,
+                   coalesce(m.payload, n.payload) as {payload}
+            from ({kind.nodes_sql(payload=True)}) n
+            join winners w on w.ord = n.ord and w.pos = n.pos and w.stored = ?
+            left join {merged} m on m.ord = n.ord and m.pos = n.pos
+        """
+        if not stored:
+            con.execute(
+                f"""
+                insert into {table} (node_id, repo, pr_number, updated_at, {payload},
+                                     page_key, run_id, loaded_at)
+                select node_id, repo, pr_number, updated_at, {payload}, page_key, ?, ?
+                from ({nodes})
+                """,
+                [run_id, loaded_at, *staged.params(store, ords), stored],
+            )
+            continue
+        con.execute(
+            f"""
+            update {table} as t set
+                repo = s.repo, pr_number = s.pr_number, updated_at = s.updated_at,
+                {payload} = s.{payload}, page_key = s.page_key, run_id = ?, loaded_at = ?
+            from ({nodes}) s
+            where t.node_id = s.node_id
+              and (s.updated_at > t.updated_at
+                   or (s.updated_at = t.updated_at
+                       and s.{payload}::varchar <> t.{payload}::varchar))
+            """,
+            [run_id, loaded_at, *staged.params(store, ords), stored],
+        )
+    con.execute("drop table winners")
 
 
 def _align_loaded_at(con: duckdb.DuckDBPyConnection, loaded_at: datetime) -> None:
@@ -391,15 +493,6 @@ def _align_loaded_at(con: duckdb.DuckDBPyConnection, loaded_at: datetime) -> Non
             """,
             [loaded_at, loaded_at, loaded_at],
         )
-
-
-def _drop_incomplete(con: duckdb.DuckDBPyConnection) -> int:
-    """Remove staged PRs whose nested lists are still cut short (``hasNextPage``).
-
-    The extract completes every list of the PRs in its window; a PR it saw only on the
-    boundary page, older than the window, may be left truncated and is not stored.
-    """
-    return con.execute("delete from staged where not complete").fetchall()[0][0]
 
 
 def _clear(con: duckdb.DuckDBPyConnection, repos: list[str]) -> int:
