@@ -146,7 +146,9 @@ def test_cost_and_memory_sections_and_table(tmp_path: Path) -> None:
     assert cost["all_data"] is None
     cost["all_data"] = cost_bench.all_data_cost(
         [{**cost["page_sizes"][0], "page_size": config.page_size}], config.page_size)
-    assert cost["all_data"]["target"] == 60
+    assert cost["all_data"]["target"] == 80  # issue 19's cap with everything collected
+    # the teams step: 1 point for the bench org, 2 for the one of 150 teams
+    assert [o["points"] for o in cost["daily"]["teams"]["orgs"]] == [1, 2]
     results = {"config": config.as_dict(),
                "sections": {"cost": {"data": cost}, "memory": {"data": memory},
                             "load": {"error": "RuntimeError: boom"}}}
@@ -156,6 +158,7 @@ def test_cost_and_memory_sections_and_table(tmp_path: Path) -> None:
     assert any("all PR data incl. events" in label for _, label, _ in rows)
     assert cost["checks"]["points"] > 0 and cost["checks"]["pull_requests"] == 120
     assert any("CI checks per 1,000 PRs" in label for _, label, _ in rows)
+    assert any("teams, per organization" in label for _, label, _ in rows)
     table = report.render(rows)
     assert "FAILED" in table and table.count("\n") == len(rows) + 1
     path = report.write_json(results, tmp_path / "out" / "result.json")

@@ -17,7 +17,11 @@ from .conftest import Gql
 # Values for the variables the product's documents declare; a new document with a new
 # required variable fails loudly here until it is given one.
 SAMPLE_VARIABLES: dict[str, Any] = {"owner": "acme", "name": "api", "login": "acme", "pageSize": 100,
-                                    "number": 2, "ids": [node_id("PullRequest", 1, 21)]}
+                                    "number": 2, "ids": [node_id("PullRequest", 1, 21)],
+                                    # acme/api's first deployment (deploys.py)
+                                    "id": node_id("Deployment", 1, 1),
+                                    "withDeployments": True, "withReleases": True,
+                                    "withHistory": True}
 
 PR_BY_NUMBER = with_fragments(
     """query One($owner: String!, $name: String!, $number: Int!) {
