@@ -94,7 +94,9 @@ class Chart:
         if not table.rows or self.draw is None:
             return None
         chart = self.draw(table)
-        if "facet" not in chart.to_dict(validate=False):  # a facet cannot follow the width
+        spec = chart.to_dict(validate=False)
+        # A facet or a concatenation sizes its parts itself.
+        if not {"facet", "hconcat", "vconcat"} & spec.keys():
             chart = chart.properties(width="container", height=HEIGHT)
         return chart.to_dict()
 
