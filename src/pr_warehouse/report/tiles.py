@@ -152,7 +152,7 @@ class TileValue:
         """``+12%``, ``-3 pts`` or ``–``.
 
         >>> TileValue(TILES[4], current=10.0, previous=25.0).change_text
-        '-15.0 pts'
+        '-15 pts'
         """
         if self.change is None:
             return "–"
