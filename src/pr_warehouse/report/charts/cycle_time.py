@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pr_warehouse.report.chart import Chart
-from pr_warehouse.report.data import CYCLE_TIME_FACT, Filters, Snapshot, Table, period_columns, where
+from pr_warehouse.report.data import (
+    CYCLE_TIME_FACT,
+    Filters,
+    Snapshot,
+    Table,
+    period_columns,
+    where,
+)
 from pr_warehouse.report.vega import FEW_PRS, HOURS, data, grain_of, named, period_x
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
-"""Time to the first review and to the first response, by ISO week of merge.
+"""Time to the first review and to the first response, by week or month of merge.
 
-One cohort, the cycle-time chart's: the PRs merged that week, bots as the cycle-time fact
+One cohort, the cycle-time chart's: the PRs merged in the period, bots as the cycle-time fact
 defines them. The first review comes from ``fct_pull_requests``, the first response
 (pickup) from the cycle-time fact, joined per pull request.
 """

@@ -46,7 +46,8 @@ def query(snap: Snapshot, filters: Filters) -> Table:
                round(quantile_cont(hours, 0.5), 1) as median_hours,
                round(quantile_cont(hours, 0.9), 1) as p90_hours
         from spans where hours >= 0
-        group by 1 having count(distinct pull_request_id) >= {FEW_PRS} order by median_hours desc, label limit {TOP_LABELS}""", chosen.params)
+        group by 1 having count(distinct pull_request_id) >= {FEW_PRS}
+        order by median_hours desc, label limit {TOP_LABELS}""", chosen.params)
 
 
 def draw(table: Table) -> alt.TopLevelMixin:
@@ -69,7 +70,8 @@ CHART = Chart(
     key="time_in_label",
     title="Time in label",
     question=f"Which labels hold pull requests longest? The {TOP_LABELS} labels with the "
-             f"longest median time on a PR (among labels on at least {FEW_PRS} PRs), with their p90.",
+             f"longest median time on a PR (among labels on at least {FEW_PRS} PRs), with "
+             f"their p90.",
     reads={LABEL_SPANS: ("pull_request_id", "repo", "label_name", "added_at", "removed_at"),
            PULL_REQUESTS: ("pull_request_id", "closed_at"),
            CYCLE_TIME_FACT: ("pull_request_id", "is_bot_author", "as_of")},
