@@ -103,6 +103,7 @@ def measure_size(config: BenchConfig, folder: Path, size: int,
              row["bare"]["read_text"]["seconds"], row["load_over_read_text"]["ratio"],
              TARGET_LOAD_OVER_READ_TEXT, load.max_rss_mib)
     row["transform"] = measure_dbt(warehouse, full_refresh=True)
+    row["page"] = measure_page(warehouse)
     row.update(measure_changed_day(config, folder, size, templates, warehouse, log_path,
                                    full_seconds=row["transform"]["seconds"]))
     return row
@@ -157,6 +158,41 @@ def measure_changed_day(config: BenchConfig, folder: Path, size: int,
         "transform_incremental_days": [d["transform"]["seconds"] for d in days],
         "incremental_over_full": incremental["seconds"] / full_seconds,
     }
+
+
+def measure_page(warehouse: Path) -> dict[str, Any]:
+    """The PR analytics page's server side on the freshly built warehouse: every query of
+    one page load (tiles, list, charts) and its HTML, with the default filters and with
+    one repository (the largest), each timed on its second load (the first warms the
+    file's cache, as a page in use has). Failures are recorded, not raised."""
+    from pr_warehouse.report import Filters, build_report, render_html
+    from pr_warehouse.report.data import CYCLE_TIME_FACT, connect_read_only
+
+    try:
+        con = connect_read_only(warehouse)
+        try:
+            repo = con.execute(f"select repo from {CYCLE_TIME_FACT} group by 1 "
+                               "order by count(*) desc limit 1").fetchall()[0][0]
+        finally:
+            con.close()
+        timed: dict[str, Any] = {"repo": repo}
+        for name, filters in (("default", Filters()), ("one_repo", Filters(repo=repo))):
+            for _ in range(2):
+                started = time.perf_counter()
+                report = build_report(warehouse, filters)
+                built = time.perf_counter() - started
+                render_html(report, script_src="vega.js", interactive=True,
+                            docs_href="/warehouse-docs/")
+                total = time.perf_counter() - started
+            timed[name] = {"seconds": total, "query_seconds": built,
+                           "failed_units": [s.key for s in report.sections
+                                            if s.missing and "query failed" in s.missing]}
+        log.info("page server time, %s: default %.2fs, one repository %.2fs", warehouse,
+                 timed["default"]["seconds"], timed["one_repo"]["seconds"])
+        return timed
+    except Exception as exc:  # a bench records what broke and goes on
+        log.warning("page bench failed: %s", exc)
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def measure_dbt(warehouse: Path, full_refresh: bool = False) -> dict[str, Any]:

@@ -235,6 +235,14 @@ def load_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
         rows.append(("4. Transform", f"dbt build, {size_label(size['pull_requests'])} PRs",
                      f"{seconds(dbt['seconds'])} ({status})"))
     for size in data["sizes"]:
+        page = size.get("page")
+        if page:
+            rows.append(("4. Transform", f"PR analytics page, server side, "
+                         f"{size_label(size['pull_requests'])} PRs: default / one repository",
+                         "FAILED: " + page["error"] if "error" in page else
+                         f"{seconds(page['default']['seconds'])} / "
+                         f"{seconds(page['one_repo']['seconds'])} (target ≤ 2 s)"))
+    for size in data["sizes"]:
         if "transform_incremental" not in size:
             continue
         dbt, changed = size["transform_incremental"], size["changed"]

@@ -334,7 +334,7 @@ def transform(as_of: datetime | None, options: RunOptions | None = None,
     does the first run after an incremental model's columns changed (a new version of
     the dbt project), which an incremental build cannot apply to the rows it keeps.
     """
-    from pr_warehouse.transform.dbt import DbtFailed, build_args, run_dbt
+    from pr_warehouse.transform.dbt import DbtFailed, build_args, generate_docs, run_dbt
 
     settings = settings or Settings.from_env()
     from pr_warehouse.config import deploy_vars
@@ -350,6 +350,7 @@ def transform(as_of: datetime | None, options: RunOptions | None = None,
         log.warning("an incremental model's columns changed since its table was built: "
                     "rebuilding every model with --full-refresh")
         run_dbt(settings, build_args(full_refresh=True), variables)
+    generate_docs(settings, variables)
     return str(settings.duckdb_path)
 
 

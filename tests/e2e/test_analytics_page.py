@@ -23,7 +23,14 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
-from pr_warehouse.constants import ANALYTICS_UI_ROUTE, ANALYTICS_URL_PREFIX, ANALYTICS_VIEW_NAME
+from pr_warehouse.constants import (
+    ANALYTICS_UI_ROUTE,
+    ANALYTICS_URL_PREFIX,
+    ANALYTICS_VIEW_NAME,
+    DOCS_URL_PREFIX,
+    DOCS_VIEW_NAME,
+)
+from pr_warehouse.report.charts import CHARTS
 from tests.support.airflow import Airflow
 from tests.support.airflow import get_json as _get
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
@@ -32,8 +39,9 @@ from .conftest import Pipeline, task_states
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 
-SECTIONS = ["cycle_time", "first_review", "reviews_given", "assignee_workload",
-            "milestone_progress", "label_activity"]
+# The charts the demo world always fills (the delivery ones say "not collected yet").
+SECTIONS = ["cycle_time", "first_review", "reviewer_response", "reviews_given", "teams",
+            "assignee_workload", "milestone_progress", "label_activity"]
 LOOPBACK = re.compile(r"^(https?://127\.0\.0\.1[:/]|file:|data:|about:|blob:)")
 
 
@@ -86,11 +94,14 @@ def _offline_context(browser: Any, blocked: list[str], **kwargs: Any) -> Any:
 
 
 def _wait_rendered(frame: Any, count: int) -> None:
-    """Every chart has been drawn by Vega (an SVG with marks), none failed."""
+    """Every chart has been drawn by Vega (an SVG with marks), none failed; at least
+    ``count`` are there (the demo's charts), every one drawn."""
     from playwright.sync_api import expect
 
-    expect(frame.locator("[data-chart]")).to_have_count(count)
-    expect(frame.locator("[data-chart][data-rendered='true']")).to_have_count(count,
+    expect(frame.locator(f"[data-chart='{SECTIONS[-1]}']")).to_have_count(1)
+    drawn = frame.locator("[data-chart]").count()
+    assert drawn >= count
+    expect(frame.locator("[data-chart][data-rendered='true']")).to_have_count(drawn,
                                                                              timeout=60_000)
     for key in SECTIONS:
         assert frame.locator(f"[data-chart='{key}'] svg .mark-group, "
@@ -169,6 +180,87 @@ def _merged_prs_in_mart(pipeline: Pipeline, repo: str, include_bots: bool) -> in
                           f"where repo = ? and merged_at is not null{bots}", [repo])[0][0]
 
 
+def _tile_numbers(frame: Any) -> dict[str, float | None]:
+    """Each tile's current value as the page shows it (None: no value or not collected)."""
+    texts = frame.locator("[data-tile]").evaluate_all("""(tiles) => Object.fromEntries(
+        tiles.map((t) => [t.dataset.tile, (t.querySelector('[data-value]') || {}).textContent
+                                          || null]))""")
+    return {key: None if text in (None, "–") else float(text.rstrip(" h%"))
+            for key, text in texts.items()}
+
+
+def _tiles_in_marts(pipeline: Pipeline, frame: Any, repo: str | None, team: str | None,
+                    bots: bool) -> dict[str, float | None]:
+    """The tiles' figures over the period the page states, from the facts' rows in Python."""
+    import statistics
+
+    period = frame.locator("[data-period]")
+    start, end = period.get_attribute("data-start"), period.get_attribute("data-end")
+    team_prs = {r[0] for r in pipeline.query(
+        "select pull_request_id from analytics.bridge_pull_request_teams where team = ?",
+        [team])} if team else None
+
+    def chosen(pr: str, r: str, bot: bool) -> bool:
+        return ((repo is None or r == repo) and (bots or not bot)
+                and (team_prs is None or pr in team_prs))
+
+    merged = [row for row in pipeline.query(
+        "select pull_request_id, repo, is_bot_author, cycle_hours, pickup_hours, "
+        "review_hours, merged_without_review, strftime(timezone('UTC', merged_at), "
+        "'%Y-%m-%d') from analytics.fct_pull_request_cycle_time where merged_at is not null")
+        if start <= row[7] <= end and chosen(*row[:3])]
+    answered = [row[3] for row in pipeline.query(
+        "select pull_request_id, repo, is_bot_reviewer, response_hours, strftime("
+        "timezone('UTC', requested_at), '%Y-%m-%d') from analytics.fct_review_requests "
+        "where outcome = 'responded'") if start <= row[4] <= end and chosen(*row[:3])]
+
+    def median(values: list[float]) -> float | None:
+        return round(statistics.median(values), 1) if values else None
+
+    return {"prs_merged": float(len(merged)) if merged else 0.0,
+            "median_cycle": median([r[3] for r in merged if r[3] is not None]),
+            "median_pickup": median([r[4] for r in merged if r[4] is not None]),
+            "median_review": median([r[5] for r in merged if r[5] is not None]),
+            "merged_without_review": round(100.0 * sum(bool(r[6]) for r in merged)
+                                           / len(merged), 1) if merged else None,
+            "median_response": median(answered),
+            # not collected in this world yet: the tiles say so
+            "deployments": None, "lead_time": None, "change_failure_rate": None}
+
+
+def _check_tiles_equal_marts(frame: Any, pipeline: Pipeline, repo: str | None = None,
+                             team: str | None = None, bots: bool = False) -> None:
+    shown = _tile_numbers(frame)
+    expected = _tiles_in_marts(pipeline, frame, repo, team, bots)
+    assert shown.keys() == expected.keys()
+    for key, value in expected.items():
+        assert shown[key] == pytest.approx(value, abs=0.051) if value is not None \
+            else shown[key] is None, (key, shown[key], value)
+    assert frame.locator("[data-tile-missing]").count() == 3  # the delivery tiles
+
+
+def _waiting_in_marts(pipeline: Pipeline, repo: str | None) -> list[tuple[str, int, str]]:
+    """Open ready PRs (not a bot's) nobody answered, oldest first, with whom they wait on."""
+    waiting: dict[str, set[str]] = {}
+    for pr, who in pipeline.query("select pull_request_id, coalesce(team, reviewer_login) "
+                                  "from analytics.fct_review_requests "
+                                  "where outcome = 'waiting'"):
+        waiting.setdefault(pr, set()).add(who)
+    rows = pipeline.query(
+        "select o.pull_request_id, o.repo, o.pr_number, o.hours_open, o.is_draft, "
+        "c.is_bot_author, c.first_response_at is null from analytics.mart_open_pull_requests o "
+        "join analytics.fct_pull_request_cycle_time c using (pull_request_id)")
+    chosen = sorted((r for r in rows if not r[4] and not r[5] and (repo is None or r[1] == repo)
+                     and (r[6] or r[0] in waiting)), key=lambda r: (-r[3], r[1], r[2]))[:50]
+    return [(r[1], r[2], ", ".join(sorted(waiting[r[0]])) if r[0] in waiting
+             else "no reviewer requested") for r in chosen]
+
+
+def _waiting_on_page(frame: Any) -> list[tuple[str, int, str]]:
+    return [(r["repo"], int(r["pr_number"].lstrip("#")), r["waiting_on"])
+            for r in _table(frame, "waiting_now")]
+
+
 def _check_cycle_time_equals_mart(frame: Any, pipeline: Pipeline, repo: str) -> None:
     """Bots excluded, the phases chart is exactly mart_cycle_time_weekly (human-authored PRs)."""
     columns = ("median_coding_hours", "median_pickup_hours", "median_review_hours",
@@ -205,6 +297,8 @@ def test_page_in_the_airflow_ui(synced: Synced, api_server: str) -> None:
     ours = [p for p in plugins["plugins"] if p["name"] == "pr_analytics"]
     assert ours and ours[0]["external_views"][0]["url_route"] == ANALYTICS_UI_ROUTE
     assert ours[0]["fastapi_apps"][0]["url_prefix"] == ANALYTICS_URL_PREFIX
+    assert [v["name"] for v in ours[0]["external_views"]] == [ANALYTICS_VIEW_NAME,
+                                                             DOCS_VIEW_NAME]
 
     repo, other = "acme/api", "acme/web"
     points = pipeline.query("select total_points from analytics.fct_syncs "
@@ -230,7 +324,31 @@ def test_page_in_the_airflow_ui(synced: Synced, api_server: str) -> None:
             frame = page.frame_locator(f"iframe[src*='{ANALYTICS_URL_PREFIX}']")
             _wait_rendered(frame, len(SECTIONS))
             expect(frame.locator("[data-last-run-points]")).to_have_text(str(points))
+            # Every tile and the waiting list are the marts' (all repositories, no bots);
+            # two years of data: by month.
+            _check_tiles_equal_marts(frame, pipeline)
+            assert _waiting_on_page(frame) == _waiting_in_marts(pipeline, None)
+            expect(frame.locator("#filter-grain")).to_have_value("month")
+            assert "month_start" in _table(frame, "cycle_time")[0]
             page.screenshot(path=str(ARTIFACTS / "pr_analytics_in_airflow.png"))
+
+            # A team: its PRs only, other numbers.
+            everyone = _tile_numbers(frame)
+            team = pipeline.query("select team from analytics.bridge_pull_request_teams "
+                                  "group by 1 order by count(*) desc limit 1")[0][0]
+            _apply(page, lambda: frame.locator("#filter-team").select_option(team))
+            _wait_rendered(frame, len(SECTIONS))
+            _check_tiles_equal_marts(frame, pipeline, team=team)
+            assert _tile_numbers(frame) != everyone
+            _apply(page, lambda: frame.locator("#filter-team").select_option(""))
+
+            # By week: the same PRs, in weeks.
+            _apply(page, lambda: frame.locator("#filter-grain").select_option("week"))
+            _wait_rendered(frame, len(SECTIONS))
+            assert "grain=week" in _inner(page).url
+            assert "week_start" in _table(frame, "cycle_time")[0]
+
+            expect(page.get_by_role("link", name=DOCS_VIEW_NAME).first).to_be_visible()
 
             # One repository, bots included: the marts' own numbers.
             _apply(page, lambda: frame.locator("#filter-repo").select_option(repo))
@@ -242,6 +360,7 @@ def test_page_in_the_airflow_ui(synced: Synced, api_server: str) -> None:
             assert _labels_on_page(frame) == _labels_in_mart(pipeline, repo)
             assert _merged_prs_on_page(frame) == _merged_prs_in_mart(pipeline, repo, True)
             _check_workload_is_the_marts(frame, pipeline, repo)
+            _check_tiles_equal_marts(frame, pipeline, repo=repo, bots=True)
             page.screenshot(path=str(ARTIFACTS / "pr_analytics_one_repo.png"))
 
             # Bots excluded: fewer merged PRs (the demo org has bot authors).
@@ -258,6 +377,19 @@ def test_page_in_the_airflow_ui(synced: Synced, api_server: str) -> None:
             assert _milestones_on_page(frame) == _milestones_in_mart(pipeline, other)
             assert _milestones_in_mart(pipeline, other) != _milestones_in_mart(pipeline, repo)
             assert _labels_on_page(frame) == _labels_in_mart(pipeline, other)
+            _check_tiles_equal_marts(frame, pipeline, repo=other)
+            assert _waiting_on_page(frame) == _waiting_in_marts(pipeline, other)
+
+            # A tile's definition opens in the warehouse docs (in the same embedded view:
+            # the UI's frame allows no pop-up).
+            with page.expect_event("framenavigated",
+                                   predicate=lambda f: DOCS_URL_PREFIX in f.url):
+                frame.locator("[data-tile='median_response'] a[data-docs]").click()
+            docs = next(f for f in page.frames if DOCS_URL_PREFIX in f.url)
+            assert docs.url.endswith("#!/model/model.pr_warehouse.fct_review_requests")
+            expect(docs.locator("h1").first).to_contain_text("fct_review_requests")
+            expect(docs.locator("body")).to_contain_text("one row per review-request spell")
+            page.screenshot(path=str(ARTIFACTS / "warehouse_docs.png"))
             print(f"page: rendered, checked and filtered in {time.monotonic() - started:.1f}s")
 
             # The whole page on its own, for the README.
@@ -306,7 +438,13 @@ def test_report_of_the_run_opens_offline(synced: Synced) -> None:
         try:
             page.goto(report.as_uri(), wait_until="domcontentloaded")
             _wait_rendered(page, len(SECTIONS))
-            assert page.locator("[data-missing]").count() == 0
+            # Only the delivery charts lack data: not collected in this world yet.
+            delivery = [c.key for c in CHARTS if c.delivery]
+            assert page.locator("[data-missing]").count() == len(delivery)
+            for key in delivery:
+                assert "Not collected yet" in page.locator(f"#{key} [data-missing]").inner_text()
+            assert page.locator("[data-tile] [data-value]").count() == 6  # the delivery 3 say so
+            assert page.locator("table[data-table='waiting_now'] tbody tr").count() > 0
             page.screenshot(path=str(ARTIFACTS / "pr_analytics_report.png"), full_page=True)
         finally:
             browser.close()

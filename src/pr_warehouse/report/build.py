@@ -16,7 +16,9 @@ from typing import Any
 from pr_warehouse.report.chart import Section
 from pr_warehouse.report.charts import CHARTS
 from pr_warehouse.report.data import (
+    CYCLE_TIME_FACT,
     MILESTONES,
+    PR_TEAMS,
     OPEN_PULL_REQUESTS,
     PULL_REQUESTS,
     SYNCS,
@@ -24,8 +26,10 @@ from pr_warehouse.report.data import (
     Filters,
     Snapshot,
     connect_read_only,
+    default_grain,
     plain,
 )
+from pr_warehouse.report.tiles import TILES, Period, TileValue, selected_period
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +57,10 @@ class Report:
     filters: Filters
     snapshot: str
     repos: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
     freshness: Freshness = field(default_factory=Freshness)
+    period: Period | None = None
+    tiles: tuple[TileValue, ...] = ()
     sections: tuple[Section, ...] = ()
     empty: str | None = None
 
@@ -116,5 +123,31 @@ def _with_sections(report: Report, snap: Snapshot, path: Path) -> Report:
     if not repos:
         return replace(report, empty=f"{NO_SYNC_YET}: the snapshot at {path} holds no pull "
                        "requests.")
-    sections = tuple(chart.section(snap, report.filters) for chart in CHARTS)
-    return replace(report, repos=repos, freshness=freshness(snap, path), sections=sections)
+    teams: tuple[str, ...] = ()
+    if snap.has(PR_TEAMS, "team"):
+        teams = tuple(r[0] for r in snap.con.execute(
+            f"select distinct team from {PR_TEAMS} order by 1").fetchall())
+    first, last = merge_days(snap, report.filters)
+    filters = report.filters
+    if filters.grain is None:
+        filters = replace(filters, grain=default_grain(filters.since or first,
+                                                       filters.until or last))
+    period = selected_period(filters, last)
+    tiles = tuple(tile.value(snap, filters, period) for tile in TILES)
+    sections = tuple(chart.section(snap, filters) for chart in CHARTS)
+    return replace(report, filters=filters, repos=repos, teams=teams,
+                   freshness=freshness(snap, path), period=period, tiles=tiles,
+                   sections=sections)
+
+
+def merge_days(snap: Snapshot, filters: Filters) -> tuple[Any, Any]:
+    """The first and last day a PR was merged in the chosen repository: the data's range
+    (the grain's default and the tiles' period end on its last day)."""
+    if not snap.has(CYCLE_TIME_FACT, "repo", "merged_at"):
+        return None, None
+    chosen = "where repo = ?" if filters.repo else ""
+    rows = snap.con.execute(
+        f"select cast(min(timezone('UTC', merged_at)) as date), "
+        f"cast(max(timezone('UTC', merged_at)) as date) from {CYCLE_TIME_FACT} {chosen}",
+        [filters.repo] if filters.repo else []).fetchall()
+    return rows[0] if rows else (None, None)

@@ -49,7 +49,9 @@ class Chart:
     """One chart: its words, the relations and columns it reads, its query and its drawing.
 
     ``key`` names the chart's section on the page and its CSV download; ``wide`` makes it
-    span the page's grid.
+    span the page's grid. ``draw`` None: the unit is a list (its table is what it shows).
+    ``delivery``: it reads models the delivery step builds (CI checks, deployments); a
+    snapshot without them says "not collected yet" rather than "rebuild".
     """
 
     key: str
@@ -57,14 +59,20 @@ class Chart:
     question: str
     reads: Mapping[str, tuple[str, ...]]
     query: Callable[[Snapshot, Filters], Table]
-    draw: Callable[[Table], alt.TopLevelMixin]
+    draw: Callable[[Table], alt.TopLevelMixin] | None
     notes: tuple[str, ...] = ()
     wide: bool = False
+    delivery: bool = False
 
     @property
     def source(self) -> str:
         """The relations it reads, for the page's "Source:" line."""
         return ", ".join(self.reads)
+
+    @property
+    def model(self) -> str:
+        """The model whose documentation defines what it shows (the first it reads)."""
+        return model_name(next(iter(self.reads)))
 
     def section(self, snap: Snapshot, filters: Filters) -> Section:
         """This chart's numbers in ``snap`` under ``filters``, or why there are none."""
@@ -72,7 +80,8 @@ class Chart:
 
         lacking = snap.lacking(self.reads)
         if lacking:
-            return Section(self, missing=older_snapshot(lacking))
+            return Section(self, missing=(not_collected(lacking) if self.delivery
+                                          else older_snapshot(lacking)))
         try:
             return Section(self, table=self.query(snap, filters))
         except duckdb.Error as exc:  # e.g. a column whose type changed: this chart only
@@ -82,12 +91,33 @@ class Chart:
 
     def spec(self, table: Table) -> dict[str, Any] | None:
         """The Vega-Lite spec of ``table`` (None when it has no rows to draw)."""
-        if not table.rows:
+        if not table.rows or self.draw is None:
             return None
         chart = self.draw(table)
-        if "facet" not in chart.to_dict(validate=False):  # a facet cannot follow the width
+        spec = chart.to_dict(validate=False)
+        # A facet or a concatenation sizes its parts itself.
+        if not {"facet", "hconcat", "vconcat"} & spec.keys():
             chart = chart.properties(width="container", height=HEIGHT)
         return chart.to_dict()
+
+
+def model_name(relation: str) -> str:
+    """``analytics.fct_x`` -> ``fct_x``.
+
+    >>> model_name("analytics.mart_team_weekly")
+    'mart_team_weekly'
+    """
+    return relation.rsplit(".", 1)[-1]
+
+
+def not_collected(lacking: list[str]) -> str:
+    """What a delivery chart or tile says before the delivery models exist.
+
+    >>> not_collected(["analytics.fct_deployments"])
+    'Not collected yet: this warehouse has no analytics.fct_deployments (CI checks and deployments are collected by the delivery step).'
+    """
+    return (f"Not collected yet: this warehouse has no {', '.join(lacking)} (CI checks and "
+            "deployments are collected by the delivery step).")
 
 
 @dataclass(frozen=True)
@@ -121,6 +151,14 @@ class Section:
     @property
     def wide(self) -> bool:
         return self.chart.wide
+
+    @property
+    def model(self) -> str:
+        return self.chart.model
+
+    @property
+    def is_list(self) -> bool:
+        return self.chart.draw is None
 
     def spec(self) -> dict[str, Any] | None:
         """The chart's Vega-Lite spec of this section's table (None: nothing to draw)."""

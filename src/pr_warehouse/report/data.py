@@ -33,6 +33,18 @@ MILESTONES = "analytics.mart_milestone_progress"
 OPEN_PULL_REQUESTS = "analytics.mart_open_pull_requests"
 LABEL_ACTIVITY = "analytics.mart_label_activity"
 SYNCS = "analytics.fct_syncs"
+REVIEW_REQUESTS = "analytics.fct_review_requests"
+PR_TEAMS = "analytics.bridge_pull_request_teams"
+TEAM_WEEKLY = "analytics.mart_team_weekly"
+REVIEWER_WEEKLY = "analytics.mart_reviewer_weekly"
+LABEL_SPANS = "analytics.fct_pull_request_label_spans"
+# Delivery (CI checks, deployments, DORA): read when the snapshot has them.
+DEPLOYMENTS = "analytics.fct_deployments"
+DORA_WEEKLY = "analytics.mart_dora_weekly"
+
+# The grains a chart of medians groups by; "auto" picks month beyond this many days.
+GRAINS = ("week", "month")
+AUTO_MONTH_AFTER_DAYS = 12 * 7
 
 # What to do about a snapshot that lacks what a chart reads: rebuild it, never work around.
 REBUILD = "run the DAG github_pull_requests (or `make demo`) to rebuild it"
@@ -42,31 +54,63 @@ REBUILD = "run the DAG github_pull_requests (or `make demo`) to rebuild it"
 class Filters:
     """What the reader narrowed the page to; the report uses the defaults.
 
+    ``team``: only PRs whose author was in the team when opening them
+    (``bridge_pull_request_teams``); ``grain``: ``week`` or ``month`` for the charts over
+    time, None for the default (month when the range is longer than 12 weeks).
+
     >>> Filters.from_query(repo="acme/api", since="2025-01-06", until="", bots="on")
-    Filters(repo='acme/api', since=datetime.date(2025, 1, 6), until=None, include_bots=True)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Filters(repo='acme/api', since=datetime.date(2025, 1, 6), until=None, include_bots=True,
+            team=None, grain=None)
     >>> Filters.from_query(repo="", since="not a date", until=None, bots=None).describe()
-    'all repositories, all dates, bots excluded'
+    'all repositories, all teams, all dates, bots excluded'
+    >>> Filters.from_query(None, None, None, None, team="acme/core", grain="fortnight")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Filters(repo=None, since=None, until=None, include_bots=False, team='acme/core',
+            grain=None)
     """
 
     repo: str | None = None
     since: date | None = None
     until: date | None = None
     include_bots: bool = False
+    team: str | None = None
+    grain: str | None = None
 
     @classmethod
     def from_query(cls, repo: str | None, since: str | None, until: str | None,
-                   bots: str | None) -> Filters:
-        """From a query string's values; blanks and malformed dates mean "no filter"."""
+                   bots: str | None, team: str | None = None,
+                   grain: str | None = None) -> Filters:
+        """From a query string's values; blanks and malformed values mean "no filter"."""
         return cls(repo=(repo or "").strip() or None, since=_parse_date(since),
                    until=_parse_date(until), include_bots=(bots or "").lower() in
-                   ("on", "true", "1", "yes"))
+                   ("on", "true", "1", "yes"), team=(team or "").strip() or None,
+                   grain=grain if grain in GRAINS else None)
 
     def describe(self) -> str:
         """The filters in words, for the page's header and the report."""
         dates = (f"{self.since or '…'} to {self.until or '…'}" if self.since or self.until
                  else "all dates")
         bots = "bots included" if self.include_bots else "bots excluded"
-        return f"{self.repo or 'all repositories'}, {dates}, {bots}"
+        return f"{self.repo or 'all repositories'}, {self.team or 'all teams'}, {dates}, {bots}"
+
+    @property
+    def by(self) -> str:
+        """The grain the charts group by (a resolved report sets it; week until then)."""
+        return self.grain or "week"
+
+
+def default_grain(first: date | None, last: date | None) -> str:
+    """Month when the range is longer than 12 weeks, else week.
+
+    >>> default_grain(date(2025, 1, 1), date(2025, 3, 26)), default_grain(None, None)
+    ('week', 'week')
+    >>> default_grain(date(2025, 1, 1), date(2025, 3, 27))
+    'month'
+    """
+    if first is None or last is None:
+        return "week"
+    return "month" if (last - first).days > AUTO_MONTH_AFTER_DAYS else "week"
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -154,17 +198,23 @@ class Where:
 
 
 def where(filters: Filters, *, repo: str | None, day: str | None,
-          bot: str | None = None) -> Where:
+          bot: str | None = None, pr: str | None = None) -> Where:
     """The filters as SQL on the given columns (None: that filter does not apply).
 
     ``bot`` is a boolean expression the model defines (e.g. the fact's ``is_bot_author``):
-    the page never decides who is a bot.
+    the page never decides who is a bot. ``pr``: the pull-request id column the team
+    filter applies to (the team's PRs are the bridge's, as the team marts count them).
 
     >>> w = where(Filters(repo="acme/api"), repo="repo", day=None, bot="is_bot_author")
     >>> print(w.sql(), w.params)
     where repo = ? and not (is_bot_author) ('acme/api',)
+    >>> print(where(Filters(team="o/t"), repo=None, day=None, pr="p.pull_request_id").sql())
+    where p.pull_request_id in (select pull_request_id from analytics.bridge_pull_request_teams where team = ?)
     """
     result = Where()
+    if pr and filters.team:
+        result = result.add(f"{pr} in (select pull_request_id from {PR_TEAMS} where team = ?)",
+                            filters.team)
     if repo and filters.repo:
         result = result.add(f"{repo} = ?", filters.repo)
     if day and filters.since:
@@ -184,6 +234,47 @@ def week_start(ts: str) -> str:
     "cast(date_trunc('week', timezone('UTC', merged_at)) as date)"
     """
     return f"cast(date_trunc('week', timezone('UTC', {ts})) as date)"
+
+
+def period_start(ts: str, grain: str) -> str:
+    """The first day of ``ts``'s week (ISO, Monday) or month in UTC.
+
+    >>> period_start("merged_at", "month")
+    "cast(date_trunc('month', timezone('UTC', merged_at)) as date)"
+    """
+    assert grain in GRAINS, grain
+    return f"cast(date_trunc('{grain}', timezone('UTC', {ts})) as date)"
+
+
+def period_names(grain: str) -> tuple[str, str]:
+    """A period's two columns: its first day and its label (``week_start``/``iso_week`` or
+    ``month_start``/``month``), so a CSV says its grain.
+
+    >>> period_names("week"), period_names("month")
+    (('week_start', 'iso_week'), ('month_start', 'month'))
+    """
+    return ("week_start", "iso_week") if grain == "week" else ("month_start", "month")
+
+
+def period_columns(ts: str, grain: str) -> str:
+    """SQL selecting ``ts``'s period: its first day and its label.
+
+    >>> print(period_columns("merged_at", "month"))  # doctest: +NORMALIZE_WHITESPACE
+    cast(date_trunc('month', timezone('UTC', merged_at)) as date) as month_start,
+    strftime(cast(date_trunc('month', timezone('UTC', merged_at)) as date), '%Y-%m') as month
+    """
+    start, label = period_names(grain)
+    day = period_start(ts, grain)
+    return f"{day} as {start},\n{period_label(day, grain)} as {label}"
+
+
+def period_label(day: str, grain: str) -> str:
+    """How a period reads: ``2025-W10`` for a week, ``2025-03`` for a month.
+
+    >>> period_label("period_start", "week")
+    "strftime(period_start, '%G-W%V')"
+    """
+    return f"strftime({day}, '{'%G-W%V' if grain == 'week' else '%Y-%m'}')"
 
 
 # --- the snapshot ---------------------------------------------------------------------------

@@ -86,8 +86,10 @@ def _template() -> Any:
 
 
 def render_html(report: Report, *, script_src: str | None = None,
-                interactive: bool = False) -> str:
+                interactive: bool = False, docs_href: str | None = None) -> str:
     """The report as HTML. ``script_src``: where the page loads Vega from; None inlines it.
+    ``docs_href``: where the warehouse's dbt docs are served (each tile and chart links to
+    its model there); None names the model instead.
 
     >>> from pathlib import Path
     >>> from pr_warehouse.report.data import Filters
@@ -101,4 +103,5 @@ def render_html(report: Report, *, script_src: str | None = None,
     charts = [(section, section.spec()) for section in report.sections]
     inline = None if script_src or report.empty else Markup(vega_bundle())
     return _template().render(title=TITLE, report=report, charts=charts, script_src=script_src,
-                              inline_script=inline, interactive=interactive)
+                              inline_script=inline, interactive=interactive,
+                              docs_href=docs_href)

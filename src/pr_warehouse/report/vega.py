@@ -55,6 +55,28 @@ def named(base: alt.Chart, names: Mapping[str, str]) -> alt.Chart:
             .transform_calculate(measure=f"{expr} : datum.measure_column"))
 
 
+# A median over fewer PRs than this is drawn hollow: it says little.
+FEW_PRS = 5
+
+
+def grain_of(table: Table) -> str:
+    """``week`` or ``month``, from the table's period columns.
+
+    >>> grain_of(Table(("month_start", "month", "n"), ()))
+    'month'
+    """
+    return "week" if "week_start" in table.columns else "month"
+
+
+def period_x(table: Table) -> alt.X:
+    """The period (ISO week's Monday, or month) on the x axis."""
+    import altair as alt
+
+    if grain_of(table) == "week":
+        return alt.X("week_start:T", title="ISO week (Monday)", timeUnit="yearmonthdate")
+    return alt.X("month_start:T", title="month", timeUnit="yearmonth")
+
+
 def week_x() -> alt.X:
     """The ISO week (its Monday) on the x axis."""
     import altair as alt
@@ -62,19 +84,26 @@ def week_x() -> alt.X:
     return alt.X("week_start:T", title="ISO week (Monday)", timeUnit="yearmonthdate")
 
 
-def lines(table: Table, names: Mapping[str, str], title: str) -> alt.Chart:
-    """Median/p90 hours per week, one line per column of ``names``; p90 dashed."""
+def lines(table: Table, names: Mapping[str, str], title: str,
+          count: str = "prs_merged") -> alt.TopLevelMixin:
+    """Median/p90 hours per period, one line per column of ``names``; p90 dashed. Each
+    point's tooltip says how many PRs it rests on (``count``); fewer than
+    :data:`FEW_PRS`: the point is hollow."""
     import altair as alt
 
-    return named(alt.Chart(data(table.records())), names).mark_line(point=True).encode(
-        x=week_x(),
-        y=alt.Y("value:Q", title=title),
-        color=alt.Color("measure:N", title=None, sort=list(names.values())),
+    label = "iso_week" if grain_of(table) == "week" else "month"
+    base = named(alt.Chart(data(table.records())), names)
+    color = alt.Color("measure:N", title=None, sort=list(names.values()))
+    line = base.mark_line().encode(
+        x=period_x(table), y=alt.Y("value:Q", title=title), color=color,
         strokeDash=alt.condition("indexof(datum.measure, 'p90') >= 0",
-                                 alt.value([5, 3]), alt.value([1, 0])),
-        tooltip=["iso_week:N", "measure:N", alt.Tooltip("value:Q", title=HOURS),
-                 "prs_merged:Q"],
-    )
+                                 alt.value([5, 3]), alt.value([1, 0])))
+    points = base.mark_point(size=45, strokeWidth=1.5, opacity=1).encode(
+        x=period_x(table), y="value:Q", color=color,
+        fill=alt.condition(f"datum.{count} < {FEW_PRS}", alt.value("white"), color),
+        tooltip=[f"{label}:N", "measure:N", alt.Tooltip("value:Q", title=HOURS),
+                 alt.Tooltip(f"{count}:Q", title="PRs it rests on")])
+    return alt.layer(line, points)
 
 
 def stacked_bars(table: Table, category: str, names: Mapping[str, str], title: str,

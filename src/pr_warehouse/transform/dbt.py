@@ -66,6 +66,44 @@ def build_args(full_refresh: bool = False) -> list[str]:
     return [*args, "--full-refresh"] if full_refresh else args
 
 
+def target_dir(settings: Settings) -> Path:
+    """dbt's artifacts folder: beside the warehouse, not in the source tree."""
+    return settings.duckdb_path.parent / "dbt_target"
+
+
+def docs_args() -> list[str]:
+    """``dbt docs generate`` as one self-contained page (manifest and catalog inlined), so
+    the docs app serves one file and the page needs nothing from the internet; the build
+    just compiled every model, so compiling again (~15 s) would add nothing.
+
+    >>> docs_args()
+    ['docs', 'generate', '--static', '--no-compile']
+    """
+    return ["docs", "generate", "--static", "--no-compile"]
+
+
+def generate_docs(settings: Settings, variables: dict[str, Any]) -> Path | None:
+    """The warehouse's dbt docs, copied next to the snapshot (``warehouse_docs/index.html``)
+    for the "Warehouse docs" view; None, with a warning, when dbt could not generate them:
+    the docs explain the data, a failure to write them must not stop the run."""
+    from pr_warehouse.constants import DOCS_DIR_NAME, DOCS_FILE_NAME
+
+    try:
+        run_dbt(settings, docs_args(), variables)
+    except DbtFailed as exc:
+        log.warning("the warehouse docs were not generated: %s", exc)
+        return None
+    built = target_dir(settings) / "static_index.html"
+    target = settings.snapshot_path.parent / DOCS_DIR_NAME / DOCS_FILE_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Replaced by a rename: the docs app never serves half a file.
+    partial = target.with_suffix(".partial")
+    shutil.copyfile(built, partial)
+    partial.replace(target)
+    log.info("warehouse docs: %s", target)
+    return target
+
+
 def dbt_command(settings: Settings, args: list[str], variables: dict[str, Any]) -> list[str]:
     """The full command line.
 
@@ -90,7 +128,7 @@ def run_dbt(settings: Settings, args: list[str], variables: dict[str, Any] | Non
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # Keep dbt's own logs and artifacts beside the warehouse, not in the source tree.
         "DBT_LOG_PATH": str(settings.duckdb_path.parent / "dbt_logs"),
-        "DBT_TARGET_PATH": str(settings.duckdb_path.parent / "dbt_target"),
+        "DBT_TARGET_PATH": str(target_dir(settings)),
     }
     log.info("running %s", " ".join(command[1:]))
     tail: deque[str] = deque(maxlen=30)
