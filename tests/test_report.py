@@ -353,11 +353,9 @@ def _documented_columns() -> dict[str, set[str]]:
     return documented
 
 
-@pytest.mark.parametrize("unit", [c for c in (*CHARTS, *TILES) if not c.delivery],
-                         ids=lambda unit: unit.key)
+@pytest.mark.parametrize("unit", [*CHARTS, *TILES], ids=lambda unit: unit.key)
 def test_every_column_a_chart_reads_is_a_documented_model_column(unit) -> None:
-    """The page reads what the models own: a column it needs is added to the model. (The
-    delivery units read the delivery step's models, documented when they land.)"""
+    """The page reads what the models own: a column it needs is added to the model."""
     documented = _documented_columns()
     for relation, columns in unit.reads.items():
         assert relation in documented, f"{relation} is not a documented dbt model"
@@ -701,12 +699,18 @@ def _delivery(con: Any) -> None:
     con.execute(f"update {CYCLE_TIME_FACT} set deployed_at = merged_at + interval 2 hour, "
                 "lead_time_hours = cycle_hours + 2, checks_failed = 1, "
                 "time_to_green_hours = 0.5, checks_state = 'SUCCESS'")
-    con.execute(f"create table {DEPLOYMENTS} as select repo, deployed_at "
+    # one successful production deployment per merged PR, and a failed staging one that
+    # counts nowhere
+    con.execute(f"create table {DEPLOYMENTS} as select repo, deployed_at as created_at, "
+                "true as is_production, 'SUCCESS' as outcome "
                 f"from {CYCLE_TIME_FACT} where deployed_at is not null")
+    con.execute(f"insert into {DEPLOYMENTS} values ('acme/api', '2025-03-11 10:00:00+00', "
+                "false, 'FAILURE')")
     con.execute(f"create table {DORA_WEEKLY} (repo varchar, week_start date, "
-                "deployments bigint, failed_deployments bigint)")
-    con.execute(f"insert into {DORA_WEEKLY} values ('acme/api', '2025-03-03', 4, 1), "
-                "('acme/api', '2025-03-10', 2, 1)")
+                "production_deployments bigint, failed_deployments bigint, "
+                "rolled_back_deployments bigint)")
+    con.execute(f"insert into {DORA_WEEKLY} values ('acme/api', '2025-03-03', 4, 1, 0), "
+                "('acme/api', '2025-03-10', 2, 0, 1)")
 
 
 def test_delivery_units_read_the_delivery_models_once_they_exist(tmp_path: Path) -> None:

@@ -226,7 +226,9 @@ def _response(snap: Snapshot, filters: Filters, period: Period) -> Any:
 
 
 def _deployments(snap: Snapshot, filters: Filters, period: Period) -> Any:
-    w = in_period(where(filters, repo="repo", day=None), "deployed_at", period)
+    """Successful production deployments created in the period (mart_dora_weekly's count)."""
+    w = in_period(where(filters, repo="repo", day=None), "created_at", period)
+    w = w.add("is_production").add("outcome = 'SUCCESS'")
     return _one(snap, f"select count(*) from {DEPLOYMENTS} {w.sql()}", w.params)
 
 
@@ -238,12 +240,13 @@ def _lead_time(snap: Snapshot, filters: Filters, period: Period) -> Any:
 
 
 def _change_failure_rate(snap: Snapshot, filters: Filters, period: Period) -> Any:
-    """Failed over all deployments of the weeks starting in the period (the mart's weeks)."""
+    """mart_dora_weekly's rate over the weeks starting in the period: failed and rolled-back
+    production deployments over all finished ones."""
     w = where(filters, repo="repo", day=None).add("week_start between ? and ?",
                                                   period.start, period.end)
-    return _one(snap, f"select round(100.0 * sum(failed_deployments) / "
-                      f"nullif(sum(deployments), 0), 1) from {DORA_WEEKLY} {w.sql()}",
-                w.params)
+    return _one(snap, f"select round(100.0 * sum(failed_deployments + rolled_back_deployments)"
+                      f" / nullif(sum(production_deployments), 0), 1) from {DORA_WEEKLY} "
+                      f"{w.sql()}", w.params)
 
 
 _MERGED = ("pull_request_id", "repo", "merged_at", "is_bot_author")
@@ -264,13 +267,14 @@ TILES: tuple[Tile, ...] = (
          {REVIEW_REQUESTS: ("pull_request_id", "repo", "requested_at", "is_bot_reviewer",
                             "outcome", "response_hours")},
          _response, "down", "h", note="request → reviewer's response"),
-    Tile("deployments", "Deployments to production", {DEPLOYMENTS: ("repo", "deployed_at")},
+    Tile("deployments", "Deployments to production", {DEPLOYMENTS: ("repo", "created_at", "is_production", "outcome")},
          _deployments, "up", delivery=True),
     Tile("lead_time", "Lead time for changes",
          {CYCLE_TIME_FACT: ("pull_request_id", "repo", "is_bot_author", "deployed_at",
                             "lead_time_hours")},
          _lead_time, "down", "h", delivery=True, note="first commit → production"),
     Tile("change_failure_rate", "Change failure rate",
-         {DORA_WEEKLY: ("repo", "week_start", "deployments", "failed_deployments")},
+         {DORA_WEEKLY: ("repo", "week_start", "production_deployments", "failed_deployments",
+                        "rolled_back_deployments")},
          _change_failure_rate, "down", "%", delivery=True),
 )

@@ -1,9 +1,10 @@
 """DORA's keys by period: deployment frequency, lead time for changes, change failure rate.
 
-Deployments are ``fct_deployments``' rows, lead time the cycle-time fact's
-``lead_time_hours`` of the PRs deployed in the period, the failure rate
-``mart_dora_weekly``'s failed over all deployments of the weeks in it. All arrive with the
-delivery step; until then the chart says "not collected yet".
+Deployments are ``fct_deployments``' successful production rows by creation (as
+mart_dora_weekly counts them), lead time the cycle-time fact's ``lead_time_hours`` of the
+PRs deployed in the period, the failure rate ``mart_dora_weekly``'s failed and rolled-back
+over finished production deployments of the weeks in it. A warehouse without the delivery
+models says "not collected yet".
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ if TYPE_CHECKING:
 def query(snap: Snapshot, filters: Filters) -> Table:
     """Per period: deployments, PRs deployed and their median lead time, failure rate."""
     start, label = period_names(filters.by)
-    deployed = where(filters, repo="repo", day="deployed_at")
+    deployed = where(filters, repo="repo", day="created_at").add("is_production").add(
+        "outcome = 'SUCCESS'")
     changes = where(filters, repo="repo", day="deployed_at", bot="is_bot_author",
                     pr="pull_request_id").add("deployed_at is not null")
     weeks = where(filters, repo="repo", day="week_start")
     return snap.table(f"""
         with deploys as (
-            select {period_columns('deployed_at', filters.by)}, count(*) as deployments
+            select {period_columns('created_at', filters.by)}, count(*) as deployments
             from {DEPLOYMENTS} {deployed.sql()} group by all),
         lead as (
             select {period_columns('deployed_at', filters.by)}, count(*) as prs_deployed,
@@ -46,7 +48,8 @@ def query(snap: Snapshot, filters: Filters) -> Table:
             from {CYCLE_TIME_FACT} {changes.sql()} group by all),
         failures as (
             select {period_start('week_start', filters.by)} as {start},
-                   round(100.0 * sum(failed_deployments) / nullif(sum(deployments), 0), 1)
+                   round(100.0 * sum(failed_deployments + rolled_back_deployments)
+                         / nullif(sum(production_deployments), 0), 1)
                        as change_failure_rate
             from {DORA_WEEKLY} {weeks.sql()} group by 1)
         select {start}, coalesce(d.{label}, l.{label}) as {label},
@@ -81,10 +84,11 @@ CHART = Chart(
     title="DORA: deployments, lead time, change failure rate",
     question="How often do we ship to production, how long does a change take to get "
              "there, and how often does a deployment fail? By week or month.",
-    reads={DEPLOYMENTS: ("repo", "deployed_at"),
+    reads={DEPLOYMENTS: ("repo", "created_at", "is_production", "outcome"),
            CYCLE_TIME_FACT: ("pull_request_id", "repo", "is_bot_author", "deployed_at",
                              "lead_time_hours"),
-           DORA_WEEKLY: ("repo", "week_start", "deployments", "failed_deployments")},
+           DORA_WEEKLY: ("repo", "week_start", "production_deployments", "failed_deployments",
+                         "rolled_back_deployments")},
     query=query,
     draw=draw,
     notes=("Lead time: a PR's first commit → its deployment to production. The change "
