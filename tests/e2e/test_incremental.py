@@ -60,11 +60,13 @@ def test_daily_run_fetches_only_what_changed(make_pipeline) -> None:
     assert ops.count("PullRequestEvents") == 3
     # ... and for their checks, with the open PRs whose checks were not settled, in one.
     assert ops.count("PullRequestChecks") == 3
+    # ... and for their deployments and releases since the watermark.
+    assert ops.count("RepositoryDeployments") == 3
     # Probe (1) + 3 repos x (one 50-PR page (3 points) + one events batch (1) + one checks
-    # batch (1)) + the org listing (1) + the org's teams (1).
+    # batch (1) + one deployments page (1)) + the org listing (1) + the org's teams (1).
     assert ops.count("OrganizationTeams") == 1
-    assert second_points == 1 + 3 * (3 + 1 + 1) + 1 + 1, [(e.operation_name, e.points)
-                                                        for e in entries]
+    assert second_points == 1 + 3 * (3 + 1 + 1 + 1) + 1 + 1, "; ".join(
+        f"{e.operation_name}={e.points}" for e in entries)
     assert ops.count("NestedConnectionPages") == 0  # unchanged long lists are not refetched
     assert second_points < first_points / 3
     (skipped, probe_points), = pipeline.query(

@@ -49,6 +49,14 @@ comments as (
 
 ),
 
+-- the thread comments of submitted reviews, at the time each was written (a pending
+-- review's comments carry their own createdAt, before the review's submittedAt)
+thread_comments as (
+
+    select * from {{ ref('stg_github__pull_request_review_comments') }}
+
+),
+
 memberships as (
 
     select
@@ -137,6 +145,11 @@ responses as (
 
     select pull_request_id, created_at, author_login, 'comment', 1
     from comments
+
+    union all
+
+    select pull_request_id, created_at, author_login, 'comment', 1
+    from thread_comments
 
 ),
 
