@@ -205,7 +205,7 @@ def measure_dbt(warehouse: Path, full_refresh: bool = False) -> dict[str, Any]:
     started = time.perf_counter()
     error = None
     try:
-        run_dbt(settings, build_args(full_refresh), {"as_of": AS_OF})
+        run_dbt(settings, build_args(full_refresh), as_of=AS_OF)
     except DbtFailed as exc:
         error = str(exc)[-2000:]
     seconds = time.perf_counter() - started

@@ -339,17 +339,17 @@ def transform(as_of: datetime | None, options: RunOptions | None = None,
     settings = settings or Settings.from_env()
     from pr_warehouse.config import deploy_vars
 
-    variables = {"as_of": (as_of or datetime.now(timezone.utc)).isoformat(),
-                 **deploy_vars(settings)}
+    variables = deploy_vars(settings)
+    instant = (as_of or datetime.now(timezone.utc)).isoformat()
     full_refresh = bool(options and options.full_refresh)
     try:
-        run_dbt(settings, build_args(full_refresh), variables)
+        run_dbt(settings, build_args(full_refresh), variables, as_of=instant)
     except DbtFailed as exc:
         if full_refresh or not exc.schema_changed:
             raise
         log.warning("an incremental model's columns changed since its table was built: "
                     "rebuilding every model with --full-refresh")
-        run_dbt(settings, build_args(full_refresh=True), variables)
+        run_dbt(settings, build_args(full_refresh=True), variables, as_of=instant)
     generate_docs(settings, variables)
     return str(settings.duckdb_path)
 

@@ -271,11 +271,13 @@ def load_teams(con) -> None:
 # --- running dbt -----------------------------------------------------------------------
 
 
-def run_dbt(args: list[str], db: Path, tmp: Path) -> subprocess.CompletedProcess:
+def run_dbt(args: list[str], db: Path, tmp: Path,
+            extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "PR_WAREHOUSE_DUCKDB": str(db),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **(extra_env or {}),
     }
     cmd = [
         str(DBT_BIN), "--no-use-colors", *args,
