@@ -26,6 +26,7 @@ from pr_warehouse.extract.deployments import (
     floor_of,
     probe_times,
     still_needed,
+    stored_deploy_instants,
     with_deploy_watermarks,
 )
 from pr_warehouse.extract.plan import newest_change
@@ -152,10 +153,11 @@ def test_the_watermark_rises_to_the_newest_stored_deploy(world, serve, tmp_path)
     newest = max(at for d in deploy_state(world.repo("acme/api")).deployments
                  for _, at in [(None, d.created_at), *d.statuses])
     early = datetime(2020, 1, 1, tzinfo=UTC)
-    raised = with_deploy_watermarks({"acme/api": early, "acme/web": early},
-                                    tmp_path / "w.duckdb")
+    stored = stored_deploy_instants(tmp_path / "w.duckdb")
+    assert stored == {"acme/api": newest}
+    raised = with_deploy_watermarks({"acme/api": early, "acme/web": early}, stored)
     assert raised == {"acme/api": newest, "acme/web": early}
-    assert with_deploy_watermarks({}, tmp_path / "w.duckdb") == {}
+    assert stored_deploy_instants(tmp_path / "missing.duckdb") == {}
 
 
 def test_helpers() -> None:

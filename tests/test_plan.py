@@ -8,7 +8,7 @@ import pytest
 
 from pr_warehouse.extract import plan as plan_module
 from pr_warehouse.contracts import ExtractJob, SyncPlan
-from pr_warehouse.extract.plan import batch_jobs, plan_sync
+from pr_warehouse.extract.plan import ProbeAnswer, batch_jobs, plan_sync
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 HOUR = timedelta(hours=1)
@@ -24,14 +24,16 @@ class StubClient:
 
 
 class StubGitHub:
-    """What the probe would learn: each repo's newest PR update and PR count."""
+    """What the probe would learn: each repo's newest change, PR count and deploys."""
 
     def __init__(self) -> None:
         self.newest: dict[str, datetime | None] = {}
         self.sizes: dict[str, int] = {}
+        self.deploys: dict[str, bool | None] = {}
 
     def probe(self, client, repos):
-        return {r: (self.newest.get(r), self.sizes.get(r)) for r in repos}
+        return {r: ProbeAnswer(self.newest.get(r), self.sizes.get(r), self.deploys.get(r))
+                for r in repos}
 
 
 @pytest.fixture()
@@ -63,6 +65,34 @@ def test_plan_decisions(github, watermark, github_newest, since, full_refresh, e
     assert decision == expected
 
 
+@pytest.mark.parametrize(
+    "watermark, probe_saw_deploys, stored, expected",
+    [
+        (None, False, False, (True, False)),   # one repo's first sync asks no probe: read
+        (T0, False, False, (False, False)),    # still none: still nothing (1 point saved)
+        (None, True, False, (True, False)),    # first sync with deploys: whole, as always
+        (T0, True, True, (True, False)),       # daily run: from the watermark
+        (T0, True, False, (True, True)),       # first deploys of a known repo: from the start
+        (T0, None, False, (True, False)),      # probe could not tell: read, from the watermark
+    ],
+)
+def test_deployments_are_read_where_the_probe_saw_some(
+        github, watermark, probe_saw_deploys, stored, expected) -> None:
+    github.newest["o/r"], github.deploys["o/r"] = T0 + HOUR, probe_saw_deploys
+    plan = plan_sync(StubClient(), ["o/r"], watermarks={"o/r": watermark} if watermark else {},
+                     stored_deploys=["O/R"] if stored else [])
+    [job] = plan.jobs()
+    assert (job.deploys, job.deploys_from_start) == expected
+    assert job.deploys_since == (None if job.deploys_from_start else watermark)
+
+
+def test_a_first_sync_of_several_reads_no_deploys_where_the_probe_saw_none(github) -> None:
+    github.deploys.update({"o/a": False, "o/b": True})
+    plan = plan_sync(StubClient(), ["o/a", "o/b", "o/c"], watermarks={})
+    assert [(j.repo, j.deploys, j.deploys_since) for j in plan.jobs()] == [
+        ("o/a", False, None), ("o/b", True, None), ("o/c", True, None)]
+
+
 def test_largest_repositories_are_extracted_first(github) -> None:
     github.sizes.update({"o/small": 10, "o/big": 5000, "o/mid": 300})
     plan = plan_sync(StubClient(), ["o/small", "o/unknown", "o/big", "o/mid"], watermarks={})
@@ -71,14 +101,18 @@ def test_largest_repositories_are_extracted_first(github) -> None:
 
 def test_plan_is_json_ready_and_lists_its_jobs() -> None:
     plan = SyncPlan(extract={"o/a": T0, "o/b": None}, skipped=["o/c"], probe_points=1,
-                    sizes={"o/a": 3}, singles={"o/d": (4, 7)})
+                    sizes={"o/a": 3}, singles={"o/d": (4, 7)}, without_deploys=["o/b"],
+                    first_deploys=["o/a"])
     assert plan.to_json() == {"extract": {"o/a": T0.isoformat(), "o/b": None},
                               "skipped": ["o/c"], "sizes": {"o/a": 3}, "probe_points": 1,
-                              "probe_requests": 0, "singles": {"o/d": [4, 7]}}
+                              "probe_requests": 0, "singles": {"o/d": [4, 7]},
+                              "without_deploys": ["o/b"], "first_deploys": ["o/a"]}
     assert SyncPlan.from_json(plan.to_json()) == plan
     assert plan.repos == ["o/a", "o/b", "o/d"]
-    assert plan.jobs() == [ExtractJob("o/a", T0.isoformat()), ExtractJob("o/b"),
-                           ExtractJob("o/d", None, (4, 7))]
+    jobs = plan.jobs()
+    assert jobs == [ExtractJob("o/a", T0.isoformat(), deploys_from_start=True),
+                    ExtractJob("o/b", deploys=False), ExtractJob("o/d", None, (4, 7))]
+    assert [ExtractJob.from_json(job.to_json()) for job in jobs] == jobs
 
 
 @pytest.mark.parametrize("repos, max_tasks, sizes", [

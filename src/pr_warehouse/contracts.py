@@ -77,18 +77,32 @@ def parse_iso(value: str | None) -> datetime | None:
 @dataclass(frozen=True)
 class ExtractJob:
     """One repository to extract in a run: from ``since`` (None: its whole history), or
-    just the PRs ``numbers`` (the single-PR query, not the listing)."""
+    just the PRs ``numbers`` (the single-PR query, not the listing).
+
+    A whole repository's deployments, releases and default-branch history are read too,
+    from ``since``, unless ``deploys`` is False (the probe saw neither a deployment nor a
+    release: nothing to read, and its history would serve no deploy) or
+    ``deploys_from_start`` is True (its first deploys: the history they ship, whole).
+    """
 
     repo: str
     since: str | None = None  # ISO-8601: the hand-off crosses XCom as JSON
     numbers: tuple[int, ...] = ()
+    deploys: bool = True
+    deploys_from_start: bool = False
 
     @property
     def since_time(self) -> datetime | None:
         return parse_iso(self.since)
 
+    @property
+    def deploys_since(self) -> datetime | None:
+        """Where the deployments read starts (None: from the start)."""
+        return None if self.deploys_from_start else self.since_time
+
     def to_json(self) -> Json:
-        return {"repo": self.repo, "since": self.since, "numbers": list(self.numbers)}
+        return {"repo": self.repo, "since": self.since, "numbers": list(self.numbers),
+                "deploys": self.deploys, "deploys_from_start": self.deploys_from_start}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ExtractJob:
@@ -171,6 +185,10 @@ class SyncPlan:
     probe_requests: int = 0
     # Repositories synced only for some PRs (the ``pull_requests`` Param): no watermark.
     singles: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # Repositories the probe saw with no deployment and no release: not read (ExtractJob).
+    without_deploys: list[str] = field(default_factory=list)
+    # Repositories with their first deploys (none stored yet): read from the start.
+    first_deploys: list[str] = field(default_factory=list)
 
     @property
     def repos(self) -> list[str]:
@@ -178,7 +196,9 @@ class SyncPlan:
         return [*self.extract, *(r for r in self.singles if r not in self.extract)]
 
     def jobs(self) -> list[ExtractJob]:
-        whole = [ExtractJob(repo, _iso(since)) for repo, since in self.extract.items()]
+        whole = [ExtractJob(repo, _iso(since), deploys=repo not in self.without_deploys,
+                            deploys_from_start=repo in self.first_deploys)
+                 for repo, since in self.extract.items()]
         return whole + [ExtractJob(repo, None, numbers) for repo, numbers in self.singles.items()
                         if repo not in self.extract]
 
@@ -190,6 +210,8 @@ class SyncPlan:
             "probe_points": self.probe_points,
             "probe_requests": self.probe_requests,
             "singles": {repo: list(numbers) for repo, numbers in self.singles.items()},
+            "without_deploys": list(self.without_deploys),
+            "first_deploys": list(self.first_deploys),
         }
 
     @classmethod
@@ -200,6 +222,8 @@ class SyncPlan:
             skipped=list(data.get("skipped") or ()),
             sizes=dict(data.get("sizes") or {}),
             singles={repo: tuple(n) for repo, n in (data.get("singles") or {}).items()},
+            without_deploys=list(data.get("without_deploys") or ()),
+            first_deploys=list(data.get("first_deploys") or ()),
         )
 
 

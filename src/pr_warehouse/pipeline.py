@@ -122,16 +122,17 @@ def plan(repos: list[str], options: RunOptions, run_id: str,
     Returns the mapped extract tasks' batches; the whole plan (skipped repositories and
     probe cost included) is stored beside the run's pages for the load.
     """
-    from pr_warehouse.extract.deployments import with_deploy_watermarks
+    from pr_warehouse.extract.deployments import stored_deploy_instants, with_deploy_watermarks
     from pr_warehouse.extract.plan import batch_jobs, plan_sync, read_watermarks
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
     watermarks = {} if options.reseed else read_watermarks(settings.duckdb_path, repos)
-    watermarks = with_deploy_watermarks(watermarks, settings.duckdb_path)
+    stored_deploys = stored_deploy_instants(settings.duckdb_path)
+    watermarks = with_deploy_watermarks(watermarks, stored_deploys)
     with fail_fast_on_bad_input(), _client(settings) as client:
         sync_plan = plan_sync(client, repos, watermarks=watermarks, since=options.since,
-                              full_refresh=options.reseed)
+                              full_refresh=options.reseed, stored_deploys=stored_deploys)
     singles = single_pull_requests(list(options.pull_requests), repos)
     sync_plan.singles = {repo: tuple(numbers) for repo, numbers in singles.items()}
     RawStore(settings.raw_url).write_plan(run_key_for(run_id), sync_plan)
@@ -192,8 +193,8 @@ def extract(batch: ExtractBatch, options: RunOptions, run_id: str,
                 with _reschedule_on_rate_limit(job.repo):
                     manifests.append(extract_repository(
                         client, store, request, pending_events=due.setdefault(job.repo, [])))
-                    if not job.numbers:  # a whole repository: its deployments too
-                        add_deployments(client, store, manifests[-1], request.since,
+                    if not job.numbers and job.deploys:  # a whole repository's deploys
+                        add_deployments(client, store, manifests[-1], job.deploys_since,
                                         use_cache=options.reuse_pages)
             except (GitHubError, ValueError) as exc:
                 _record_failure(store, Manifest.failed(job.repo, run_key, exc, started))

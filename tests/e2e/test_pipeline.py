@@ -119,10 +119,10 @@ def test_an_org_with_3000_repositories(make_pipeline, monkeypatch) -> None:
 
     world = build_world(1, spec=WorldSpec.uniform("huge", repo_count=3000, prs_per_repo=1))
     monkeypatch.setenv("PR_WAREHOUSE_MAX_EXTRACT_TASKS", "40")
-    # A first sync of 3,000 repositories costs over 6,000 points (a listing and a
-    # deployments page each): more than a token's 5,000 an hour, so the run would wait
-    # an hour for the reset (test_resilience covers that wait). The budget here is an
-    # Enterprise Cloud App's, so the test measures the task layout, not the clock.
+    # A first sync of 3,000 repositories costs near 5,000 points (a listing each, and a
+    # deployments page for each of the half that deploys): at a token's 5,000 an hour the
+    # run could wait an hour for the reset (test_resilience covers that wait). The budget
+    # here is an Enterprise Cloud App's, so the test measures the task layout, not the clock.
     pipeline = make_pipeline(world, limits=Limits(points_per_hour=15_000,
                                                   points_per_minute=20_000))
     run = pipeline.run({"orgs": ["huge"], "page_size": 10})
@@ -142,6 +142,19 @@ def test_an_org_with_3000_repositories(make_pipeline, monkeypatch) -> None:
     assert len(events) == 40 * 2
     assert pipeline.query("select count(*), count(distinct repo) from raw.pull_request_events"
                           ) == [(3000, 3000)]
+    # Deployments are read only where the probe saw a deployment or a release (a repository
+    # whose one PR is not merged has none): one page each, nothing for the others.
+    from github_emulator.deploys import deploy_state
+
+    deploying = {r.name_with_owner for r in world.repositories()
+                 if deploy_state(r).deployments or deploy_state(r).releases}
+    assert 0 < len(deploying) < 3000
+    deploy_reads = [e for e in pipeline.emulator.ledger.entries
+                    if e.operation_name == "RepositoryDeployments"]
+    assert len(deploy_reads) == len(deploying)
+    assert {f"{e.variables['owner']}/{e.variables['name']}" for e in deploy_reads} == deploying
+    assert pipeline.query("select count(distinct repo) from raw.deployments") == [
+        (len({r for r in deploying if deploy_state(world.repo(r)).deployments}),)]
 
 
 def test_repositories_sharing_a_task_keep_their_own_pages_and_costs(make_pipeline,

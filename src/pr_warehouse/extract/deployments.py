@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -246,17 +247,12 @@ def probe_times(answer: dict[str, Any]) -> list[datetime]:
     return [s for s in stamps if s is not None]
 
 
-def with_deploy_watermarks(watermarks: dict[str, datetime],
-                           duckdb_path: Path) -> dict[str, datetime]:
-    """Each repository's watermark raised to the newest deploy instant already stored
-    (a deployment's creation or status, a release), so the probe skips a repository whose
-    only news is a deploy already read. Safe as the PR listing's ``since`` too: the last
-    sync read every PR updated before it, and it saw those deploys.
-
-    Repositories without a watermark keep none (their next sync is a full one).
+def stored_deploy_instants(duckdb_path: Path) -> dict[str, datetime]:
+    """The newest deploy instant already stored per repository (lower-cased): a
+    deployment's creation or latest status, a release. A repository absent has none stored.
     """
-    if not watermarks or not duckdb_path.exists():
-        return watermarks
+    if not duckdb_path.exists():
+        return {}
     import duckdb
 
     con = duckdb.connect(str(duckdb_path), read_only=True)
@@ -265,8 +261,8 @@ def with_deploy_watermarks(watermarks: dict[str, datetime],
             "select table_name from information_schema.tables where table_schema = 'raw'"
         ).fetchall()}
         if not {"deployments", "releases"} <= tables:
-            return watermarks
-        rows = dict(con.execute(
+            return {}
+        return dict(con.execute(
             """
             select repo, max(newest) from (
                 select lower(repo) as repo,
@@ -280,4 +276,22 @@ def with_deploy_watermarks(watermarks: dict[str, datetime],
             """).fetchall())
     finally:
         con.close()
-    return {repo: max(mark, rows.get(repo.lower()) or mark) for repo, mark in watermarks.items()}
+
+
+def with_deploy_watermarks(watermarks: dict[str, datetime],
+                           stored: Mapping[str, datetime]) -> dict[str, datetime]:
+    """Each repository's watermark raised to the newest deploy instant already stored
+    (``stored``: :func:`stored_deploy_instants`), so the probe skips a repository whose
+    only news is a deploy already read. Safe as the PR listing's ``since`` too: the last
+    sync read every PR updated before it, and it saw those deploys.
+
+    Repositories without a watermark keep none (their next sync is a full one).
+
+    >>> from datetime import timezone
+    >>> day = lambda d: datetime(2026, 11, d, tzinfo=timezone.utc)
+    >>> with_deploy_watermarks({"Acme/Api": day(1), "acme/web": day(1)}, {"acme/api": day(3)})
+    {'Acme/Api': datetime.datetime(2026, 11, 3, 0, 0, tzinfo=datetime.timezone.utc), \
+'acme/web': datetime.datetime(2026, 11, 1, 0, 0, tzinfo=datetime.timezone.utc)}
+    """
+    return {repo: max(mark, stored.get(repo.lower()) or mark)
+            for repo, mark in watermarks.items()}

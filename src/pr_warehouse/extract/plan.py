@@ -14,7 +14,8 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,7 +70,25 @@ def read_watermarks(duckdb_path: Path, repos: list[str]) -> dict[str, datetime]:
     return {by_lower[lower]: newest for lower, newest in rows}
 
 
-Probe = tuple[datetime | None, int | None]
+@dataclass(frozen=True)
+class ProbeAnswer:
+    """What the probe learned of one repository (None: it could not tell)."""
+
+    newest: datetime | None = None  # newest PR update, deployment, status or release
+    pull_requests: int | None = None  # how many PRs it has
+    has_deploys: bool | None = None  # any deployment or release at all
+
+
+def has_deploys(answer: dict[str, Any]) -> bool:
+    """Whether a probe answer shows any deployment or release (each list asks for its
+    newest one, so an empty list means none at all).
+
+    >>> has_deploys({"deployments": {"nodes": []}, "releases": {"nodes": [{"publishedAt": None}]}})
+    True
+    >>> has_deploys({"deployments": {"nodes": []}, "releases": {"nodes": []}})
+    False
+    """
+    return any((answer.get(name) or {}).get("nodes") for name in ("deployments", "releases"))
 
 
 def newest_change(answer: dict[str, Any]) -> datetime | None:
@@ -89,15 +108,15 @@ def newest_change(answer: dict[str, Any]) -> datetime | None:
     return max(known) if known else None
 
 
-def probe_newest_updates(client: GraphQLClient, repos: list[str]) -> dict[str, Probe]:
-    """``(newest PR updatedAt, PR count)`` per repository (None: no PRs, or unknown).
+def probe_newest_updates(client: GraphQLClient, repos: list[str]) -> dict[str, ProbeAnswer]:
+    """What changed last, how many PRs and whether any deploys, per repository.
 
     A batch that names a missing repository is answered as "unknown" for all its repos, so
     their extracts run and fail or succeed on their own with a clear error.
     """
     from pr_warehouse.extract.pull_requests import parse_time
 
-    newest: dict[str, Probe] = {}
+    newest: dict[str, ProbeAnswer] = {}
     for start in range(0, len(repos), PROBE_BATCH):
         batch = repos[start : start + PROBE_BATCH]
         text, variables = newest_update_query(batch)
@@ -107,13 +126,13 @@ def probe_newest_updates(client: GraphQLClient, repos: list[str]) -> dict[str, P
         except NotFound as exc:
             log.warning("probe batch names a missing repository (%s); extracting all %d", exc,
                         len(batch))
-            newest.update({repo: (None, None) for repo in batch})
+            newest.update({repo: ProbeAnswer() for repo in batch})
             continue
         for i, repo in enumerate(batch):
-            connection = (response.data.get(f"r{i}") or {}).get("pullRequests") or {}
-            nodes = [n for n in connection.get("nodes") or [] if n]
-            newest[repo] = (newest_change(response.data.get(f"r{i}") or {}),
-                            connection.get("totalCount"))
+            answer = response.data.get(f"r{i}") or {}
+            connection = answer.get("pullRequests") or {}
+            newest[repo] = ProbeAnswer(newest_change(answer), connection.get("totalCount"),
+                                       has_deploys(answer) if answer else None)
     return newest
 
 
@@ -124,14 +143,21 @@ def plan_sync(
     watermarks: dict[str, datetime],
     since: datetime | None = None,
     full_refresh: bool = False,
+    stored_deploys: Collection[str] = (),
 ) -> SyncPlan:
     """Decide each repository's ``since`` and whether it needs an extract at all.
 
     - ``full_refresh``: every repository, whole history (probed only for sizes).
     - ``since`` given: every repository from ``since``; skipped only if nothing is newer.
     - otherwise: from its watermark; skipped if GitHub's newest update is not past it.
+
+    Its deployments are read unless the probe saw none and no release (most repositories
+    of a large organization: 1 point each saved per run); a repository with deploys of
+    which none is stored yet (``stored_deploys``: lower-cased names) reads its history
+    from the start, since its first deploy ships every commit before it.
     """
     plan = SyncPlan()
+    stored = {repo.lower() for repo in stored_deploys}
     floors = {repo: None if full_refresh else since or watermarks.get(repo) for repo in repos}
     # The probe answers two questions for 1 point per 50 repos: what changed (skip the
     # rest) and how big each repo is (start the largest first: the run ends sooner).
@@ -144,19 +170,25 @@ def plan_sync(
         plan.probe_requests = client.stats.requests - before_requests
     for repo in repos:
         floor = floors[repo]
-        latest, plan.sizes[repo] = answers.get(repo, (None, None))
+        answer = answers.get(repo, ProbeAnswer())
+        latest, plan.sizes[repo] = answer.newest, answer.pull_requests
         if floor is not None and latest is not None and latest <= floor and since is None:
             plan.skipped.append(repo)
         elif floor is not None and latest is not None and since is not None and latest < since:
             plan.skipped.append(repo)
         else:
             plan.extract[repo] = floor
+            if answer.has_deploys is False:
+                plan.without_deploys.append(repo)
+            elif answer.has_deploys and floor is not None and repo.lower() not in stored:
+                plan.first_deploys.append(repo)
     # Largest first (unknown sizes count as largest): the longest-processing-time rule.
     order = sorted(plan.extract, key=lambda r: -(plan.sizes.get(r) if plan.sizes.get(r)
                                                   is not None else float("inf")))
     plan.extract = {repo: plan.extract[repo] for repo in order}
-    log.info("plan: %d to extract, %d unchanged and skipped; the probe cost %d point(s) in %d "
-             "request(s)", len(plan.extract), len(plan.skipped), plan.probe_points,
+    log.info("plan: %d to extract (%d without deploys to read), %d unchanged and skipped; "
+             "the probe cost %d point(s) in %d request(s)", len(plan.extract),
+             len(plan.without_deploys), len(plan.skipped), plan.probe_points,
              plan.probe_requests)
     return plan
 
