@@ -14,12 +14,12 @@
 #}
 {% macro as_of() -%}
     {#- dbt_project.yml declares the var (null), so a default given to var() is never used -#}
-    {%- set value = var('as_of', none) -%}
-    {%- if value is none or (value | string | trim) == '' -%}
-        {%- set value = env_var('PR_WAREHOUSE_AS_OF', '') -%}
+    {%- set value = (var('as_of', none) or '') | string | trim -%}
+    {%- if not value -%}
+        {%- set value = env_var('PR_WAREHOUSE_AS_OF', '') | trim -%}
     {%- endif -%}
-    {%- if value is not none and (value | string | trim) != '' -%}
-        cast('{{ value | string | trim }}' as timestamptz)
+    {%- if value -%}
+        cast('{{ value }}' as timestamptz)
     {%- else -%}
         {%- set raw_prs = api.Relation.create(
                 database=target.database, schema='raw', identifier='pull_requests') -%}

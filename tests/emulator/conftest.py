@@ -37,7 +37,7 @@ def make_gql(server: EmulatorServer) -> Gql:
         variables: dict[str, Any] | None = None,
         *,
         token: str | None = TOKEN,
-        timeout: float = 10,
+        timeout: float | tuple[float, float] = 10,
         operation_name: str | None = None,
     ) -> requests.Response:
         headers = {"Authorization": f"bearer {token}"} if token is not None else {}

@@ -96,11 +96,12 @@ def test_each_fault_class_over_http(world: World, fault: str) -> None:
 
 
 def test_timeout_fault_fires_the_clients_read_timeout(world: World) -> None:
-    # Held far longer than the client waits: its timeout fires whatever the machine's speed.
+    # Held far longer than the client reads (60 s against 0.5 s), and a generous connect
+    # timeout: only the held request's read can time out, whatever the machine's speed.
     with serve_with(world, FaultPlan.script([FAULT_TIMEOUT], hold_seconds=60)) as server:
         gql = make_gql(server)
         with pytest.raises(requests.ReadTimeout):
-            gql(PAGE, VARS, timeout=0.5)
+            gql(PAGE, VARS, timeout=(30, 0.5))
         assert gql(PAGE, VARS).status_code == 200  # the server keeps serving meanwhile
         server.stop()  # ends the hold; entries are recorded when a request completes
         deadline = time.monotonic() + 30

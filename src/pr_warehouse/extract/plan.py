@@ -114,8 +114,6 @@ def probe_newest_updates(client: GraphQLClient, repos: list[str]) -> dict[str, P
     A batch that names a missing repository is answered as "unknown" for all its repos, so
     their extracts run and fail or succeed on their own with a clear error.
     """
-    from pr_warehouse.extract.pull_requests import parse_time
-
     newest: dict[str, ProbeAnswer] = {}
     for start in range(0, len(repos), PROBE_BATCH):
         batch = repos[start : start + PROBE_BATCH]
