@@ -83,8 +83,9 @@ class AirflowDeployment(Airflow):
 
     def __init__(self, home: Path, extra_env: dict[str, str], *, pool_slots: int = 4,
                  parallelism: int = 8, executor: str = "LocalExecutor") -> None:
+        self.broker_url = f"sqla+sqlite:///{home / 'celery-broker.db'}"
         super().__init__(home, {
-            "AIRFLOW__CELERY__BROKER_URL": f"sqla+sqlite:///{home / 'celery-broker.db'}",
+            "AIRFLOW__CELERY__BROKER_URL": self.broker_url,
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+sqlite:///{home / 'celery-results.db'}",
             **extra_env,
         }, executor=executor,
@@ -104,6 +105,8 @@ class AirflowDeployment(Airflow):
         """Metadata DB, pool, serialized DAG, then the API server and the scheduler."""
         started = time.perf_counter()
         self.setup(self.pool_slots)
+        if self.executor == "CeleryExecutor":
+            self._create_broker_tables()
         self.cli("dags", "reserialize")
         self.cli("dags", "unpause", DAG_ID)
         self.spawn("api-server", "api-server", "--apps", "execution", "-H", "127.0.0.1",
@@ -114,6 +117,15 @@ class AirflowDeployment(Airflow):
         log.info("Airflow up in %.1fs (home %s, API on :%d)", self.startup_seconds, self.home,
                  self.api_port)
         return self
+
+    def _create_broker_tables(self) -> None:
+        """kombu's SQLAlchemy transport creates its tables when a process first opens the
+        broker, without retrying: two workers starting together race on ``CREATE TABLE`` and
+        one exits ("table kombu_queue already exists"). Created here, before any starts."""
+        from kombu import Connection
+
+        with Connection(self.broker_url) as connection:
+            connection.default_channel.session.close()
 
     def start_celery_worker(self, name: str, queues: list[str],
                             env: dict[str, str] | None = None, concurrency: int = 2) -> Path:
