@@ -28,7 +28,7 @@ from pr_warehouse.report.data import (
     DEPLOYMENTS,
     DORA_WEEKLY,
     LABEL_ACTIVITY,
-    LABEL_SPANS,
+    LABEL_TIME,
     MILESTONES,
     OPEN_PULL_REQUESTS,
     PR_TEAMS,
@@ -184,19 +184,19 @@ def _responded(pr: str, merged: datetime | None) -> datetime | None:
 
 def _facts(con: Any) -> None:
     con.execute(f"create table {PULL_REQUESTS} (pull_request_id varchar, repo varchar, "
-                "hours_to_first_review double, closed_at timestamptz)")
-    con.executemany(f"insert into {PULL_REQUESTS} values (?, ?, ?, ?)",
-                    [(i, repo, first, merged) for i, repo, _, _, merged, _, first in PRS])
+                "hours_to_first_review double)")
+    con.executemany(f"insert into {PULL_REQUESTS} values (?, ?, ?)",
+                    [(i, repo, first) for i, repo, _, _, _, _, first in PRS])
     con.execute(f"create table {CYCLE_TIME_FACT} (pull_request_id varchar, repo varchar, "
                 "merged_at timestamptz, is_bot_author boolean, coding_hours double, "
                 "pickup_hours double, review_hours double, cycle_hours double, "
                 "merged_without_review boolean, first_response_at timestamptz, "
-                "size_bucket varchar, as_of timestamptz)")
+                "size_bucket varchar)")
     con.executemany(f"insert into {CYCLE_TIME_FACT} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?)", [
+                    "?)", [
         (i, repo, merged, bot, *((h * s if h is not None else None)
                                  for s in (CODING, PICKUP, REVIEW, 1.0)),
-         (i in UNREVIEWED) if merged else None, _responded(i, merged), "S", AS_OF)
+         (i in UNREVIEWED) if merged else None, _responded(i, merged), "S")
         for i, repo, _, bot, merged, h, _ in PRS])
 
 
@@ -228,14 +228,17 @@ def _teams(con: Any) -> None:
     con.executemany(f"insert into {TEAM_WEEKLY} values (?, ?, ?, ?, ?)", [
         ("acme/core", date(2025, 3, 3), 2, 2, 1), ("acme/core", date(2025, 3, 10), 1, 1, 0),
         ("acme/web-team", date(2025, 3, 10), 1, 0, 0)])
-    con.execute(f"create table {LABEL_SPANS} (pull_request_id varchar, repo varchar, "
-                "label_name varchar, added_at timestamptz, removed_at timestamptz)")
-    # "blocked" stays on five PRs 10, 20, ... 50 hours each; "wip" stays on one only.
-    con.executemany(f"insert into {LABEL_SPANS} values (?, ?, ?, ?, ?)", [
-        *((pr, "acme/api", "blocked", MONDAY - timedelta(days=3),
-           MONDAY - timedelta(days=3) + timedelta(hours=10 * (n + 1)))
+    con.execute(f"create table {LABEL_TIME} (pull_request_id varchar, repo varchar, "
+                "label_name varchar, added_at timestamptz, hours_held double, "
+                "is_bot_author boolean)")
+    # "blocked" held five PRs 10, 20, ... 50 hours each; "wip" one only; "deps" five PRs
+    # of a bot, which the page leaves out by default.
+    con.executemany(f"insert into {LABEL_TIME} values (?, ?, ?, ?, ?, ?)", [
+        *((pr, "acme/api", "blocked", MONDAY - timedelta(days=3), 10.0 * (n + 1), False)
           for n, pr in enumerate(["P1", "P2", "P3", "P5", "P6"])),
-        ("P1", "acme/api", "wip", MONDAY - timedelta(days=9), None)])
+        ("P1", "acme/api", "wip", MONDAY - timedelta(days=9), 200.0, False),
+        *((f"B{n}", "acme/api", "deps", MONDAY - timedelta(days=3), 90.0, True)
+          for n in range(5))])
 
 
 def _reviews(con: Any) -> None:
@@ -416,15 +419,18 @@ def test_not_a_duckdb_file_is_a_message_not_a_stack_trace(client, tmp_path: Path
     (f"alter table {WORKLOAD} drop column by_repo", f"{WORKLOAD}.by_repo",
      {"assignee_workload"}),
     (f"drop table {CYCLE_TIME_FACT}", CYCLE_TIME_FACT,
-     {"cycle_time", "first_review", "waiting_now", "teams", "time_in_label"}),
+     {"cycle_time", "first_review", "waiting_now", "teams"}),
     (f"alter table {CYCLE_TIME_FACT} drop column pickup_hours",
      f"{CYCLE_TIME_FACT}.pickup_hours", {"cycle_time", "first_review", "teams"}),
     (f"drop table {MILESTONES}", MILESTONES, {"milestone_progress"}),
     (f"drop table {REVIEWS}", REVIEWS, {"reviews_given"}),
     (f"alter table {REVIEWS} drop column is_review_given", f"{REVIEWS}.is_review_given",
      {"reviews_given"}),
+    # a snapshot from before the label time model: the chart does not fall back to spans
+    (f"drop table {LABEL_TIME}", LABEL_TIME, {"time_in_label"}),
 ], ids=["workload-without-by_repo", "no-cycle-time-fact", "fact-without-pickup",
-        "no-milestone-mart", "no-reviews-fact", "reviews-fact-without-is_review_given"])
+        "no-milestone-mart", "no-reviews-fact", "reviews-fact-without-is_review_given",
+        "no-label-time-model"])
 def test_an_older_snapshot_says_to_rebuild_and_never_recomputes(
         client, tmp_path: Path, older: str, lacking: str, charts: set[str]) -> None:
     """A snapshot built by an older version lacks a model or column: the charts that read
@@ -686,8 +692,11 @@ def test_teams_side_by_side(snapshot: Path) -> None:
 
 
 def test_time_in_label_keeps_labels_on_enough_prs(snapshot: Path) -> None:
-    assert _records(snapshot, "time_in_label") == [
-        {"label": "blocked", "spans": 5, "prs": 5, "median_hours": 30.0, "p90_hours": 46.0}]
+    blocked = {"label": "blocked", "spans": 5, "prs": 5, "median_hours": 30.0, "p90_hours": 46.0}
+    assert _records(snapshot, "time_in_label") == [blocked]
+    assert _records(snapshot, "time_in_label", Filters(include_bots=True)) == [
+        {"label": "deps", "spans": 5, "prs": 5, "median_hours": 90.0, "p90_hours": 90.0},
+        blocked]
 
 
 def _delivery(con: Any) -> None:

@@ -345,6 +345,7 @@ def test_build_ran_models_data_tests_and_unit_tests(warehouse):
         "bridge_labels_incremental_run_takes_only_prs_loaded_since_the_last_build",
         "label_spans_a_label_added_removed_and_added_again",
         "label_spans_a_label_with_no_labeled_event",
+        "label_time_ends_at_removal_close_or_as_of",
         "assignee_spans_swapped_and_reassigned",
         "assignee_spans_an_assignee_with_no_assigned_event",
         "milestone_spans_set_removed_and_set_again",
@@ -545,6 +546,22 @@ def test_spans_of_prs_without_events_start_at_the_opening(con):
     assert milestones == [{"pr_number": 5, "milestone_title": "Q1"},
                           *({"pr_number": n, "milestone_title": t}
                             for n, t in ((1, "v1.0"), (2, "v1.0"), (3, "v1.0"), (6, "v2.0")))]
+
+
+def test_label_time_holds_each_pr_until_its_close_or_as_of(con):
+    """With no timeline loaded, every label span starts at the PR's opening and stays on:
+    it holds a closed PR until the close (the open PRs here carry no label: the model's unit
+    test holds a span to as_of)."""
+    as_of = datetime.fromisoformat(AS_OF)
+    got = rows(con, "select t.*, p.created_at, p.closed_at "
+                    "from analytics.fct_pull_request_label_time t "
+                    "join analytics.fct_pull_requests p using (pull_request_id)")
+    spans = one(con, "select count(*) as n from analytics.fct_pull_request_label_spans")["n"]
+    assert got and len(got) == spans
+    for r in got:
+        end = r["closed_at"] or as_of
+        assert (r["held_until"], r["is_holding"]) == (end, r["closed_at"] is None), r
+        assert r["hours_held"] == (end - r["created_at"]).total_seconds() / 3600, r
 
 
 def test_label_activity(con):

@@ -12,6 +12,7 @@ from .truth import (
     CYCLE_TIME_COLUMNS,
     cycle_time_row,
     cycle_time_weekly_rows,
+    label_time_rows,
     pull_requests,
     repositories,
 )
@@ -127,6 +128,21 @@ def test_cycle_time_weekly_recomputed_from_the_world(synced) -> None:
                             for name, value in figures.items()}, key
 
 
+def test_label_time_recomputed_from_the_world_for_every_span(synced) -> None:
+    """fct_pull_request_label_time (the page's *Time in label*): every span that held an
+    open PR, its end and its hours, replayed from each PR's timeline in Python."""
+    pipeline, prs = synced
+    rows = pipeline.query("select repo, pr_number, label_name, added_at, held_until, "
+                          "hours_held, is_holding from analytics.fct_pull_request_label_time")
+    expected = label_time_rows(prs, AS_OF)
+    assert Counter(r[:5] for r in rows) == expected
+    for _, _, _, added, until, hours, holding in rows:
+        assert hours == pytest.approx((until - added).total_seconds() / 3600)
+        assert holding == (until == AS_OF)
+    # Both ends occur: spans ended by a removal or a close, and spans still holding.
+    assert any(r[6] for r in rows) and sum(not r[6] for r in rows) >= 10
+
+
 def test_hours_open_is_relative_to_the_run_not_the_wall_clock(synced) -> None:
     pipeline, prs = synced
     rows = pipeline.query("select repo, pr_number, hours_open from analytics.mart_open_pull_requests")
@@ -150,9 +166,9 @@ def test_readme_analyst_queries_run_on_the_snapshot(synced) -> None:
     section = readme[readme.index("## For analysts"):readme.index("## Run in production")]
     queries = re.findall(r"```sql\n(.*?)```", section, re.S)
     # four questions, one query per cycle-time phase, review depth and rework, per history
-    # span, team memberships, team weeks, waiting requests and reviewer weeks, two on CI
+    # span, time in label, team memberships, team weeks, waiting requests and reviewer weeks, two on CI
     # checks, one per DORA key
-    assert len(queries) == 22
+    assert len(queries) == 23
     con = duckdb.connect(str(pipeline.snapshot_path), read_only=True)
     try:
         results = [con.execute(q).fetchall() for q in queries]

@@ -6,6 +6,7 @@ it holds exactly what GitHub (the emulator) would serve.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
@@ -157,6 +158,20 @@ def spans(pr: Any, kind: str) -> list[tuple[str, Any, Any, str | None]]:
 
 def span_rows(prs: dict[tuple[str, int], Any], kind: str) -> set[tuple]:
     return {(repo, n, *span) for (repo, n), pr in prs.items() for span in spans(pr, kind)}
+
+
+def label_time_rows(prs: dict[tuple[str, int], Any], as_of: Any) -> Counter:
+    """``(repo, number, label, added_at, held_until)`` of every label span that held its
+    PR while open (fct_pull_request_label_time): a span holds until the first of its
+    removal, the PR's close and ``as_of``; one added after the close holds nothing."""
+    out: Counter = Counter()
+    for (repo, number), pr in prs.items():
+        stop = min(pr.closed_at or as_of, as_of)
+        for label, added, removed, _ in spans(pr, "label"):
+            until = min(removed or stop, stop)
+            if until >= added:
+                out[(repo, number, label, added, until)] += 1
+    return out
 
 
 # --- cycle time (fct_pull_request_cycle_time, mart_cycle_time_weekly) -------------------

@@ -37,7 +37,7 @@ REVIEW_REQUESTS = "analytics.fct_review_requests"
 PR_TEAMS = "analytics.bridge_pull_request_teams"
 TEAM_WEEKLY = "analytics.mart_team_weekly"
 REVIEWER_WEEKLY = "analytics.mart_reviewer_weekly"
-LABEL_SPANS = "analytics.fct_pull_request_label_spans"
+LABEL_TIME = "analytics.fct_pull_request_label_time"
 # Delivery (CI checks, deployments, DORA): read when the snapshot has them.
 DEPLOYMENTS = "analytics.fct_deployments"
 DORA_WEEKLY = "analytics.mart_dora_weekly"

@@ -1,8 +1,8 @@
 """Time in label: the labels that hold pull requests longest.
 
-Reads ``fct_pull_request_label_spans`` (one row per time a label was on a PR: added,
-removed) and ends a span still open at the PR's close, or at the data's as-of while the
-PR is open: a label left on a merged PR does not hold it any more.
+Reads ``fct_pull_request_label_time``, where the model says how long each label span held
+its PR (until its removal, the PR's close, or the run's as-of); the page only takes the
+median and p90 per label.
 """
 
 from __future__ import annotations
@@ -10,15 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pr_warehouse.report.chart import Chart
-from pr_warehouse.report.data import (
-    CYCLE_TIME_FACT,
-    LABEL_SPANS,
-    PULL_REQUESTS,
-    Filters,
-    Snapshot,
-    Table,
-    where,
-)
+from pr_warehouse.report.data import LABEL_TIME, Filters, Snapshot, Table, where
 from pr_warehouse.report.vega import FEW_PRS, data
 
 if TYPE_CHECKING:
@@ -29,23 +21,15 @@ TOP_LABELS = 12
 
 def query(snap: Snapshot, filters: Filters) -> Table:
     """Per label (the :data:`TOP_LABELS` longest by median): spans, PRs, median and p90."""
-    chosen = where(filters, repo="s.repo", day="s.added_at", bot="c.is_bot_author",
-                   pr="s.pull_request_id")
+    chosen = where(filters, repo="repo", day="added_at", bot="is_bot_author",
+                   pr="pull_request_id")
     return snap.table(f"""
-        with spans as (
-            select s.label_name, s.pull_request_id,
-                   date_diff('second', s.added_at,
-                             least(coalesce(s.removed_at, p.closed_at, c.as_of),
-                                   coalesce(p.closed_at, c.as_of))) / 3600.0 as hours
-            from {LABEL_SPANS} s
-            join {PULL_REQUESTS} p using (pull_request_id)
-            join {CYCLE_TIME_FACT} c using (pull_request_id)
-            {chosen.sql()})
         select label_name as label, count(*) as spans,
                count(distinct pull_request_id) as prs,
-               round(quantile_cont(hours, 0.5), 1) as median_hours,
-               round(quantile_cont(hours, 0.9), 1) as p90_hours
-        from spans where hours >= 0
+               round(quantile_cont(hours_held, 0.5), 1) as median_hours,
+               round(quantile_cont(hours_held, 0.9), 1) as p90_hours
+        from {LABEL_TIME}
+        {chosen.sql()}
         group by 1 having count(distinct pull_request_id) >= {FEW_PRS}
         order by median_hours desc, label limit {TOP_LABELS}""", chosen.params)
 
@@ -72,9 +56,8 @@ CHART = Chart(
     question=f"Which labels hold pull requests longest? The {TOP_LABELS} labels with the "
              f"longest median time on a PR (among labels on at least {FEW_PRS} PRs), with "
              f"their p90.",
-    reads={LABEL_SPANS: ("pull_request_id", "repo", "label_name", "added_at", "removed_at"),
-           PULL_REQUESTS: ("pull_request_id", "closed_at"),
-           CYCLE_TIME_FACT: ("pull_request_id", "is_bot_author", "as_of")},
+    reads={LABEL_TIME: ("pull_request_id", "repo", "label_name", "added_at", "hours_held",
+                        "is_bot_author")},
     query=query,
     draw=draw,
     notes=("A span: from the label's adding to its removal, or to the PR's close (or the "
