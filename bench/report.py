@@ -242,6 +242,12 @@ def load_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
                          "FAILED: " + page["error"] if "error" in page else
                          f"{seconds(page['default']['seconds'])} / "
                          f"{seconds(page['one_repo']['seconds'])} (target ≤ 2 s)"))
+            if page.get("default", {}).get("browser"):
+                rows.append(("4. Transform", f"PR analytics page, browser render, "
+                             f"{size_label(size['pull_requests'])} PRs: default / one "
+                             "repository", " / ".join(
+                                 browser_figure(page[k]["browser"])
+                                 for k in ("default", "one_repo")) + " (target ≤ 3 s)"))
     for size in data["sizes"]:
         if "transform_incremental" not in size:
             continue
@@ -309,3 +315,20 @@ def write_json(results: dict[str, Any], path: Path) -> Path:
     tmp.write_text(json.dumps(results, indent=2, sort_keys=True, default=str) + "\n")
     os.replace(tmp, path)
     return path
+
+
+def browser_figure(browser: dict[str, Any]) -> str:
+    """One load's figure: its seconds, or why it was not measured.
+
+    >>> browser_figure({"seconds": 1.25, "charts": 11, "failed": 0})
+    '1.2 s'
+    >>> browser_figure({"seconds": 2.0, "charts": 11, "failed": 1})
+    '2.0 s (1 of 11 charts failed)'
+    >>> browser_figure({"skipped": "no chromium"})
+    'skipped: no chromium'
+    """
+    if "skipped" in browser:
+        return f"skipped: {browser['skipped']}"
+    failed = (f" ({browser['failed']} of {browser['charts']} charts failed)"
+              if browser["failed"] else "")
+    return seconds(browser["seconds"]) + failed

@@ -737,6 +737,22 @@ def test_delivery_units_read_the_delivery_models_once_they_exist(tmp_path: Path)
     assert sections["ci_checks"].spec() is not None and sections["dora"].spec() is not None
 
 
+def test_every_chart_spec_is_valid_vega_lite(tmp_path: Path) -> None:
+    """The page skips Altair's schema checks for speed; here every chart, the delivery ones
+    included, is drawn from its table with them on, and renders to SVG."""
+    import vl_convert
+
+    path = _write(tmp_path / "s.duckdb", *CURRENT, _delivery)
+    for grain in ("week", "month"):
+        for key, section in _sections(path, Filters(grain=grain)).items():
+            if section.is_list:
+                continue
+            assert section.table is not None and section.table.rows, key
+            spec = section.chart.spec(section.table, validate=True)
+            assert spec == section.spec(), key  # the page's spec is the checked one
+            assert "<svg" in vl_convert.vegalite_to_svg(spec), key
+
+
 def test_every_tile_and_chart_links_to_its_model_in_the_docs(client, snapshot: Path) -> None:
     html = client.get("/").text
     for unit in (*TILES, *CHARTS):

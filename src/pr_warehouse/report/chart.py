@@ -89,16 +89,25 @@ class Chart:
             return Section(self, missing=f"No data: the query failed ({type(exc).__name__}: "
                                          f"{exc}).")
 
-    def spec(self, table: Table) -> dict[str, Any] | None:
-        """The Vega-Lite spec of ``table`` (None when it has no rows to draw)."""
+    def spec(self, table: Table, *, validate: bool = False) -> dict[str, Any] | None:
+        """The Vega-Lite spec of ``table`` (None when it has no rows to draw).
+
+        Checked against Vega-Lite's schema only when ``validate`` is true, as the tests do
+        for every chart: on a page load Altair's checks (each object as it is built, the
+        whole spec at the end) cost more than every query of the page together (0.7 s of
+        1.2 s at 1M PRs), and the specs differ only in their data from one load to the next.
+        """
         if not table.rows or self.draw is None:
             return None
-        chart = self.draw(table)
-        spec = chart.to_dict(validate=False)
-        # A facet or a concatenation sizes its parts itself.
-        if not {"facet", "hconcat", "vconcat"} & spec.keys():
-            chart = chart.properties(width="container", height=HEIGHT)
-        return chart.to_dict()
+        from altair.utils.schemapi import debug_mode
+
+        with debug_mode(validate):
+            chart = self.draw(table)
+            spec = chart.to_dict(validate=False)
+            # A facet or a concatenation sizes its parts itself.
+            if not {"facet", "hconcat", "vconcat"} & spec.keys():
+                chart = chart.properties(width="container", height=HEIGHT)
+            return chart.to_dict(validate=validate)
 
 
 def model_name(relation: str) -> str:

@@ -82,14 +82,13 @@ def selected_period(filters: Filters, last_day: date | None) -> Period | None:
     return Period(min(start, end), end)
 
 
-def in_period(w: Where, column: str, period: Period) -> Where:
-    """``w`` and ``column``'s UTC day inside ``period``."""
-    return w.add(f"cast(timezone('UTC', {column}) as date) between ? and ?",
-                 period.start, period.end)
+def utc_day(column: str) -> str:
+    """The UTC day of a timestamp column, as the tiles' periods count days."""
+    return f"cast(timezone('UTC', {column}) as date)"
 
 
-Query = Callable[[Snapshot, Filters, Period], Any]
-
+# A tile's figures for a period and the one before: ``(current, previous)``.
+Query = Callable[[Snapshot, Filters, Period], tuple[Any, Any]]
 
 @dataclass(frozen=True)
 class Tile:
@@ -120,8 +119,8 @@ class Tile:
         if period is None:
             return TileValue(self, missing="No data for these filters.")
         try:
-            return TileValue(self, current=self.query(snap, filters, period),
-                             previous=self.query(snap, filters, period.previous()))
+            current, previous = self.query(snap, filters, period)
+            return TileValue(self, current=current, previous=previous)
         except duckdb.Error as exc:
             log.warning("tile %s failed: %s", self.key, exc)
             return TileValue(self, missing=f"No data: the query failed ({exc}).")
@@ -195,21 +194,26 @@ def show(value: Any, unit: str) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _one(snap: Snapshot, sql: str, params: tuple[Any, ...]) -> Any:
-    rows = snap.table(sql, params).rows
-    return rows[0][0] if rows else None
+def both_periods(snap: Snapshot, aggregate: str, relation: str, w: Where, day: str,
+                 period: Period, empty: Any = None) -> tuple[Any, Any]:
+    """``aggregate`` over ``relation``'s rows chosen by ``w`` whose ``day`` falls in
+    ``period``, and in the period before it: one scan of the relation for both. ``empty``
+    is the figure of a period with no rows (0 for a count; None, shown as a dash, for a
+    median or a share of nothing)."""
+    before = period.previous()
+    span = w.add(f"{day} between ? and ?", before.start, period.end)
+    rows = snap.table(f"select {day} >= ? as is_current, {aggregate} from {relation} "
+                      f"{span.sql()} group by 1", (period.start, *span.params)).rows
+    figures = dict(rows)
+    return figures.get(True, empty), figures.get(False, empty)
 
 
-def _merged(filters: Filters, period: Period) -> Where:
-    w = where(filters, repo="repo", day=None, bot="is_bot_author", pr="pull_request_id")
-    return in_period(w, "merged_at", period)
-
-
-def _cycle(expression: str) -> Query:
+def _cycle(aggregate: str, empty: Any = None) -> Query:
     """An aggregate over the cycle-time fact's PRs merged in the period."""
-    def query(snap: Snapshot, filters: Filters, period: Period) -> Any:
-        w = _merged(filters, period)
-        return _one(snap, f"select {expression} from {CYCLE_TIME_FACT} {w.sql()}", w.params)
+    def query(snap: Snapshot, filters: Filters, period: Period) -> tuple[Any, Any]:
+        w = where(filters, repo="repo", day=None, bot="is_bot_author", pr="pull_request_id")
+        return both_periods(snap, aggregate, CYCLE_TIME_FACT, w, utc_day("merged_at"), period,
+                            empty)
     return query
 
 
@@ -217,42 +221,37 @@ def _median(column: str) -> Query:
     return _cycle(f"round(quantile_cont({column}, 0.5), 1)")
 
 
-def _response(snap: Snapshot, filters: Filters, period: Period) -> Any:
+def _response(snap: Snapshot, filters: Filters, period: Period) -> tuple[Any, Any]:
     """Median response hours of the review requests made in the period and answered."""
     w = where(filters, repo="repo", day=None, bot="is_bot_reviewer", pr="pull_request_id")
-    w = in_period(w.add("outcome = 'responded'"), "requested_at", period)
-    return _one(snap, f"select round(quantile_cont(response_hours, 0.5), 1) "
-                      f"from {REVIEW_REQUESTS} {w.sql()}", w.params)
+    return both_periods(snap, "round(quantile_cont(response_hours, 0.5), 1)", REVIEW_REQUESTS,
+                        w.add("outcome = 'responded'"), utc_day("requested_at"), period)
 
 
-def _deployments(snap: Snapshot, filters: Filters, period: Period) -> Any:
+def _deployments(snap: Snapshot, filters: Filters, period: Period) -> tuple[Any, Any]:
     """Successful production deployments created in the period (mart_dora_weekly's count)."""
-    w = in_period(where(filters, repo="repo", day=None), "created_at", period)
-    w = w.add("is_production").add("outcome = 'SUCCESS'")
-    return _one(snap, f"select count(*) from {DEPLOYMENTS} {w.sql()}", w.params)
+    w = where(filters, repo="repo", day=None).add("is_production").add("outcome = 'SUCCESS'")
+    return both_periods(snap, "count(*)", DEPLOYMENTS, w, utc_day("created_at"), period, 0)
 
 
-def _lead_time(snap: Snapshot, filters: Filters, period: Period) -> Any:
+def _lead_time(snap: Snapshot, filters: Filters, period: Period) -> tuple[Any, Any]:
     w = where(filters, repo="repo", day=None, bot="is_bot_author", pr="pull_request_id")
-    w = in_period(w, "deployed_at", period)
-    return _one(snap, f"select round(quantile_cont(lead_time_hours, 0.5), 1) "
-                      f"from {CYCLE_TIME_FACT} {w.sql()}", w.params)
+    return both_periods(snap, "round(quantile_cont(lead_time_hours, 0.5), 1)", CYCLE_TIME_FACT,
+                        w, utc_day("deployed_at"), period)
 
 
-def _change_failure_rate(snap: Snapshot, filters: Filters, period: Period) -> Any:
+def _change_failure_rate(snap: Snapshot, filters: Filters, period: Period) -> tuple[Any, Any]:
     """mart_dora_weekly's rate over the weeks starting in the period: failed and rolled-back
     production deployments over all finished ones."""
-    w = where(filters, repo="repo", day=None).add("week_start between ? and ?",
-                                                  period.start, period.end)
-    return _one(snap, f"select round(100.0 * sum(failed_deployments + rolled_back_deployments)"
-                      f" / nullif(sum(production_deployments), 0), 1) from {DORA_WEEKLY} "
-                      f"{w.sql()}", w.params)
+    return both_periods(snap, "round(100.0 * sum(failed_deployments + rolled_back_deployments)"
+                        " / nullif(sum(production_deployments), 0), 1)", DORA_WEEKLY,
+                        where(filters, repo="repo", day=None), "week_start", period)
 
 
 _MERGED = ("pull_request_id", "repo", "merged_at", "is_bot_author")
 
 TILES: tuple[Tile, ...] = (
-    Tile("prs_merged", "PRs merged", {CYCLE_TIME_FACT: _MERGED}, _cycle("count(*)"), "up"),
+    Tile("prs_merged", "PRs merged", {CYCLE_TIME_FACT: _MERGED}, _cycle("count(*)", 0), "up"),
     Tile("median_cycle", "Median cycle time", {CYCLE_TIME_FACT: (*_MERGED, "cycle_hours")},
          _median("cycle_hours"), "down", "h", note="first commit → merge"),
     Tile("median_pickup", "Median pickup", {CYCLE_TIME_FACT: (*_MERGED, "pickup_hours")},
