@@ -2,8 +2,8 @@
 
 Four simulated days of GitHub changes go through the product's own load
 (``load_manifests`` of raw pages in GitHub's response shape, ``clear`` included); after
-each, ``dbt build`` runs incrementally on the warehouse, and a copy of the same file is
-rebuilt with ``dbt build --full-refresh``. Every table dbt builds (marts and incremental
+each, ``dbt build`` runs incrementally on the warehouse (as the transform task runs it),
+and a copy of the same file is rebuilt with ``dbt run --full-refresh``. Every table dbt builds (marts and incremental
 intermediates) must hold exactly the same rows (``EXCEPT ALL`` both ways) in the two.
 
 The days cover what incremental models get wrong: new PRs, edits, merges, a label
@@ -34,7 +34,7 @@ from conftest import ROOT
 from pr_warehouse.contracts import Manifest
 from pr_warehouse.load.duckdb_loader import load_manifests
 from pr_warehouse.storage import PageKind, RawStore
-from pr_warehouse.transform.dbt import AS_OF_ENV
+from pr_warehouse.transform.dbt import AS_OF_ENV, build_args
 from test_dbt_project import actor, issue, label, milestone, pr_node, review, run_dbt, ts, user
 
 pytestmark = pytest.mark.timeout(600)
@@ -286,10 +286,10 @@ def differences(incremental: Path, full: Path) -> dict[str, Any]:
         con.close()
 
 
-def build(db: Path, tmp: Path, as_of: str, *extra: str) -> None:
+def build(db: Path, tmp: Path, as_of: str, args: list[str]) -> None:
     # as_of as the pipeline passes it (AS_OF_ENV): each day's build re-parses only what
     # reads it, as the daily runs do.
-    result = run_dbt(["build", *extra], db, tmp, {AS_OF_ENV: as_of})
+    result = run_dbt(args, db, tmp, {AS_OF_ENV: as_of})
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 
@@ -312,14 +312,18 @@ def days(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     results = []
     for number, day in enumerate(DAYS, start=1):
         load_day(db, store, number, day)
-        build(db, tmp / "incremental", day["as_of"])
+        # The transform task's own arguments: models and data tests (the unit tests run
+        # once, in test_dbt_project.py; they check the SQL, not the day's data).
+        build(db, tmp / "incremental", day["as_of"], build_args())
         run_sql = next((tmp / "incremental" / "target" / "run").rglob(
             "bridge_pull_request_labels.sql")).read_text()
         staging_test = next((tmp / "incremental" / "target" / "run").rglob(
             "stg_github__pull_request_labels.yml/unique_combination*.sql")).read_text()
         # One path for every day's copy: a new path would make dbt re-parse everything.
         full = copy_warehouse(db, tmp / "full-refresh.duckdb")
-        build(full, tmp / "full", day["as_of"], "--full-refresh")
+        # The reference: every model from scratch. Its data tests would test the same
+        # rows the incremental build's tests just passed, so `run`, not `build`.
+        build(full, tmp / "full", day["as_of"], ["run", "--full-refresh"])
         results.append({"day": number, "run_sql": run_sql, "staging_test": staging_test,
                         **differences(db, full)})
         full.unlink()
