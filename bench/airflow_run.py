@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from pr_warehouse.constants import DAG_ID
 from tests.support.airflow import Airflow, AirflowFailed
@@ -188,6 +189,23 @@ class AirflowDeployment(Airflow):
                        epoch(queued), epoch(start), epoch(end))
             for task_id, map_index, rendered, state, try_number, queued, start, end in rows
         ]
+
+    def return_value(self, run_id: str, task_id: str) -> Any:
+        """A task's XCom return value, decoded (None: none stored)."""
+        con = self._db()
+        try:
+            rows = con.execute(
+                "select value from xcom where dag_id = ? and run_id = ? and task_id = ? "
+                "and key = 'return_value' and map_index = -1", (DAG_ID, run_id, task_id)
+            ).fetchall()
+        finally:
+            con.close()
+        if not rows or rows[0][0] is None:
+            return None
+        value = rows[0][0]
+        value = json.loads(value) if isinstance(value, (str, bytes)) else value
+        # Stored as a JSON column, the value may hold its own JSON text once more.
+        return json.loads(value) if isinstance(value, str) else value
 
     def run_window(self, run_id: str) -> tuple[float | None, float | None]:
         """The run's start and end (epoch seconds)."""

@@ -103,6 +103,23 @@ class RepoSpan:
     points: int
 
 
+def merged_span(name: str, spans: Iterable[RepoSpan]) -> RepoSpan | None:
+    """The spans of the repositories one mapped task extracted, as one (None: no request).
+
+    >>> a, b = RepoSpan("o/a", 2, 10.0, 12.0, 1.5, 2), RepoSpan("o/b", 1, 12.5, 13.0, 0.5, 1)
+    >>> merged_span("o/a (+1 more)", [a, b])
+    RepoSpan(repo='o/a (+1 more)', requests=3, first_request=10.0, last_response=13.0, busy_seconds=2.0, points=3)
+    """
+    found = list(spans)
+    if not found:
+        return None
+    return RepoSpan(repo=name, requests=sum(s.requests for s in found),
+                    first_request=min(s.first_request for s in found),
+                    last_response=max(s.last_response for s in found),
+                    busy_seconds=sum(s.busy_seconds for s in found),
+                    points=sum(s.points for s in found))
+
+
 def request_started(entry: LedgerEntry) -> float:
     """When the emulator received the request (the ledger stamps the answer time)."""
     return entry.received_at - entry.duration_seconds

@@ -85,17 +85,30 @@ def ms(value: float) -> str:
     return f"{value * 1000:.0f} ms"
 
 
+def repeats_note(run: dict[str, Any]) -> str:
+    """The repeats a median rests on, when there were several.
+
+    >>> repeats_note({"repeat_phase_seconds": [50.0, 51.25, 57.0]})
+    ', median of 50.0 s / 51.2 s / 57.0 s'
+    >>> repeats_note({})
+    ''
+    """
+    repeats = run.get("repeat_phase_seconds") or []
+    return f", median of {' / '.join(seconds(s) for s in repeats)}" if len(repeats) > 1 else ""
+
+
 def extract_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
     dag, base = data["runs"]["as_shipped"], data["baseline"]
     ideal, over = dag["ideal"], dag["overhead"]
     lat = config["latency"]
     section = f"1. Extract ({dag['repos']} repos, {count(dag['pull_requests'])} PRs)"
     rows: list[Row] = [
-        (section, "setup", f"LocalExecutor, pool {dag['pool_slots']}, page {dag['page_size']}; "
+        (section, "setup", f"LocalExecutor, pool {dag['pool_slots']}, page {dag['page_size']}, "
+                           f"{dag.get('tasks', dag['repos'])} mapped tasks; "
                            f"latency {lat['base_seconds']} s + {lat['per_node_seconds'] * 1000:g}"
                            f" ms/node, time scale {lat['time_scale']:g}"),
         (section, "extract phase, measured (first queued -> last done)",
-         seconds(dag["extract_phase_seconds"])),
+         seconds(dag["extract_phase_seconds"]) + repeats_note(dag)),
         (section, "ideal: lower bound / LPT / in map order",
          " / ".join(seconds(ideal[k]) for k in
                     ("lower_bound_seconds", "lpt_seconds", "in_order_seconds"))),

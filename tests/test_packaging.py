@@ -72,7 +72,7 @@ def test_settings_reads_every_listed_variable_and_nothing_else() -> None:
     """Each variable of ENVIRONMENT changes Settings; the code reads no other."""
     base = Settings.from_env({})
     for var in ENVIRONMENT:
-        value = {"PR_WAREHOUSE_MAX_EXTRACT_TASKS": "7",
+        value = {"PR_WAREHOUSE_MAX_EXTRACT_TASKS": "7", "PR_WAREHOUSE_EXTRACT_TASKS_TARGET": "9",
                  "PR_WAREHOUSE_DEPLOY_SOURCES": "x/y=release"}.get(var, "/x/y")
         assert Settings.from_env({var: value}) != base, var
     # `{**os.environ, ...}` hands the environment on to a subprocess; it reads nothing.

@@ -8,7 +8,7 @@ import pytest
 
 from pr_warehouse.extract import plan as plan_module
 from pr_warehouse.contracts import ExtractJob, SyncPlan
-from pr_warehouse.extract.plan import ProbeAnswer, batch_jobs, plan_sync
+from pr_warehouse.extract.plan import ProbeAnswer, batch_jobs, expected_pages, plan_sync
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 HOUR = timedelta(hours=1)
@@ -123,3 +123,31 @@ def test_batches_stay_under_the_task_limit(repos, max_tasks, sizes) -> None:
     assert [len(b.jobs) for b in batches] == sizes
     assert [repo for b in batches for repo in b.repos] == [f"o/r{i}" for i in range(repos)]
     assert len({b.folder for b in batches}) == len(batches)  # shared folders never collide
+
+
+def test_a_large_org_packs_its_small_repositories_and_keeps_the_slots_balanced() -> None:
+    """The bench's org (40 repositories, 10 to 5,000 PRs): 16 tasks, not 40, every
+    repository in exactly one, none shared above its share (1/24 of the pages), and largest
+    first, so four slots taking the next task when free stay within 5% of the ideal."""
+    sizes = {f"o/r{i}": round(10 * 500 ** (i / 39)) for i in range(40)}
+    jobs = [ExtractJob(repo) for repo in sorted(sizes, key=lambda r: -sizes[r])]
+    pages = {repo: expected_pages(n, 29) for repo, n in sizes.items()}
+    batches = batch_jobs(jobs, 500, pages, 24)
+    weights = [sum(pages[repo] for repo in b.repos) for b in batches]
+    share = sum(pages.values()) // 24
+
+    assert sorted(repo for b in batches for repo in b.repos) == sorted(sizes)
+    assert 12 <= len(batches) <= 20, weights
+    assert all(w <= share for b, w in zip(batches, weights) if len(b.jobs) > 1)
+    assert weights == sorted(weights, reverse=True)
+    slots = [0] * 4
+    for weight in weights:  # what the pool does: the next task goes to the first free slot
+        slots[slots.index(min(slots))] += weight
+    ideal = max(max(pages.values()), sum(pages.values()) / 4)
+    assert max(slots) <= 1.05 * ideal, (slots, ideal)
+
+
+def test_a_few_repositories_keep_a_task_each_whatever_their_size() -> None:
+    jobs = [ExtractJob(f"o/r{i}") for i in range(16)]
+    batches = batch_jobs(jobs, 500, {job.repo: 1 for job in jobs}, 16)
+    assert [b.repos for b in batches] == [[job.repo] for job in jobs]

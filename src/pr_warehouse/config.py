@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pr_warehouse.constants import (
     DEFAULT_DUCKDB_MEMORY_LIMIT,
+    DEFAULT_EXTRACT_TASKS_TARGET,
     DEFAULT_GITHUB_CONN_ID,
     DEFAULT_MAX_EXTRACT_TASKS,
     DEFAULT_POOL,
@@ -48,6 +49,8 @@ ENVIRONMENT: dict[str, str] = {
     "PR_WAREHOUSE_POOL": "the Airflow pool extracts run in",
     "PR_WAREHOUSE_WAREHOUSE_QUEUE": "the Airflow queue of the tasks that open the DuckDB file",
     "PR_WAREHOUSE_MAX_EXTRACT_TASKS": "beyond this many repositories, several share a mapped extract task",
+    "PR_WAREHOUSE_EXTRACT_TASKS_TARGET": "with more repositories than this, small ones share "
+                                         "mapped extract tasks of at most 1/this of the pages",
     "PR_WAREHOUSE_DUCKDB_MEMORY_LIMIT": "DuckDB's memory limit during the load (higher: faster big loads)",
     "PR_WAREHOUSE_PRODUCTION_ENVIRONMENTS": "deployment environments that count as production, "
                                             "comma-separated, case-insensitive "
@@ -76,6 +79,7 @@ class Settings:
     pool: str = DEFAULT_POOL
     warehouse_queue: str = DEFAULT_WAREHOUSE_QUEUE
     max_extract_tasks: int = DEFAULT_MAX_EXTRACT_TASKS
+    extract_tasks_target: int = DEFAULT_EXTRACT_TASKS_TARGET
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     # Only the CLI uses these (it builds the Airflow connection from them); repr=False
     # keeps the token out of any log line that prints the settings.
@@ -113,6 +117,8 @@ class Settings:
             warehouse_queue=env.get("PR_WAREHOUSE_WAREHOUSE_QUEUE") or DEFAULT_WAREHOUSE_QUEUE,
             max_extract_tasks=int(env.get("PR_WAREHOUSE_MAX_EXTRACT_TASKS")
                                   or DEFAULT_MAX_EXTRACT_TASKS),
+            extract_tasks_target=int(env.get("PR_WAREHOUSE_EXTRACT_TASKS_TARGET")
+                                     or DEFAULT_EXTRACT_TASKS_TARGET),
             duckdb_memory_limit=(env.get("PR_WAREHOUSE_DUCKDB_MEMORY_LIMIT")
                                  or DEFAULT_DUCKDB_MEMORY_LIMIT),
             production_environments=parse_environments(

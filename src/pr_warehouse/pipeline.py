@@ -123,7 +123,7 @@ def plan(repos: list[str], options: RunOptions, run_id: str,
     probe cost included) is stored beside the run's pages for the load.
     """
     from pr_warehouse.extract.deployments import stored_deploy_instants, with_deploy_watermarks
-    from pr_warehouse.extract.plan import batch_jobs, plan_sync, read_watermarks
+    from pr_warehouse.extract.plan import batch_jobs, expected_pages, plan_sync, read_watermarks
     from pr_warehouse.storage import RawStore, run_key_for
 
     settings = settings or Settings.from_env()
@@ -136,7 +136,10 @@ def plan(repos: list[str], options: RunOptions, run_id: str,
     singles = single_pull_requests(list(options.pull_requests), repos)
     sync_plan.singles = {repo: tuple(numbers) for repo, numbers in singles.items()}
     RawStore(settings.raw_url).write_plan(run_key_for(run_id), sync_plan)
-    return batch_jobs(sync_plan.jobs(), settings.max_extract_tasks)
+    pages = {repo: expected_pages(size, options.page_size)
+             for repo, size in sync_plan.sizes.items()}
+    return batch_jobs(sync_plan.jobs(), settings.max_extract_tasks, pages,
+                      settings.extract_tasks_target)
 
 
 def single_pull_requests(refs: list[str], whole_repos: list[str]) -> dict[str, list[int]]:

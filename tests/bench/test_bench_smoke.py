@@ -23,7 +23,7 @@ from bench.config import BenchConfig, Latency  # noqa: E402
 from bench.emulation import RepoSpan  # noqa: E402
 
 MODULES = ["bench.config", "bench.schedule", "bench.synth", "bench.report", "bench.emulation",
-           "bench.cost_bench", "bench.checks_cost",
+           "bench.cost_bench", "bench.checks_cost", "bench.extract_bench",
            "bench.airflow_run", "bench.worker", "bench.procs"]
 
 
@@ -48,7 +48,7 @@ def test_ideal_schedule_bounds() -> None:
 
 
 def test_extract_phase_arithmetic() -> None:
-    from bench.extract_bench import extract_phase
+    from bench.extract_bench import extract_phase, task_repos
 
     config = replace(tiny_config(), pool_slots=2, page_size=50, latency=Latency(time_scale=1))
     size_of = {"bench/a": 100, "bench/b": 50}
@@ -56,12 +56,33 @@ def test_extract_phase_arithmetic() -> None:
              TaskTiming("extract", 1, "bench/b", "success", 1, 100.0, 100.4, 104.0)]
     spans = {"bench/a": RepoSpan("bench/a", 2, 101.0, 105.5, 4.4, 6),
              "bench/b": RepoSpan("bench/b", 1, 101.0, 103.5, 2.2, 3)}
-    phase = extract_phase(tasks, spans, config, size_of)
+    phase = extract_phase(tasks, spans, config, size_of, task_repos(None, tasks))
     assert phase["extract_phase_seconds"] == 6.0
     assert phase["ideal"]["pages"] == 3
     assert phase["overhead"]["queued_to_first_request"]["max"] == 1.0
     assert phase["overhead"]["last_response_to_end"]["median"] == 0.5
     assert 0 < phase["slot_utilisation"] < 1
+
+
+def test_extract_phase_of_a_task_shared_by_two_repositories() -> None:
+    """The ideal still packs repositories; the shared task's figures merge its two."""
+    from bench.extract_bench import extract_phase, task_repos
+
+    config = replace(tiny_config(), pool_slots=2, page_size=50, latency=Latency(time_scale=1))
+    size_of = {"bench/a": 100, "bench/b": 50, "bench/c": 50}
+    tasks = [TaskTiming("extract", 0, "bench/a", "success", 1, 100.0, 100.5, 106.0),
+             TaskTiming("extract", 1, "bench/b (+1 more)", "success", 1, 100.0, 100.4, 106.0)]
+    plan = [{"label": "bench/a", "jobs": [{"repo": "bench/a"}]},
+            {"label": "bench/b (+1 more)", "jobs": [{"repo": "bench/b"}, {"repo": "bench/c"}]}]
+    spans = {"bench/a": RepoSpan("bench/a", 2, 101.0, 105.5, 4.4, 6),
+             "bench/b": RepoSpan("bench/b", 1, 101.0, 103.5, 2.2, 3),
+             "bench/c": RepoSpan("bench/c", 1, 103.6, 105.8, 2.2, 3)}
+    phase = extract_phase(tasks, spans, config, size_of, task_repos(plan, tasks))
+    assert (phase["repos"], phase["tasks"], phase["pull_requests"]) == (3, 2, 200)
+    assert phase["ideal"]["pages"] == 4
+    shared = phase["task_timings"][1]
+    assert (shared["requests"], shared["pull_requests"], shared["last_response"]) == (2, 100, 105.8)
+    assert phase["overhead"]["last_response_to_end"]["max"] == pytest.approx(0.5)
 
 
 def templates_with_events(count: int = 30) -> synth.Templates:

@@ -41,10 +41,11 @@ def test_an_app_whose_tokens_expire_mid_extract_loads_everything_once(
     key_file = tmp_path / "app.pem"
     key_file.write_text(key_pair()[0])
     # Tokens live 20 s, so the client replaces them 5 s ahead (a quarter of the lifetime);
-    # the latency makes the one extract last > 40 s: at least two refreshes inside it.
+    # the listing pages' latency makes the one extract last > 40 s: at least two refreshes
+    # inside it (the run's other queries answer at once: they would only add minutes).
     pipeline = make_pipeline(
         credentials=app_credentials(lifetime=20),
-        latency=LatencyModel(base_seconds=2.2),
+        latency=LatencyModel(base_seconds=2.2, operations=frozenset({"RepositoryPullRequests"})),
         connection=lambda server: github_conn(
             ghes_host(server), None, conn_type="github",
             extra={"app_id": APP_ID, "installation_id": str(INSTALLATION_ID),

@@ -112,13 +112,13 @@ def test_single_pull_requests_are_refetched_and_loaded_the_same_way(make_pipelin
 
 
 @pytest.mark.slow
-def test_an_org_with_3000_repositories(make_pipeline, monkeypatch) -> None:
-    """Thousands of repositories stay under Airflow's max_map_length: they share tasks."""
+def test_an_org_with_3000_repositories(make_pipeline) -> None:
+    """Thousands of one-page repositories share tasks: 24 of 125 (each at most 1/24 of the
+    run's pages, PR_WAREHOUSE_EXTRACT_TASKS_TARGET), well under Airflow's max_map_length."""
     from github_emulator import WorldSpec, build_world
     from github_emulator.limits import Limits
 
     world = build_world(1, spec=WorldSpec.uniform("huge", repo_count=3000, prs_per_repo=1))
-    monkeypatch.setenv("PR_WAREHOUSE_MAX_EXTRACT_TASKS", "40")
     # A first sync of 3,000 repositories costs near 5,000 points (a listing each, and a
     # deployments page for each of the half that deploys): at a token's 5,000 an hour the
     # run could wait an hour for the reset (test_resilience covers that wait). The budget
@@ -129,17 +129,17 @@ def test_an_org_with_3000_repositories(make_pipeline, monkeypatch) -> None:
     states = task_states(run)
     assert str(run.state) == "success", {k: v for k, v in states.items() if v != "success"}
     extracts = [k for k in states if k.startswith("extract[")]
-    assert len(extracts) == 40 and all("(+74 more)" in k for k in extracts)
+    assert len(extracts) == 24 and all("(+124 more)" in k for k in extracts)
     assert pipeline.query("select count(distinct repo), count(*) from analytics.fct_pull_requests"
                           ) == [(3000, 3000)]
     assert pipeline.query("select count(*) from raw.sync_runs where run_id = ? and "
                           "status = 'success'", [run.run_id]) == [(3000,)]
-    # The 75 repositories of a task share their events batches (49 PRs a query): one
+    # The 125 repositories of a task share their events batches (49 PRs a query): one
     # query per repository would cost 3,000 points on top of the listings, over GitHub's
     # 5,000 an hour.
     events = [e for e in pipeline.emulator.ledger.entries
               if e.operation_name == "PullRequestEvents"]
-    assert len(events) == 40 * 2
+    assert len(events) == 24 * 3
     assert pipeline.query("select count(*), count(distinct repo) from raw.pull_request_events"
                           ) == [(3000, 3000)]
     # Deployments are read only where the probe saw a deployment or a release (a repository

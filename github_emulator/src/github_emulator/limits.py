@@ -186,6 +186,20 @@ class LatencyModel:
     per_node_seconds: float = 0.0
     timeout_seconds: float = 10.0
     time_scale: float = 1.0
+    # Only these operations take the time (empty: every one), so a test that needs a long
+    # extract does not wait as long on every other query of the run.
+    operations: frozenset[str] = frozenset()
+
+    def for_operation(self, operation: str | None) -> LatencyModel:
+        """This model, or an instant one for an operation it does not cover.
+
+        >>> slow = LatencyModel(base_seconds=2.0, operations=frozenset({"Pages"}))
+        >>> slow.for_operation("Pages").sleep_seconds(0), slow.for_operation("Probe").sleep_seconds(0)
+        (2.0, 0.0)
+        """
+        if not self.operations or operation in self.operations:
+            return self
+        return LatencyModel(timeout_seconds=self.timeout_seconds)
 
     def simulated_seconds(self, nodes: int) -> float:
         return round(self.base_seconds + self.per_node_seconds * nodes, 9)

@@ -413,16 +413,17 @@ class EmulatorServer:
             return self._fault(fault, snapshot, request)
 
         note["points"], note["rate_limit_remaining"] = cost.points, snapshot.remaining
-        if self.latency.times_out(cost.nodes):
+        latency = self.latency.for_operation(request.operation_name)
+        if latency.times_out(cost.nodes):
             # GitHub's 10 s cutoff: the work is charged, the client gets a 502.
-            self._stopping.wait(self.latency.sleep_seconds(cost.nodes))
+            self._stopping.wait(latency.sleep_seconds(cost.nodes))
             note["error_type"] = "TIMEOUT"
             body = {"data": None, "errors": [{"message": something_went_wrong(request.id)}]}
             return Reply(502, {**snapshot.headers(), **_JSON}, _json(body))
         answer = self._execute(request, snapshot)
         if answer.get("errors"):
             note["error_type"] = answer["errors"][0].get("type", "EXECUTION_ERROR")
-        delay = self.latency.sleep_seconds(cost.nodes)
+        delay = latency.sleep_seconds(cost.nodes)
         if delay > 0:
             self._stopping.wait(delay)
         return Reply(200, {**snapshot.headers(), **_JSON}, _json(answer))

@@ -14,7 +14,7 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -191,12 +191,71 @@ def plan_sync(
     return plan
 
 
-def batch_jobs(jobs: Sequence[ExtractJob], max_batches: int) -> list[ExtractBatch]:
-    """Group per-repository jobs into at most ``max_batches`` mapped extract tasks.
+def expected_pages(pull_requests: int | None, page_size: int) -> int | None:
+    """Listing pages a whole repository of ``pull_requests`` PRs takes (None: unknown).
 
-    One repository per task while they fit (the grid then shows a task per repository);
-    beyond that, consecutive repositories share a task, so an org with thousands of
-    repositories stays under Airflow's ``max_map_length`` and its per-task overhead.
+    >>> expected_pages(58, 29), expected_pages(59, 29), expected_pages(0, 29)
+    (2, 3, 1)
+    """
+    if pull_requests is None:
+        return None
+    return max(1, -(-pull_requests // page_size))
+
+
+def pack_jobs(jobs: Sequence[ExtractJob], pages: Mapping[str, int | None],
+              target_tasks: int) -> list[list[ExtractJob]]:
+    """Group jobs so a run of many repositories maps about ``target_tasks`` tasks.
+
+    Up to ``target_tasks`` jobs, each keeps its own task. Beyond, a repository expected to
+    take at least 1/``target_tasks`` of the run's pages keeps its own task, and the smaller
+    ones fill shared tasks up to that share, in the order given. The groups come out
+    largest first (unknown sizes count as largest), so the pool still takes the longest
+    work first.
+
+    >>> jobs = [ExtractJob(f"o/r{i}") for i in range(6)]
+    >>> sizes = {"o/r0": 10, "o/r1": 3, "o/r2": 2, "o/r3": 2, "o/r4": 1, "o/r5": None}
+    >>> [[j.repo for j in group] for group in pack_jobs(jobs, sizes, 4)]
+    [['o/r5'], ['o/r0'], ['o/r2', 'o/r3'], ['o/r1'], ['o/r4']]
+    >>> len(pack_jobs(jobs, sizes, 6))
+    6
+    """
+    if len(jobs) <= target_tasks:
+        return [[job] for job in jobs]
+    known = sum(n for job in jobs if (n := pages.get(job.repo)) is not None)
+    share = max(1, known // target_tasks)
+    groups: list[list[ExtractJob]] = []
+    weights: list[float] = []
+    filling: list[ExtractJob] = []
+    filled = 0
+    for job in jobs:
+        n = pages.get(job.repo)
+        if n is None or n >= share:
+            groups.append([job])
+            weights.append(float("inf") if n is None else n)
+            continue
+        if filling and filled + n > share:
+            groups.append(filling)
+            weights.append(filled)
+            filling, filled = [], 0
+        filling.append(job)
+        filled += n
+    if filling:
+        groups.append(filling)
+        weights.append(filled)
+    order = sorted(range(len(groups)), key=lambda i: -weights[i])  # stable: ties keep order
+    return [groups[i] for i in order]
+
+
+def batch_jobs(jobs: Sequence[ExtractJob], max_batches: int,
+               pages: Mapping[str, int | None] | None = None,
+               target_tasks: int | None = None) -> list[ExtractBatch]:
+    """Group per-repository jobs into the mapped extract tasks, at most ``max_batches``.
+
+    One repository per task while they are few (the grid then shows a task per
+    repository); a run of more than ``target_tasks`` packs the small ones together
+    (:func:`pack_jobs`, by their expected ``pages``); beyond ``max_batches``, consecutive
+    groups share a task, so an org with thousands of repositories stays under Airflow's
+    ``max_map_length``.
 
     >>> [b.label for b in batch_jobs([ExtractJob("a/x"), ExtractJob("a/y")], 5)]
     ['a/x', 'a/y']
@@ -205,5 +264,8 @@ def batch_jobs(jobs: Sequence[ExtractJob], max_batches: int) -> list[ExtractBatc
     """
     if max_batches < 1:
         raise ValueError("max_batches must be at least 1")
-    size = max(1, -(-len(jobs) // max_batches))
-    return [ExtractBatch.of(jobs[start : start + size]) for start in range(0, len(jobs), size)]
+    groups = (pack_jobs(jobs, pages, target_tasks) if pages is not None and target_tasks
+              else [[job] for job in jobs])
+    size = max(1, -(-len(groups) // max_batches))
+    return [ExtractBatch.of([job for group in groups[start : start + size] for job in group])
+            for start in range(0, len(groups), size)]
