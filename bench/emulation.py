@@ -3,7 +3,7 @@
 The emulator charges each query by GitHub's published cost formula and (with a latency
 model) answers after ``base + per_node x possible nodes`` seconds, so every contender pays
 the same simulated GitHub. Its ledger records every request; :func:`repo_spans` turns the
-page requests into per-repository timings.
+extract's requests into per-repository timings.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PAGE_OPERATION = "RepositoryPullRequests"
 
 
 @lru_cache(maxsize=None)
@@ -91,24 +90,37 @@ def client(server: EmulatorServer) -> Any:
     return GraphQLClient(server.url, TOKEN)
 
 
+# The plan's probe, the org's repository listing and its teams: requests the run sends
+# outside the mapped extracts (the extract phase's work is everything else).
+OUTSIDE_EXTRACT = frozenset({"NewestPullRequestUpdates", "OwnerRepositories",
+                             "OrganizationTeams", "TeamMemberPages"})
+
+
 @dataclass
 class RepoSpan:
-    """One repository's page requests as the emulator saw them (epoch seconds)."""
+    """One repository's extract requests as the emulator saw them (epoch seconds).
+
+    A request serving several repositories (a batch's shared events or checks query) counts
+    for each of them, split evenly: ``requests``, ``busy_seconds``, ``points`` and
+    ``model_seconds`` (the latency model's time, on the bench's scaled clock) are shares.
+    """
 
     repo: str
-    requests: int
+    requests: float
     first_request: float
     last_response: float
     busy_seconds: float
-    points: int
+    points: float
+    model_seconds: float = 0.0
 
 
 def merged_span(name: str, spans: Iterable[RepoSpan]) -> RepoSpan | None:
     """The spans of the repositories one mapped task extracted, as one (None: no request).
 
     >>> a, b = RepoSpan("o/a", 2, 10.0, 12.0, 1.5, 2), RepoSpan("o/b", 1, 12.5, 13.0, 0.5, 1)
-    >>> merged_span("o/a (+1 more)", [a, b])
-    RepoSpan(repo='o/a (+1 more)', requests=3, first_request=10.0, last_response=13.0, busy_seconds=2.0, points=3)
+    >>> merged_span("o/a (+1 more)", [a, b])  # doctest: +NORMALIZE_WHITESPACE
+    RepoSpan(repo='o/a (+1 more)', requests=3, first_request=10.0, last_response=13.0,
+             busy_seconds=2.0, points=3, model_seconds=0.0)
     """
     found = list(spans)
     if not found:
@@ -117,7 +129,8 @@ def merged_span(name: str, spans: Iterable[RepoSpan]) -> RepoSpan | None:
                     first_request=min(s.first_request for s in found),
                     last_response=max(s.last_response for s in found),
                     busy_seconds=sum(s.busy_seconds for s in found),
-                    points=sum(s.points for s in found))
+                    points=sum(s.points for s in found),
+                    model_seconds=sum(s.model_seconds for s in found))
 
 
 def request_started(entry: LedgerEntry) -> float:
@@ -125,24 +138,58 @@ def request_started(entry: LedgerEntry) -> float:
     return entry.received_at - entry.duration_seconds
 
 
-def repo_spans(entries: Iterable[LedgerEntry]) -> dict[str, RepoSpan]:
-    """Per-repository spans of the extract's page requests."""
-    by_repo: dict[str, list[LedgerEntry]] = defaultdict(list)
+def repo_names_by_id(world: World, org: str = ORG) -> dict[int, str]:
+    """Repository database id -> name: a node id of the emulator starts with its repository's."""
+    return {repo.database_id: repo.name_with_owner for repo in world.owners[org].repositories}
+
+
+def request_repos(variables: dict[str, Any] | None, names: dict[int, str]) -> list[str]:
+    """The repositories one request works for: its ``owner``/``name``, else the
+    repositories of the node ids it asks for (events, checks, review comments, statuses).
+
+    >>> from github_emulator.ids import node_id
+    >>> names = {7: "o/a", 9: "o/b"}
+    >>> request_repos({"owner": "o", "name": "a", "after": None}, names)
+    ['o/a']
+    >>> request_repos({"ids": [node_id("PullRequest", 9, 1), node_id("PullRequest", 7, 2)]}, names)
+    ['o/b', 'o/a']
+    >>> request_repos({"id0": node_id("PullRequest", 7, 1), "after0": None}, names)
+    ['o/a']
+    """
+    from github_emulator.ids import decode_node_id
+
+    variables = variables or {}
+    if "owner" in variables and "name" in variables:
+        return [f"{variables['owner']}/{variables['name']}"]
+    found: dict[str, None] = {}
+    for value in variables.values():
+        for item in value if isinstance(value, list) else [value]:
+            decoded = decode_node_id(item) if isinstance(item, str) else None
+            if decoded and decoded[1] and decoded[1][0] in names:
+                found[names[decoded[1][0]]] = None
+    return list(found)
+
+
+def repo_spans(entries: Iterable[LedgerEntry], names: dict[int, str],
+               latency: Latency | None = None) -> dict[str, RepoSpan]:
+    """Per-repository spans of every request the extracts sent (shared ones split)."""
+    spans: dict[str, RepoSpan] = {}
     for entry in entries:
-        variables = entry.variables or {}
-        if entry.operation_name == PAGE_OPERATION and "name" in variables:
-            by_repo[f"{variables['owner']}/{variables['name']}"].append(entry)
-    return {
-        repo: RepoSpan(
-            repo=repo,
-            requests=len(found),
-            first_request=min(request_started(e) for e in found),
-            last_response=max(e.received_at for e in found),
-            busy_seconds=sum(e.duration_seconds for e in found),
-            points=sum(e.points for e in found),
-        )
-        for repo, found in by_repo.items()
-    }
+        if entry.operation_name in OUTSIDE_EXTRACT:
+            continue
+        repos = request_repos(entry.variables, names)
+        model = latency.page_seconds(entry.node_count or 0) if latency is not None else 0.0
+        for repo in repos:
+            share = 1 / len(repos)
+            span = spans.setdefault(repo, RepoSpan(repo, 0, request_started(entry),
+                                                   entry.received_at, 0.0, 0))
+            span.requests += share
+            span.first_request = min(span.first_request, request_started(entry))
+            span.last_response = max(span.last_response, entry.received_at)
+            span.busy_seconds += entry.duration_seconds * share
+            span.points += entry.points * share
+            span.model_seconds += model * share
+    return spans
 
 
 def error_summary(entries: Iterable[LedgerEntry]) -> dict[str, int]:

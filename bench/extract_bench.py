@@ -35,7 +35,7 @@ def run(config: BenchConfig, workdir: Path) -> dict[str, Any]:
     size_of = dict(zip(emulation.repo_names(world), sizes, strict=True))
     server = emulation.emulator(world, config.latency)
     try:
-        dag = measure_dag(config, workdir, server, size_of)
+        dag = measure_dag(config, workdir, server, size_of, emulation.repo_names_by_id(world))
         _fresh_ledger(server)  # the seed pays its own way
         baseline = measure_baseline(config, workdir, server, size_of)
     finally:
@@ -76,8 +76,8 @@ def dag_confs(config: BenchConfig, size_of: dict[str, int]) -> dict[str, dict[st
     return confs
 
 
-def measure_dag(config: BenchConfig, workdir: Path, server: Any,
-                size_of: dict[str, int]) -> dict[str, Any]:
+def measure_dag(config: BenchConfig, workdir: Path, server: Any, size_of: dict[str, int],
+                names: dict[int, str]) -> dict[str, Any]:
     """Run the DAG for the whole org (once per conf); time the extract phase and overhead."""
     data = workdir / "dag"
     extra_env = {
@@ -99,7 +99,7 @@ def measure_dag(config: BenchConfig, workdir: Path, server: Any,
             run_start, run_end = airflow.run_window(run_id)
             extracts = sorted((t for t in tasks if t.task_id == "extract"),
                               key=lambda t: t.map_index)
-            spans = emulation.repo_spans(server.ledger.entries)
+            spans = emulation.repo_spans(server.ledger.entries, names, config.latency)
             if not extracts or not spans:
                 raise RuntimeError(f"DAG run {run_id} ended {state} with no extract to time; "
                                    f"see the task logs under {workdir / 'airflow' / 'logs'}")
@@ -153,13 +153,18 @@ def extract_phase(extracts: list[TaskTiming], spans: dict[str, emulation.RepoSpa
                   repos_of: dict[str, list[str]]) -> dict[str, Any]:
     """Measured vs ideal, and where the difference went.
 
-    The ideal packs repositories (the finest unit the work comes in), whichever way the
-    plan grouped them into tasks; each task's figures merge its repositories'.
+    The ideal is the same requests at the latency model's time with zero overhead, each
+    repository's requests one after another (a page needs the previous page's cursor; its
+    events and checks need its pages), repositories packed onto the pool's slots whichever
+    way the plan grouped them into tasks. Each task's figures merge its repositories'.
     """
     page_s = emulation.page_seconds(config.latency, config.page_size)
-    order = [size_of[repo] for t in extracts for repo in repos_of.get(t.label, [])
-             if repo in size_of]
-    ideal = IdealSchedule.compute(order, config.page_size, page_s, config.pool_slots)
+    in_map_order = [repo for t in extracts for repo in repos_of.get(t.label, [])
+                    if repo in spans]
+    order = [size_of.get(repo, 0) for repo in in_map_order]
+    ideal = IdealSchedule.of_durations(
+        [spans[repo].model_seconds for repo in in_map_order], config.pool_slots,
+        pages=round(sum(spans[repo].requests for repo in in_map_order)))
     queued = [t.queued for t in extracts if t.queued is not None]
     ended = [t.end for t in extracts if t.end is not None]
     measured = max(ended) - min(queued)

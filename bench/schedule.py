@@ -67,6 +67,26 @@ class IdealSchedule:
     in_order_seconds: float
 
     @classmethod
+    def of_durations(cls, durations: Sequence[float], slots: int, pages: int) -> IdealSchedule:
+        """Ideals of jobs whose durations are known (``durations`` in queue order), e.g. each
+        repository's requests at the latency model's time.
+
+        >>> s = IdealSchedule.of_durations([2.0, 6.0, 4.0], slots=2, pages=7)
+        >>> s.lower_bound_seconds, s.lpt_seconds, s.in_order_seconds, s.page_seconds
+        (6.0, 6.0, 6.0, 1.7142857142857142)
+        """
+        return cls(
+            pages=pages,
+            slots=slots,
+            page_seconds=sum(durations) / pages if pages else 0.0,
+            longest_repo_seconds=max(durations, default=0.0),
+            total_work_seconds=sum(durations),
+            lower_bound_seconds=lower_bound(durations, slots),
+            lpt_seconds=lpt_makespan(durations, slots),
+            in_order_seconds=list_makespan(durations, slots),
+        )
+
+    @classmethod
     def compute(cls, sizes: Sequence[int], page_size: int, page_seconds: float,
                 slots: int) -> IdealSchedule:
         """``sizes``: PRs per repository, in the order the jobs are queued.

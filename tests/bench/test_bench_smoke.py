@@ -54,11 +54,14 @@ def test_extract_phase_arithmetic() -> None:
     size_of = {"bench/a": 100, "bench/b": 50}
     tasks = [TaskTiming("extract", 0, "bench/a", "success", 1, 100.0, 100.5, 106.0),
              TaskTiming("extract", 1, "bench/b", "success", 1, 100.0, 100.4, 104.0)]
-    spans = {"bench/a": RepoSpan("bench/a", 2, 101.0, 105.5, 4.4, 6),
-             "bench/b": RepoSpan("bench/b", 1, 101.0, 103.5, 2.2, 3)}
+    spans = {"bench/a": RepoSpan("bench/a", 2, 101.0, 105.5, 4.4, 6, model_seconds=4.0),
+             "bench/b": RepoSpan("bench/b", 1, 101.0, 103.5, 2.2, 3, model_seconds=2.0)}
     phase = extract_phase(tasks, spans, config, size_of, task_repos(None, tasks))
     assert phase["extract_phase_seconds"] == 6.0
     assert phase["ideal"]["pages"] == 3
+    # Two slots: the ideal is the longer repository's requests at the model's time.
+    assert phase["ideal"]["lower_bound_seconds"] == 4.0
+    assert phase["measured_over_ideal"] == 1.5
     assert phase["overhead"]["queued_to_first_request"]["max"] == 1.0
     assert phase["overhead"]["last_response_to_end"]["median"] == 0.5
     assert 0 < phase["slot_utilisation"] < 1
@@ -74,15 +77,46 @@ def test_extract_phase_of_a_task_shared_by_two_repositories() -> None:
              TaskTiming("extract", 1, "bench/b (+1 more)", "success", 1, 100.0, 100.4, 106.0)]
     plan = [{"label": "bench/a", "jobs": [{"repo": "bench/a"}]},
             {"label": "bench/b (+1 more)", "jobs": [{"repo": "bench/b"}, {"repo": "bench/c"}]}]
-    spans = {"bench/a": RepoSpan("bench/a", 2, 101.0, 105.5, 4.4, 6),
-             "bench/b": RepoSpan("bench/b", 1, 101.0, 103.5, 2.2, 3),
-             "bench/c": RepoSpan("bench/c", 1, 103.6, 105.8, 2.2, 3)}
+    spans = {"bench/a": RepoSpan("bench/a", 2, 101.0, 105.5, 4.4, 6, model_seconds=4.0),
+             "bench/b": RepoSpan("bench/b", 1, 101.0, 103.5, 2.2, 3, model_seconds=2.0),
+             "bench/c": RepoSpan("bench/c", 1, 103.6, 105.8, 2.2, 3, model_seconds=2.0)}
     phase = extract_phase(tasks, spans, config, size_of, task_repos(plan, tasks))
     assert (phase["repos"], phase["tasks"], phase["pull_requests"]) == (3, 2, 200)
     assert phase["ideal"]["pages"] == 4
     shared = phase["task_timings"][1]
     assert (shared["requests"], shared["pull_requests"], shared["last_response"]) == (2, 100, 105.8)
     assert phase["overhead"]["last_response_to_end"]["max"] == pytest.approx(0.5)
+    # b and c share a task but pack as two repositories: 4 s of 8 s on two slots.
+    assert phase["ideal"]["lower_bound_seconds"] == 4.0
+
+
+def test_repo_spans_split_a_shared_request_and_skip_the_plans() -> None:
+    """A batch's events query works for two repositories: each gets half of it; the
+    plan's probe is not extract work."""
+    from github_emulator.ids import node_id
+    from github_emulator.ledger import LedgerEntry
+
+    from bench.emulation import repo_spans
+
+    names = {1: "bench/a", 2: "bench/b"}
+    latency = Latency(base_seconds=1.0, per_node_seconds=0.01, time_scale=1.0)
+    entries = [
+        LedgerEntry("1", 200, points=1, operation_name="NewestPullRequestUpdates",
+                    variables={"q": "x"}, node_count=10, duration_seconds=1.0, received_at=9.0),
+        LedgerEntry("2", 200, points=2, operation_name="RepositoryPullRequests",
+                    variables={"owner": "bench", "name": "a", "after": None},
+                    node_count=100, duration_seconds=2.0, received_at=12.0),
+        LedgerEntry("3", 200, points=4, operation_name="PullRequestEvents",
+                    variables={"ids": [node_id("PullRequest", 1, 1), node_id("PullRequest", 2, 5)]},
+                    node_count=300, duration_seconds=4.0, received_at=20.0),
+    ]
+    spans = repo_spans(entries, names, latency)
+    assert set(spans) == {"bench/a", "bench/b"}
+    a, b = spans["bench/a"], spans["bench/b"]
+    assert (a.requests, a.points, a.busy_seconds) == (1.5, 4.0, 4.0)
+    assert (b.requests, b.points, b.first_request, b.last_response) == (0.5, 2.0, 16.0, 20.0)
+    assert a.model_seconds == pytest.approx(2.0 + 4.0 / 2)
+    assert b.model_seconds == pytest.approx(2.0)
 
 
 def templates_with_events(count: int = 30) -> synth.Templates:
