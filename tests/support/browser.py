@@ -11,6 +11,10 @@ CHROMIUM = os.environ.get("PR_WAREHOUSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage"]
+#: How long an ``expect`` waits for the page. Playwright's default (5 s) is shorter than the
+#: UI's round trip to a busy Airflow API on a shared 2-core CI machine (a trigger's POST
+#: took longer there), and waiting is cheap when the page is on time.
+EXPECT_TIMEOUT_MS = 60_000
 #: Screenshots of the browser tests (git-ignored).
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
@@ -22,4 +26,6 @@ def require_chromium() -> None:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not installed (make test installs Debian's chromium; "
                     "or apt-get install -y chromium)")
-    pytest.importorskip("playwright.sync_api", reason="playwright is in requirements.txt")
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="playwright is in requirements.txt")
+    sync_api.expect.set_options(timeout=EXPECT_TIMEOUT_MS)
