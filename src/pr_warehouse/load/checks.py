@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.contracts import Manifest
 from pr_warehouse.extract.checks import answers
+from pr_warehouse.load.bulk import insert_rows
 
 if TYPE_CHECKING:
     import duckdb
@@ -90,8 +91,7 @@ def load_checks(con: duckdb.DuckDBPyConnection, store: RawStore, manifests: Sequ
             for node_id, (rollup, key, fetched_at) in rollups.items()]
     con.execute("create or replace temp table staged_checks (node_id varchar, "
                 "fetched_at timestamptz, rollup json, page_key varchar)")
-    if rows:
-        con.executemany("insert into staged_checks values (?, ?, ?, ?)", rows)
+    insert_rows(con, "staged_checks", ["varchar", "timestamptz", "json", "varchar"], rows)
     con.execute(
         """
         insert into raw.pull_request_checks as t

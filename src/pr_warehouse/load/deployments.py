@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.extract.deployments import history_of
+from pr_warehouse.load.bulk import insert_rows
 
 if TYPE_CHECKING:
     import duckdb
@@ -91,25 +92,19 @@ def load_deployments(con: duckdb.DuckDBPyConnection, store: RawStore,
             continue
         rows = parse_pages(store, manifest)
         written += _upsert_deployments(con, rows, run_id, loaded_at)
-        if rows.releases:
-            con.executemany(
-                """
-                insert into raw.releases
-                    (node_id, repo, tag_name, published_at, commit_oid, page_key, run_id,
-                     loaded_at)
-                values (?, ?, ?, ?, ?, ?, ?, ?)
-                on conflict do nothing
-                """,
-                [[*row, run_id, loaded_at] for row in rows.releases.values()])
-        if rows.commits:
-            con.executemany(
-                """
-                insert into raw.default_branch_commits
-                    (repo, oid, committed_at, page_key, run_id, loaded_at)
-                values (?, ?, ?, ?, ?, ?)
-                on conflict do nothing
-                """,
-                [[*row, run_id, loaded_at] for row in rows.commits.values()])
+        insert_rows(
+            con, "raw.releases (node_id, repo, tag_name, published_at, commit_oid, page_key, "
+                 "run_id, loaded_at)",
+            ["varchar", "varchar", "varchar", "timestamptz", "varchar", "varchar", "varchar",
+             "timestamptz"],
+            [[*row, run_id, loaded_at] for row in rows.releases.values()],
+            tail="on conflict do nothing")
+        insert_rows(
+            con, "raw.default_branch_commits (repo, oid, committed_at, page_key, run_id, "
+                 "loaded_at)",
+            ["varchar", "varchar", "timestamptz", "varchar", "varchar", "timestamptz"],
+            [[*row, run_id, loaded_at] for row in rows.commits.values()],
+            tail="on conflict do nothing")
         log.info("%s: %d deployments, %d releases, %d default-branch commits loaded",
                  manifest.repo, len(rows.deployments), len(rows.releases), len(rows.commits))
     return written
@@ -126,9 +121,11 @@ def _upsert_deployments(con: duckdb.DuckDBPyConnection, rows: DeployRows, run_id
             created_at timestamptz, creator_login varchar, statuses varchar,
             read_at timestamptz, page_key varchar)
         """)
-    con.executemany(
-        "insert into staged_deployments values (?, ?, ?, ?, ?, ?, ?, coalesce(?::timestamptz, ?), ?)",
-        [[*head, json.dumps(statuses), read_at, loaded_at, key]
+    insert_rows(
+        con, "staged_deployments",
+        ["varchar", "varchar", "varchar", "varchar", "timestamptz", "varchar", "varchar",
+         "timestamptz", "varchar"],
+        [[*head, json.dumps(statuses), read_at or loaded_at.isoformat(), key]
          for *head, statuses, read_at, key in rows.deployments.values()])
     return len(con.execute(
         """

@@ -36,6 +36,7 @@ from pr_warehouse.contracts import (
     TeamsManifest,
     TeamsStatus,
 )
+from pr_warehouse.load.bulk import insert_rows, unnest_select
 from pr_warehouse.load.checks import load_checks
 from pr_warehouse.load.deployments import load_deployments
 from pr_warehouse.load.review_comments import load_review_comments
@@ -334,8 +335,11 @@ def _merge_followups(con: duckdb.DuckDBPyConnection, store: RawStore, staged: St
         node = complete_nested_lists([json.loads(node)], followups)[node_id]
         merged.append((ord_, pos, json.dumps(node, ensure_ascii=False)))
         updates.append((not any(truncated_connections(node)), ord_, pos))
-    con.executemany(f"insert into {kind.merged} values (?, ?, ?::json)", merged)
-    con.executemany(f"update {kind.keys} set complete = ? where ord = ? and pos = ?", updates)
+    insert_rows(con, kind.merged, ["integer", "integer", "json"], merged)
+    if updates:
+        select, columns = unnest_select(["boolean", "integer", "integer"], updates)
+        con.execute(f"update {kind.keys} set complete = u.c0 from ({select}) as u "
+                    f"where {kind.keys}.ord = u.c1 and {kind.keys}.pos = u.c2", columns)
 
 
 def load_manifests(
@@ -508,30 +512,32 @@ def _clear(con: duckdb.DuckDBPyConnection, repos: list[str]) -> int:
 
 def _record_sync_runs(con: duckdb.DuckDBPyConnection, manifests: list[Manifest],
                       run_id: str, loaded_at: datetime) -> None:
-    rows = [
-        (
+    # One row per repository (the last manifest wins, as row-by-row upserts did): a single
+    # statement may not update the same key twice.
+    rows = list({
+        m.repo: (
             run_id, m.repo, m.status.value, m.started_at, m.finished_at, len(m.pages),
             m.pull_requests, m.points_spent, m.requests, json.dumps(m.retries, sort_keys=True),
             m.page_size_final, m.error, loaded_at,
         )
         for m in manifests
-    ]
-    if rows:
-        con.executemany(
-            """
-            insert into raw.sync_runs as t
-                (run_id, repo, status, started_at, finished_at, pages, pull_requests,
-                 points_spent, requests, retries, page_size_final, error, loaded_at)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::json, ?, ?, ?)
+    }.values())
+    insert_rows(
+        con,
+        """raw.sync_runs
+            (run_id, repo, status, started_at, finished_at, pages, pull_requests,
+             points_spent, requests, retries, page_size_final, error, loaded_at)""",
+        ["varchar", "varchar", "varchar", "timestamptz", "timestamptz", "integer", "integer",
+         "integer", "integer", "json", "integer", "varchar", "timestamptz"],
+        rows,
+        tail="""
             on conflict (run_id, repo) do update set
                 status = excluded.status, started_at = excluded.started_at,
                 finished_at = excluded.finished_at, pages = excluded.pages,
                 pull_requests = excluded.pull_requests, points_spent = excluded.points_spent,
                 requests = excluded.requests, retries = excluded.retries,
                 page_size_final = excluded.page_size_final, error = excluded.error
-            """,
-            rows,
-        )
+            """)
 
 
 def _record_plan(con: duckdb.DuckDBPyConnection, plan: SyncPlan, run_id: str,
@@ -605,15 +611,12 @@ def _load_teams(con: duckdb.DuckDBPyConnection, store: RawStore, teams: TeamsMan
         rows = [(org.org, org.synced_at, node["id"], node.get("slug") or "",
                  json.dumps(node, ensure_ascii=False), key, run_id, loaded_at)
                 for node, key in nodes]
-        con.executemany(
-            """
-            insert into raw.org_teams
-                (org, synced_at, team_id, slug, team, page_key, run_id, loaded_at)
-            values (?, ?, ?, ?, ?::json, ?, ?, ?)
-            on conflict do nothing
-            """,
-            rows,
-        )
+        insert_rows(
+            con, "raw.org_teams (org, synced_at, team_id, slug, team, page_key, run_id, "
+                 "loaded_at)",
+            ["varchar", "timestamptz", "varchar", "varchar", "json", "varchar", "varchar",
+             "timestamptz"],
+            rows, tail="on conflict do nothing")
         result.team_orgs.append(org.org)
         result.team_rows_written += len(rows)
     if teams.synced_at is not None:

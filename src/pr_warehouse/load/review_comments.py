@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.contracts import Manifest
 from pr_warehouse.extract.review_comments import review_nodes
+from pr_warehouse.load.bulk import insert_rows
 from pr_warehouse.pages import complete_nested_lists, truncated_connections
 
 if TYPE_CHECKING:
@@ -73,8 +74,7 @@ def load_review_comments(con: duckdb.DuckDBPyConnection, store: RawStore,
     rows = review_rows([(key, store.read_json(key), store.read_meta(key)) for key in keys])
     con.execute("create or replace temp table staged_reviews (review_id varchar, "
                 "pull_request_id varchar, review json, page_key varchar)")
-    if rows:
-        con.executemany("insert into staged_reviews values (?, ?, ?, ?)", rows)
+    insert_rows(con, "staged_reviews", ["varchar", "varchar", "json", "varchar"], rows)
     con.execute(
         """
         insert into raw.pull_request_review_comments as t
