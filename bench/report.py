@@ -116,7 +116,7 @@ def extract_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
         (section, "measured / ideal in map order", ratio(dag["measured_over_in_order_ideal"])),
         (section, "measured / map-order schedule of the emulator's real answer times",
          ratio(dag["measured_over_in_order_answer_times"])),
-        (section, "per page: model / emulator answer / client cycle (medians)",
+        (section, "per request: model (listing page) / emulator answer / client cycle (medians)",
          " / ".join(ms(dag["per_page_seconds"][k])
                     for k in ("model", "answer_median", "cycle_median"))),
         (section, "pool slot utilisation (time in requests)", f"{dag['slot_utilisation']:.0%}"),
