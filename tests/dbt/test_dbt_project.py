@@ -353,6 +353,8 @@ def test_build_ran_models_data_tests_and_unit_tests(warehouse):
         "a_person_who_changes_team_between_two_syncs",
         "the_teams_file_wins_for_the_logins_it_lists",
         "bridge_teams_a_person_who_changes_team_between_two_syncs",
+        "dora_weekly_four_keys_and_their_bands",
+        "deployments_outcome_rollback_and_restore",
     } <= unit_tests, unit_tests
     assert sum(i.startswith("test.") for i in ids) >= 80
 
