@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import random
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -116,14 +118,18 @@ def default_branch_history(repo: Repository) -> list[BranchCommit]:
     return [BranchCommit(merge_commit_oid(pr) or "", pr.merged_at) for pr in merged]  # type: ignore[arg-type]
 
 
-def head_at(repo: Repository, at: datetime) -> BranchCommit | None:
-    """The newest commit of ``main`` committed at or before ``at``."""
-    head = None
-    for commit in default_branch_history(repo):
-        if commit.committed_at > at:
-            break
-        head = commit
-    return head
+def head_at(repo: Repository, at: datetime,
+            history: Sequence[BranchCommit] | None = None) -> BranchCommit | None:
+    """The newest commit of ``main`` committed at or before ``at``.
+
+    ``history``: ``main``'s commits when the caller already has them. Generating a large
+    repository's deploys asks for hundreds of heads: rebuilding the history for each one
+    made the first deploy read of a 5,000-PR repository take seconds.
+    """
+    commits = default_branch_history(repo) if history is None else history
+    # oldest first, so the commits at or before `at` are a prefix
+    index = bisect_right(commits, at, key=lambda commit: commit.committed_at)
+    return commits[index - 1] if index else None
 
 
 def deploy_state(repo: Repository) -> DeployState:
@@ -151,7 +157,7 @@ def _generate(repo: Repository, state: DeployState) -> None:
     version = 0
     last_good: str | None = None
     while at < end:
-        head = head_at(repo, at)
+        head = head_at(repo, at, history)
         assert head is not None
         if head.oid == last_good:  # nothing new merged since the last good deploy
             at += timedelta(days=rng.randint(1, 4), hours=rng.randint(0, 8))
