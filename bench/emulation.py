@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 @lru_cache(maxsize=None)
 def page_query_cost(page_size: int) -> tuple[int, int]:
     """``(points, possible nodes)`` of one page of the extract's query, by GitHub's formula.

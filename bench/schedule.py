@@ -96,13 +96,5 @@ class IdealSchedule:
         (13, 20.0, 20.0, 22.0)
         """
         durations = [pages_needed(n, page_size) * page_seconds for n in sizes]
-        return cls(
-            pages=sum(pages_needed(n, page_size) for n in sizes),
-            slots=slots,
-            page_seconds=page_seconds,
-            longest_repo_seconds=max(durations, default=0.0),
-            total_work_seconds=sum(durations),
-            lower_bound_seconds=lower_bound(durations, slots),
-            lpt_seconds=lpt_makespan(durations, slots),
-            in_order_seconds=list_makespan(durations, slots),
-        )
+        return cls.of_durations(durations, slots,
+                                pages=sum(pages_needed(n, page_size) for n in sizes))

@@ -34,12 +34,10 @@ def unnest_select(types: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, into: str, types: Sequence[str],
-                rows: Sequence[Sequence[Any]], *, tail: str = "",
-                params: Sequence[Any] = ()) -> None:
+                rows: Sequence[Sequence[Any]], *, tail: str = "") -> None:
     """``insert into <into> select ... <tail>`` with ``rows`` in one statement.
 
-    ``into`` names the table and its columns; ``tail`` may add ``on conflict`` clauses,
-    whose own parameters come in ``params`` (after the columns').
+    ``into`` names the table and its columns; ``tail`` may add an ``on conflict`` clause.
 
     >>> import duckdb
     >>> con = duckdb.connect()
@@ -53,4 +51,4 @@ def insert_rows(con: duckdb.DuckDBPyConnection, into: str, types: Sequence[str],
     if not rows:
         return
     select, columns = unnest_select(types, rows)
-    con.execute(f"insert into {into} {select} {tail}", [*columns, *params])
+    con.execute(f"insert into {into} {select} {tail}", columns)
