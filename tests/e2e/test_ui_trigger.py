@@ -72,6 +72,10 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             airflow.warm_execution_api()
             airflow.wait_for("the DAG to be parsed",
                              lambda: airflow.get(f"/api/v2/dags/{DAG_ID}")[0] == 200)
+            # A new DAG starts paused, and the scheduler never starts a paused DAG's runs.
+            # The form's "unpause on trigger" did not always land on a busy CI machine (the
+            # run stayed queued behind a paused DAG); this test is about the form's Params.
+            airflow.cli("dags", "unpause", DAG_ID)
             print(f"Airflow ready in {time.monotonic() - started:.1f}s at {airflow.base_url} "
                   f"(logs: {logs})")
             yield Stack(airflow.base_url, tmp / "warehouse.duckdb", logs, world)
