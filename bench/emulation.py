@@ -191,6 +191,27 @@ def repo_spans(entries: Iterable[LedgerEntry], names: dict[int, str],
     return spans
 
 
+def emulator_work(entries: Iterable[LedgerEntry], latency: Latency) -> dict[str, float]:
+    """How the emulator's own work (parsing, executing, encoding) compared with the latency
+    model over the extract's answered requests. The model's time includes that work, so
+    only ``late_seconds`` (answers later than modeled: the emulator competing for the
+    machine's cores) reach the client as a slower GitHub.
+
+    >>> from github_emulator import LedgerEntry
+    >>> quick = LedgerEntry("A", 200, node_count=100, duration_seconds=0.5, work_seconds=0.1)
+    >>> late = LedgerEntry("B", 200, node_count=100, duration_seconds=0.9, work_seconds=0.9)
+    >>> emulator_work([quick, late], Latency(base_seconds=0.5, per_node_seconds=0, time_scale=1))
+    {'requests': 2, 'work_seconds': 1.0, 'late_requests': 1, 'late_seconds': 0.4}
+    """
+    answered = [e for e in entries if e.work_seconds is not None
+                and e.operation_name not in OUTSIDE_EXTRACT]
+    late = [e.duration_seconds - latency.page_seconds(e.node_count or 0) for e in answered]
+    return {"requests": len(answered),
+            "work_seconds": round(sum(e.work_seconds or 0.0 for e in answered), 6),
+            "late_requests": sum(1 for x in late if x > 0),
+            "late_seconds": round(sum(x for x in late if x > 0), 6)}
+
+
 def error_summary(entries: Iterable[LedgerEntry]) -> dict[str, int]:
     """Counts of non-200 answers and GraphQL error types (should be empty in a clean run)."""
     counts: dict[str, int] = defaultdict(int)

@@ -111,6 +111,7 @@ def measure_dag(config: BenchConfig, workdir: Path, server: Any, size_of: dict[s
                 "dag_run_seconds": _minus(run_end, run_start),
                 "task_seconds": _task_seconds(tasks),
                 "emulator_errors": emulation.error_summary(server.ledger.entries),
+                "emulator_work": emulation.emulator_work(server.ledger.entries, config.latency),
                 "points": server.ledger.total_points,
                 "requests": server.ledger.requests,
             }

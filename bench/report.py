@@ -121,6 +121,10 @@ def extract_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
                     for k in ("model", "answer_median", "cycle_median"))),
         (section, "pool slot utilisation (time in requests)", f"{dag['slot_utilisation']:.0%}"),
     ]
+    if work := dag.get("emulator_work"):
+        rows.append((section, "emulator: own work / answers later than modeled (n, total)",
+                     f"{seconds(work['work_seconds'])} / {work['late_requests']:,} of "
+                     f"{work['requests']:,}, {seconds(work['late_seconds'])}"))
     if over.get("queued_to_first_request"):
         q, s, f, t = (over[k] for k in ("queued_to_first_request", "queued_to_start",
                                         "start_to_first_request", "last_response_to_end"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -121,6 +122,39 @@ def test_latency_grows_with_nodes_and_times_out_as_502(world: World) -> None:
         timeout_entry, ok_entry = server.ledger.entries
         assert (timeout_entry.error_type, timeout_entry.points) == ("TIMEOUT", 5)  # timeouts cost points
         assert ok_entry.points == 1
+
+
+def test_modeled_time_includes_the_emulators_own_work(world: World) -> None:
+    """The model is GitHub's whole answer time: the emulator's work is part of it, so an
+    answer is never earlier than modeled, and slow work is not charged twice."""
+    # 1,760 nodes -> 2.26 s simulated, 0.45 s of real time at this scale
+    latency = LatencyModel(base_seconds=0.5, per_node_seconds=0.001, time_scale=0.2)
+    small = {**VARS, "pageSize": 10}
+    modeled = latency.sleep_seconds(1760)
+    with EmulatorServer(world, latency=latency) as server:
+        gql = make_gql(server)
+        assert gql(PAGE, small).status_code == 200
+        quick = server.ledger.last
+        assert quick is not None and quick.work_seconds is not None
+        assert quick.duration_seconds >= modeled  # fast work still waits for the model
+
+        held = threading.Event()
+
+        def hold_world() -> None:  # mutators take this lock: the query's work waits on it
+            with world.lock:
+                held.set()
+                time.sleep(2 * modeled)
+
+        with ThreadPoolExecutor(1) as pool:
+            holder = pool.submit(hold_world)
+            assert held.wait(60)
+            assert gql(PAGE, small).status_code == 200
+            holder.result()
+        slow = server.ledger.last
+        assert slow is not None and slow.work_seconds is not None
+        assert slow.work_seconds >= modeled
+        # no modeled wait on top of work that already took longer than the model
+        assert slow.duration_seconds - slow.work_seconds < modeled
 
 
 def test_ledger_and_budget_are_exact_under_concurrency(world: World) -> None:

@@ -37,6 +37,9 @@ class LedgerEntry:
     #: which credential paid (``token 1``, ``installation 7 token 3``), never the token
     credential: str | None = None
     duration_seconds: float = 0.0
+    #: of ``duration_seconds``, the emulator's own work on an answered query (the latency
+    #: model's wait is whatever is left of its modeled time)
+    work_seconds: float | None = None
     received_at: float = field(default_factory=time.time)
 
 
