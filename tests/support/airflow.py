@@ -59,6 +59,8 @@ EXECUTION_HEALTH = "/execution/health"
 #: The signal each component stops cleanly on (SIGTERM unless listed).
 STOP_SIGNALS = {"standalone": signal.SIGINT}
 STOP_GRACE_SECONDS = 30.0
+# A component still running this long after its stop signal gets it once more.
+SIGNAL_AGAIN_SECONDS = 5.0
 
 # Runs before the component's own program: SIGINT back to its default, then exec (same pid).
 _RESET_SIGINT_AND_EXEC = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
@@ -272,17 +274,29 @@ class Airflow:
     # -- stopping ----------------------------------------------------------------------------
 
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
-        """Signal each component's group (newest first), wait up to ``grace`` seconds for
-        each, then kill whatever is left of its group."""
+        """Signal each component's group (newest first); signal again whatever still runs
+        after :data:`SIGNAL_AGAIN_SECONDS`, wait up to ``grace`` seconds for each, then
+        kill whatever is left of its group.
+
+        The second signal is Airflow's own "signal again if you don't want to wait": on
+        the first, the scheduler's LocalExecutor waits for its workers, and it was seen to
+        wait out the whole grace period after every task had finished.
+        """
         running = list(reversed(self.procs.items()))
         for name, proc in running:
             if proc.poll() is None:
+                _signal_group(proc, self._stop_signals[name])
+        deadline = time.monotonic() + SIGNAL_AGAIN_SECONDS
+        for name, proc in running:
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
                 _signal_group(proc, self._stop_signals[name])
         for name, proc in running:
             try:
                 proc.wait(timeout=grace)
             except subprocess.TimeoutExpired:
-                log.warning("airflow %s ignored signal %d for %.0fs; killing it", name,
+                log.warning("airflow %s ignored signal %d twice for %.0fs; killing it", name,
                             self._stop_signals[name], grace)
             _signal_group(proc, signal.SIGKILL)  # stragglers: executor or server workers
             proc.wait(timeout=10)
