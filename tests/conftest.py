@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,3 +36,16 @@ def airflow_db() -> Path:
 
     db.resetdb()
     return _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def dbt_parse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """dbt's parse of the project, made once per worker; every dbt run started after this
+    fixture (in this process, by ``dag.test()``, or by an Airflow it starts) begins from it
+    instead of a full parse (tests/support/dbt_parse.py)."""
+    from tests.support.dbt_parse import PARTIAL_PARSE_ENV, parse_once
+
+    parsed = parse_once(tmp_path_factory.mktemp("dbt-parse"))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv(PARTIAL_PARSE_ENV, str(parsed))
+        yield parsed

@@ -58,6 +58,7 @@ def test_warehouse_tasks_take_the_configured_queue() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("dbt_parse")
 def test_two_celery_workers_one_per_queue(tmp_path: Path) -> None:
     """A real two-queue run: the CeleryExecutor, a worker on the warehouse queue (the host
     with the DuckDB file) and one on the default queue (a host without it). Plan, load,

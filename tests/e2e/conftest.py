@@ -40,6 +40,12 @@ class Pipeline:
             con.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _dbt_starts_from_one_parse(dbt_parse: Path) -> Path:
+    """Session-wide, so it comes before any module's DAG run (tests/conftest.py)."""
+    return dbt_parse
+
+
 @pytest.fixture(scope="session")
 def github_dag(airflow_db: Path) -> Any:
     from airflow.dag_processing.dagbag import DagBag

@@ -7,6 +7,11 @@ The run's ``as_of`` reaches dbt in the environment (``AS_OF_ENV``), not in ``--v
 re-parses the whole project when a var changes (4 s of every run, since ``as_of`` changes
 every run), but only the files that read an environment variable when it changes.
 
+For the same reason dbt runs in the warehouse's folder and the profile names the file
+relative to it: dbt also re-parses everything when the profile's connection changes, and
+an absolute path would make two warehouses of the same project parse differently (a moved
+data folder, or a fresh warehouse started from another's ``partial_parse.msgpack``).
+
 Example::
 
     run_dbt(Settings.from_env(), ["build"], as_of="2026-11-28T00:00:00+00:00")
@@ -173,7 +178,8 @@ def run_dbt(settings: Settings, args: list[str], variables: dict[str, Any] | Non
     env = {
         **os.environ,
         **({AS_OF_ENV: as_of} if as_of else {}),
-        "PR_WAREHOUSE_DUCKDB": str(settings.duckdb_path),
+        # Relative to the working directory below (see the module's docstring).
+        "PR_WAREHOUSE_DUCKDB": settings.duckdb_path.name,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # Keep dbt's own logs and artifacts beside the warehouse, not in the source tree.
         "DBT_LOG_PATH": str(settings.duckdb_path.parent / "dbt_logs"),
@@ -182,7 +188,7 @@ def run_dbt(settings: Settings, args: list[str], variables: dict[str, Any] | Non
     log.info("running %s", " ".join(command[1:]))
     tail: deque[str] = deque(maxlen=30)
     schema_changed = False
-    with subprocess.Popen(command, cwd=settings.dbt_dir, env=env, stdout=subprocess.PIPE,
+    with subprocess.Popen(command, cwd=settings.duckdb_path.parent, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
