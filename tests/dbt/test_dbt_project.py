@@ -274,6 +274,7 @@ def load_teams(con) -> None:
 def run_dbt(args: list[str], db: Path, tmp: Path,
             extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {
+        "DBT_LOG_LEVEL_FILE": "info",  # as the product runs dbt (transform/dbt.py)
         **os.environ,
         "PR_WAREHOUSE_DUCKDB": str(db),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
