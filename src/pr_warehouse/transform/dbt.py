@@ -190,6 +190,7 @@ def run_dbt(settings: Settings, args: list[str], variables: dict[str, Any] | Non
         "DBT_TARGET_PATH": str(target_dir(settings)),
     }
     log.info("running %s", " ".join(command[1:]))
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)  # dbt's working directory
     tail: deque[str] = deque(maxlen=30)
     schema_changed = False
     with subprocess.Popen(command, cwd=settings.duckdb_path.parent, env=env, stdout=subprocess.PIPE,
