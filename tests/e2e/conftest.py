@@ -4,6 +4,7 @@ with a private object store and DuckDB file per test."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
+from pr_warehouse.constants import DOCS_DIR_NAME
 from tests.support.connections import github_conn
 
 TOKEN = "e2e-secret-token-9f3b7c1d"
@@ -71,8 +73,30 @@ def next_logical_date() -> datetime:
     return _clock[0]
 
 
+@pytest.fixture(scope="session")
+def docs_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first warehouse docs a run of this worker generated (see :func:`share_docs`)."""
+    return tmp_path_factory.mktemp("warehouse-docs") / DOCS_DIR_NAME
+
+
+def share_docs(docs: Path, cache: Path) -> None:
+    """Before a pipeline's first run: start its docs folder from the worker's cache, or,
+    once a run has generated docs, fill the cache from them.
+
+    The product keeps docs made from the same dbt project and vars (their fingerprint,
+    ``transform/dbt.py``), since they describe models and columns, not rows; so a fresh
+    warehouse of the same project skips ``dbt docs generate`` (~3 s a run) as a daily run
+    does, and one with other vars or another project makes its own.
+    """
+    if cache.is_dir() and not docs.exists():
+        shutil.copytree(cache, docs)
+    elif docs.is_dir() and any(docs.iterdir()) and not cache.exists():
+        shutil.copytree(docs, cache)
+
+
 def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag: Any,
-                     default_conf: dict[str, Any], servers: list[Any]) -> Callable[..., Pipeline]:
+                     default_conf: dict[str, Any], servers: list[Any],
+                     docs_cache: Path) -> Callable[..., Pipeline]:
     """Build pipelines around emulators; ``pipeline.run(conf)`` runs the DAG once."""
     from github_emulator import EmulatorServer, build_world
 
@@ -96,9 +120,14 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
                 else github_conn(server.url, token, extra=conn_extra or {}))
         monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
 
+        docs = snapshot.parent / DOCS_DIR_NAME
+
         def run(conf: dict[str, Any] | None = None, logical_date: datetime | None = None) -> Any:
-            return github_dag.test(run_conf={**default_conf, **(conf or {})},
-                                   logical_date=logical_date or next_logical_date())
+            share_docs(docs, docs_cache)
+            dag_run = github_dag.test(run_conf={**default_conf, **(conf or {})},
+                                      logical_date=logical_date or next_logical_date())
+            share_docs(docs, docs_cache)
+            return dag_run
 
         return Pipeline(raw, db, snapshot, server, world, run)
 
@@ -107,22 +136,25 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
 
 @pytest.fixture()
 def make_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag: Any,
-                  default_conf: dict[str, Any]) -> Iterator[Callable[..., Pipeline]]:
+                  default_conf: dict[str, Any],
+                  docs_cache: Path) -> Iterator[Callable[..., Pipeline]]:
     """A pipeline per test (its own emulator, object store and DuckDB file)."""
     servers: list[Any] = []
-    yield pipeline_factory(tmp_path, monkeypatch, github_dag, default_conf, servers)
+    yield pipeline_factory(tmp_path, monkeypatch, github_dag, default_conf, servers,
+                           docs_cache)
     for server in servers:
         server.stop()
 
 
 @pytest.fixture(scope="module")
 def make_module_pipeline(tmp_path_factory: pytest.TempPathFactory, github_dag: Any,
-                         default_conf: dict[str, Any]) -> Iterator[Callable[..., Pipeline]]:
+                         default_conf: dict[str, Any],
+                         docs_cache: Path) -> Iterator[Callable[..., Pipeline]]:
     """Like ``make_pipeline``, shared by a module's tests (one DAG run, many checks)."""
     servers: list[Any] = []
     with pytest.MonkeyPatch.context() as monkeypatch:
         yield pipeline_factory(tmp_path_factory.mktemp("pipeline"), monkeypatch, github_dag,
-                               default_conf, servers)
+                               default_conf, servers, docs_cache)
     for server in servers:
         server.stop()
 
