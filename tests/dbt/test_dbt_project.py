@@ -20,6 +20,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from pr_warehouse.transform.dbt import ENV_DEFAULTS
+
 ROOT = Path(__file__).resolve().parents[2]
 DBT_DIR = ROOT / "dbt"
 DDL = ROOT / "src" / "pr_warehouse" / "load" / "ddl.sql"
@@ -274,7 +276,7 @@ def load_teams(con) -> None:
 def run_dbt(args: list[str], db: Path, tmp: Path,
             extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {
-        "DBT_LOG_LEVEL_FILE": "info",  # as the product runs dbt (transform/dbt.py)
+        **ENV_DEFAULTS,  # as the product runs dbt
         **os.environ,
         "PR_WAREHOUSE_DUCKDB": str(db),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

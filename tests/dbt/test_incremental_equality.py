@@ -34,7 +34,7 @@ from conftest import ROOT
 from pr_warehouse.contracts import Manifest
 from pr_warehouse.load.duckdb_loader import load_manifests
 from pr_warehouse.storage import PageKind, RawStore
-from pr_warehouse.transform.dbt import AS_OF_ENV, build_args
+from pr_warehouse.transform.dbt import AS_OF_ENV, build_args, log_dir
 from test_dbt_project import actor, issue, label, milestone, pr_node, review, run_dbt, ts, user
 
 pytestmark = pytest.mark.timeout(600)
@@ -463,5 +463,5 @@ def test_a_changed_model_is_rebuilt_in_full_by_the_transform(days: dict[str, Any
         assert "loaded_at" in bridge
     finally:
         con.close()
-    log = (tmp_path / "dbt_logs" / "dbt.log").read_text()
+    log = (log_dir(settings) / "dbt.log").read_text()
     assert "has no loaded_at column" in log and "--full-refresh" in log

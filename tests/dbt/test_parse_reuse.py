@@ -13,17 +13,20 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def dbt_log(settings) -> str:
-    return (settings.duckdb_path.parent / "dbt_logs" / "dbt.log").read_text()
+    from pr_warehouse.transform.dbt import log_dir
+
+    return (log_dir(settings) / "dbt.log").read_text()
 
 
 def test_a_fresh_warehouse_starts_from_another_ones_parse(
         dbt_parse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pr_warehouse.config import Settings, deploy_vars
     from pr_warehouse.transform.dbt import AS_OF_ENV, run_dbt
+    from tests.support.dbt_parse import PARTIAL_PARSE_ENV
 
     # dbt says what it re-parses at debug level; the environment's level wins over ours.
     monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
-    assert os.environ["DBT_PARTIAL_PARSE_FILE_PATH"] == str(dbt_parse)
+    assert os.environ[PARTIAL_PARSE_ENV] == str(dbt_parse)
     name = Settings.from_env({}).duckdb_path.name
     elsewhere = tmp_path / "somewhere" / "else"
     elsewhere.mkdir(parents=True)

@@ -99,6 +99,8 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
                      docs_cache: Path) -> Callable[..., Pipeline]:
     """Build pipelines around emulators; ``pipeline.run(conf)`` runs the DAG once."""
     from github_emulator import EmulatorServer, build_world
+    from pr_warehouse.config import Settings
+    from pr_warehouse.transform.dbt import docs_path
 
     def factory(world: Any = None, *, token: str = TOKEN,
                 conn_extra: dict[str, Any] | None = None,
@@ -120,7 +122,7 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
                 else github_conn(server.url, token, extra=conn_extra or {}))
         monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
 
-        docs = snapshot.parent / DOCS_DIR_NAME
+        docs = docs_path(Settings.from_env()).parent
 
         def run(conf: dict[str, Any] | None = None, logical_date: datetime | None = None) -> Any:
             share_docs(docs, docs_cache)

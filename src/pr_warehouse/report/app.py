@@ -21,14 +21,14 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from pr_warehouse.config import Settings
-from pr_warehouse.constants import DOCS_DIR_NAME, DOCS_FILE_NAME, DOCS_URL_PREFIX
+from pr_warehouse.constants import DOCS_URL_PREFIX
+from pr_warehouse.transform.dbt import docs_path
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +81,6 @@ def docs_href(root_path: str) -> str:
     """
     base = root_path.rsplit("/", 1)[0] if "/" in root_path else ""
     return f"{base}{DOCS_URL_PREFIX}/"
-
-
-def docs_path(settings: Settings) -> Path:
-    """The docs page the transform step writes beside the snapshot."""
-    return settings.snapshot_path.parent / DOCS_DIR_NAME / DOCS_FILE_NAME
 
 
 def create_docs_app(settings: Callable[[], Settings] = Settings.from_env,

@@ -41,6 +41,10 @@ AS_OF_ENV = "PR_WAREHOUSE_AS_OF"
 _PROJECT_SUFFIXES = (".sql", ".yml", ".yaml", ".md", ".csv")
 # Where generate_docs records the fingerprint of the project its docs were made from.
 _DOCS_FINGERPRINT = "fingerprint.txt"
+# dbt settings the environment may override. dbt's file log repeats the console's lines
+# (which go to our log): at dbt's default level (debug) it also writes every node's SQL,
+# which costs ~10% of a small build (`DBT_LOG_LEVEL_FILE=debug` to get it).
+ENV_DEFAULTS = {"DBT_LOG_LEVEL_FILE": "info"}
 
 
 # What dbt says when an incremental model's columns differ from its table's
@@ -89,6 +93,18 @@ def target_dir(settings: Settings) -> Path:
     return settings.duckdb_path.parent / "dbt_target"
 
 
+def log_dir(settings: Settings) -> Path:
+    """dbt's log folder (``dbt.log``): beside the warehouse, not in the source tree."""
+    return settings.duckdb_path.parent / "dbt_logs"
+
+
+def docs_path(settings: Settings) -> Path:
+    """The docs page the transform step writes beside the snapshot."""
+    from pr_warehouse.constants import DOCS_DIR_NAME, DOCS_FILE_NAME
+
+    return settings.snapshot_path.parent / DOCS_DIR_NAME / DOCS_FILE_NAME
+
+
 def docs_args() -> list[str]:
     """``dbt docs generate`` as one self-contained page (manifest and catalog inlined), so
     the docs app serves one file and the page needs nothing from the internet; the build
@@ -131,9 +147,7 @@ def generate_docs(settings: Settings, variables: dict[str, Any]) -> Path | None:
 
     Docs made from the same project (:func:`project_fingerprint`) are kept as they are:
     a daily run does not pay dbt's start-up and catalog for the same page."""
-    from pr_warehouse.constants import DOCS_DIR_NAME, DOCS_FILE_NAME
-
-    target = settings.snapshot_path.parent / DOCS_DIR_NAME / DOCS_FILE_NAME
+    target = docs_path(settings)
     stamp = target.with_name(_DOCS_FINGERPRINT)
     fingerprint = project_fingerprint(settings.dbt_dir, variables)
     if target.is_file() and stamp.is_file() and stamp.read_text() == fingerprint:
@@ -176,17 +190,14 @@ def run_dbt(settings: Settings, args: list[str], variables: dict[str, Any] | Non
     (ISO 8601) is the instant the marts measure ages against."""
     command = dbt_command(settings, args, variables or {})
     env = {
-        # dbt's file log repeats the console's lines (which go to our log) unless the
-        # environment asks for more: at dbt's default (debug) it also writes every node's
-        # SQL, which costs ~10% of a small build (`DBT_LOG_LEVEL_FILE=debug` to get it).
-        "DBT_LOG_LEVEL_FILE": "info",
+        **ENV_DEFAULTS,
         **os.environ,
         **({AS_OF_ENV: as_of} if as_of else {}),
         # Relative to the working directory below (see the module's docstring).
         "PR_WAREHOUSE_DUCKDB": settings.duckdb_path.name,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # Keep dbt's own logs and artifacts beside the warehouse, not in the source tree.
-        "DBT_LOG_PATH": str(settings.duckdb_path.parent / "dbt_logs"),
+        "DBT_LOG_PATH": str(log_dir(settings)),
         "DBT_TARGET_PATH": str(target_dir(settings)),
     }
     log.info("running %s", " ".join(command[1:]))
