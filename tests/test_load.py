@@ -55,13 +55,14 @@ def rows(db: Path) -> list[tuple]:
         con.close()
 
 
-@pytest.mark.parametrize("batch", [1, 200])
+@pytest.mark.parametrize("streams", [1, 2, 3])
 def test_newest_update_wins_and_reload_changes_nothing(store: RawStore, tmp_path: Path,
-                                                       monkeypatch, batch: int) -> None:
-    """Loading page by page gives the same result as all pages at once."""
+                                                       monkeypatch, streams: int) -> None:
+    """Pages read in one stream or several (one more than there are pages) give the same
+    result."""
     from pr_warehouse.load import duckdb_loader
 
-    monkeypatch.setattr(duckdb_loader, "PAGE_BATCH", batch)
+    monkeypatch.setattr(duckdb_loader, "READ_STREAMS", streams)
     db = tmp_path / "w.duckdb"
     # PR 1 moved while paging: seen on page 1 (new) and page 2 (old copy); null node kept out.
     m = manifest(store, "r1", [
@@ -153,6 +154,38 @@ def test_followup_pages_complete_truncated_lists(store: RawStore, tmp_path: Path
     pr = json.loads(rows(db)[0][4])
     assert [n["name"] for n in pr["labels"]["nodes"]] == ["a", "b", "c"]
     assert pr["labels"]["pageInfo"]["hasNextPage"] is False
+
+
+@pytest.mark.parametrize("streams", [1, 2])
+def test_completed_nodes_insert_and_update_beside_their_page_neighbours(
+        store: RawStore, tmp_path: Path, monkeypatch, streams: int) -> None:
+    """A winner completed by follow-ups is written from its completed JSON, the other
+    winners of its page from the page, both when new (insert) and when stored (update)."""
+    from pr_warehouse.load import duckdb_loader
+
+    monkeypatch.setattr(duckdb_loader, "READ_STREAMS", streams)
+    db = tmp_path / "w.duckdb"
+
+    def sync(run: str, updated: str, title: str) -> None:
+        truncated = pr_node(7, updated, title=title, labels=["a"], labels_next="c1")
+        followup = json.dumps({"data": {"n0": {"id": "PR_7", "labels": {
+            "totalCount": 2, "pageInfo": {"hasNextPage": False, "endCursor": "c2"},
+            "nodes": [{"id": "L_b", "name": "b", "color": "000"}]}}}}).encode()
+        meta = {"requests": [{"alias": "n0", "id": "PR_7", "connection": "labels",
+                              "after": "c1"}]}
+        m = manifest(store, run, [page([pr_node(6, updated, title=title), truncated]),
+                                  page([pr_node(8, updated, title=title)])],
+                     followups=[(followup, meta)])
+        load_manifests(db, store, [m], run_id=run)
+
+    for run, updated, title in (("r1", "2026-11-02T00:00:00Z", "first"),
+                                ("r2", "2026-11-03T00:00:00Z", "second")):
+        sync(run, updated, title)
+        stored = {r[0]: json.loads(r[4]) for r in rows(db)}
+        assert sorted(stored) == ["PR_6", "PR_7", "PR_8"]
+        assert {node["title"] for node in stored.values()} == {title}
+        assert [n["name"] for n in stored["PR_7"]["labels"]["nodes"]] == ["a", "b"]
+        assert stored["PR_7"]["labels"]["pageInfo"]["hasNextPage"] is False
 
 
 def test_corrupt_page_is_named_and_good_pages_still_load(store: RawStore, tmp_path: Path) -> None:

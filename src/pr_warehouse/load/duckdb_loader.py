@@ -51,8 +51,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DDL_PATH = Path(__file__).with_name("ddl.sql")
-# Pages staged at once: ~20k PRs at 100 per page, a few hundred MB of JSON at most.
-PAGE_BATCH = 200
+# Streams the pages are read in (see read_streams); 0: one per DuckDB thread.
+READ_STREAMS = 0
 
 
 def duckdb_config(memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT) -> dict[str, str]:
@@ -134,19 +134,26 @@ class NodeKind:
         """The temp table of this kind's nodes completed by follow-up pages."""
         return f"merged_{self.name}"
 
-    def nodes_sql(self, payload: bool) -> str:
+    def nodes_sql(self, payload: bool, streams: int = 1, picked: bool = False) -> str:
         """A query of the nodes of a list of pages, one row per node, with the pages that
         are not of this kind as one row each, naming why (``problem``); with ``payload``,
-        each node's JSON too.
+        each node's JSON too; with ``picked``, only the nodes at the positions listed for
+        each page.
 
         Parameters: the pages' paths, keys, repositories and ordinals (their place in the
-        load), then the paths again. The same pages with the same ordinals give the same
-        rows, identified by ``(ord, pos)``, without ``payload`` or with it.
+        load), with ``picked`` each page's list of positions, then the paths again, split
+        into ``streams`` non-empty lists (see :func:`read_streams`). The same pages with the
+        same ordinals give the same rows, identified by ``(ord, pos)``, without ``payload``
+        or with it, in any number of streams.
         """
+        # read_text reads its files one after another on one thread; each stream of a
+        # UNION ALL is a pipeline of its own, so the parse runs on every core.
+        read = " union all ".join(["select filename, content from read_text(?)"] * streams)
         return f"""
         with files as (
             select unnest(?::varchar[]) as path, unnest(?::varchar[]) as key,
                    unnest(?::varchar[]) as page_repo, unnest(?::integer[]) as ord
+                   {", unnest(?::integer[][]) as picked" if picked else ""}
         ),
         parsed as (
             -- One parse per page, typed by `shape` (fields not named in it are skipped;
@@ -155,20 +162,13 @@ class NodeKind:
             select filename, try(from_json(content, '{self.shape}')) as p,
                    -- a second parse only for the pages the first could not read
                    p is not null or json_valid(content) as valid
-            from read_text(?)
+            from ({read})
         ),
         pages as (
-            select f.key, f.ord, f.page_repo, p, valid, {self.nodes} as nodes
+            select f.*, p, valid, {self.nodes} as nodes
             from files f join parsed on parsed.filename = f.path
         ),
-        nodes as (
-            -- a page without nodes stays as one row, to be named
-            select key, ord, page_repo, p, valid, nodes is not null as found,
-                   unnest(coalesce(nodes, [null::json])) as node,
-                   -- a node's place in its page: (ord, pos) is the row's identity
-                   generate_subscripts(coalesce(nodes, [null::json]), 1) as pos
-            from pages
-        ),
+        nodes as ({_PICKED_NODES if picked else _ALL_NODES}),
         keyed as (
             select *, json_extract_string(node, {_sql_list(self.node_paths)}) as v
             from nodes
@@ -184,6 +184,22 @@ class NodeKind:
         from keyed
         where not found or v[1] is not null
         """
+
+
+_ALL_NODES = """
+    -- a page without nodes stays as one row, to be named
+    select key, ord, page_repo, p, valid, nodes is not null as found,
+           unnest(coalesce(nodes, [null::json])) as node,
+           -- a node's place in its page: (ord, pos) is the row's identity
+           generate_subscripts(coalesce(nodes, [null::json]), 1) as pos
+    from pages
+"""
+# Only the listed positions: no join of the nodes' JSON with the list of winners, which
+# DuckDB may build its hash table on (it cannot tell how many rows read_text gives).
+_PICKED_NODES = """
+    select key, ord, page_repo, p, valid, true as found, nodes[pos] as node, pos
+    from (select *, unnest(picked) as pos from pages)
+"""
 
 
 def _sql_list(paths: tuple[str, ...]) -> str:
@@ -255,13 +271,33 @@ class Staged:
     nodes: int = 0
     incomplete: int = 0
 
-    def params(self, store: RawStore, ords: list[int] | None = None) -> list[list[Any]]:
-        """The parameters of :meth:`NodeKind.nodes_sql` for the pages at ``ords`` (all
-        pages by default)."""
+    streams: int = 1
+
+    def query(self, store: RawStore, payload: bool, ords: list[int] | None = None,
+              picked: list[list[int]] | None = None) -> tuple[str, list[list[Any]]]:
+        """:meth:`NodeKind.nodes_sql` for the pages at ``ords`` (all pages by default),
+        read in up to ``streams`` streams, and its parameters; with ``picked``, only the
+        nodes at those positions of each page (one list per page of ``ords``)."""
         ords = list(range(len(self.pages))) if ords is None else ords
         paths = [store.duckdb_path(self.pages[i][1]) for i in ords]
-        return [paths, [self.pages[i][1] for i in ords], [self.pages[i][0] for i in ords],
-                ords, paths]
+        split = read_streams(paths, self.streams)
+        return (self.kind.nodes_sql(payload, len(split), picked is not None),
+                [paths, [self.pages[i][1] for i in ords], [self.pages[i][0] for i in ords],
+                 ords, *([] if picked is None else [picked]), *split])
+
+
+def read_streams(paths: list[str], streams: int) -> list[list[str]]:
+    """``paths`` dealt into at most ``streams`` non-empty lists, one per reading thread
+    (at least one list, so that a query over no pages still reads none).
+
+    Dealt in turn, not cut in blocks: neighbouring pages (one repository's, often of
+    similar size) spread over every stream.
+
+    >>> read_streams(["a", "b", "c"], 2), read_streams(["a"], 4), read_streams([], 2)
+    ([['a', 'c'], ['b']], [['a']], [[]])
+    """
+    count = max(1, min(streams, len(paths)))
+    return [paths[i::count] for i in range(count)]
 
 
 def _stage(con: duckdb.DuckDBPyConnection, store: RawStore, kind: NodeKind,
@@ -279,15 +315,13 @@ def _stage(con: duckdb.DuckDBPyConnection, store: RawStore, kind: NodeKind,
     ends. ``ord`` (the page's place in the load) breaks ties between two copies of a node
     with the same ``updatedAt``: the later page wins.
     """
-    staged = Staged(kind, pages)
+    threads = con.execute("select current_setting('threads')").fetchall()[0][0]
+    staged = Staged(kind, pages, streams=READ_STREAMS or threads)
     con.execute(f"create or replace temp table {kind.keys} (node_id varchar, repo varchar, "
                 "pr_number integer, updated_at timestamptz, page_key varchar, ord integer, "
                 "pos integer, complete boolean, problem varchar)")
-    # Bounded batches: a statement's file list stays short.
-    for start in range(0, len(pages), PAGE_BATCH):
-        ords = list(range(start, min(start + PAGE_BATCH, len(pages))))
-        con.execute(f"insert into {kind.keys} " + kind.nodes_sql(payload=False),
-                    staged.params(store, ords))
+    sql, params = staged.query(store, payload=False)
+    con.execute(f"insert into {kind.keys} {sql}", params)
     problems = con.execute(f"select distinct page_key, problem from {kind.keys} "
                            "where problem is not null").fetchall()
     corrupt.update(problems)
@@ -327,9 +361,9 @@ def _merge_followups(con: duckdb.DuckDBPyConnection, store: RawStore, staged: St
         [ids]).fetchall()]
     if not ords:
         return
-    rows = con.execute(
-        f"select node_id, ord, pos, payload from ({kind.nodes_sql(payload=True)}) "
-        "where node_id in (select unnest(?))", [*staged.params(store, ords), ids]).fetchall()
+    sql, params = staged.query(store, payload=True, ords=ords)
+    rows = con.execute(f"select node_id, ord, pos, payload from ({sql}) "
+                       "where node_id in (select unnest(?))", [*params, ids]).fetchall()
     merged, updates = [], []
     for node_id, ord_, pos, node in rows:
         node = complete_nested_lists([json.loads(node)], followups)[node_id]
@@ -426,32 +460,45 @@ def _upsert_staged(con: duckdb.DuckDBPyConnection, store: RawStore, staged: Stag
     of them on a first sync) go in with one plain insert, their JSON read from the pages
     straight into the table (``on conflict`` costs about three times as much per row,
     and more as the table grows); those already stored are updated in one statement.
+    Each page is read for the positions of its winners (``picked``); a winner completed
+    by follow-up pages comes from ``kind.merged`` instead.
     """
     kind = staged.kind
     table, payload, keys, merged = kind.table, kind.payload, kind.keys, kind.merged
     con.execute(
         f"""
         create or replace temp table winners as
-        select node_id, ord, pos, node_id in (select node_id from {table}) as stored
-        from {keys}
+        select node_id, ord, pos, node_id in (select node_id from {table}) as stored,
+               -- completed by follow-up pages: the JSON comes from `merged`, not the page
+               exists (select 1 from {merged} m where m.ord = k.ord and m.pos = k.pos)
+                   as is_merged
+        from {keys} k
         qualify row_number() over (partition by node_id order by updated_at desc,
                                    ord desc, pos desc) = 1
         """
     )
     for stored in (False, True):
-        # Only the pages holding a winner are read again.
-        ords = [r[0] for r in con.execute(
-            "select distinct ord from winners where stored = ? order by 1", [stored]
-        ).fetchall()]
-        if not ords:
-            continue
-        nodes = f"""
-            select n.node_id, n.repo, n.pr_number, n.updated_at, n.page_key,
-                   coalesce(m.payload, n.payload) as {payload}
-            from ({kind.nodes_sql(payload=True)}) n
-            join winners w on w.ord = n.ord and w.pos = n.pos and w.stored = ?
-            left join {merged} m on m.ord = n.ord and m.pos = n.pos
+        # Only the pages holding a winner are read again, and of each only the winners.
+        picks = con.execute(
+            "select ord, list(pos order by pos) from winners where stored = ? "
+            "and not is_merged group by ord order by ord", [stored]).fetchall()
+        from_merged = f"""
+            select k.node_id, k.repo, k.pr_number, k.updated_at, k.page_key,
+                   m.payload as {payload}
+            from winners w join {keys} k on k.ord = w.ord and k.pos = w.pos
+            join {merged} m on m.ord = w.ord and m.pos = w.pos
+            where w.stored = ? and w.is_merged
         """
+        nodes, params = from_merged, [stored]
+        if picks:
+            sql, page_params = staged.query(store, payload=True, ords=[r[0] for r in picks],
+                                            picked=[r[1] for r in picks])
+            nodes = f"""
+                select node_id, repo, pr_number, updated_at, page_key, payload as {payload}
+                from ({sql})
+                union all {from_merged}
+            """
+            params = [*page_params, stored]
         if not stored:
             con.execute(
                 f"""
@@ -460,7 +507,7 @@ def _upsert_staged(con: duckdb.DuckDBPyConnection, store: RawStore, staged: Stag
                 select node_id, repo, pr_number, updated_at, {payload}, page_key, ?, ?
                 from ({nodes})
                 """,
-                [run_id, loaded_at, *staged.params(store, ords), stored],
+                [run_id, loaded_at, *params],
             )
             continue
         con.execute(
@@ -474,7 +521,7 @@ def _upsert_staged(con: duckdb.DuckDBPyConnection, store: RawStore, staged: Stag
                    or (s.updated_at = t.updated_at
                        and s.{payload}::varchar <> t.{payload}::varchar))
             """,
-            [run_id, loaded_at, *staged.params(store, ords), stored],
+            [run_id, loaded_at, *params],
         )
     con.execute("drop table winners")
 
