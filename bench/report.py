@@ -232,7 +232,7 @@ def load_rows(data: dict[str, Any], config: dict[str, Any]) -> list[Row]:
             ("3. Load", f"{label} PRs: bare DuckDB, same pages into tables",
              "; ".join(f"{mode} {seconds(b['seconds'])}, {count(b['rows_per_second'])} rows/s"
                        for mode, b in bare.items())),
-            ("3. Load", f"{label} PRs: load time / bare (read_text / read_json)",
+            ("3. Load", f"{label} PRs: load time / bare ({' / '.join(bare)})",
              " / ".join(ratio(b["load_time_ratio"]) for b in bare.values())),
         ]
         target = size.get("load_over_read_text")

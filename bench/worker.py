@@ -8,14 +8,16 @@ file as ``child_max_rss_mib``. Jobs:
 - ``extract``: page repositories one after another with the product's extract (the memory
   figure, and the seed's sequential baseline);
 - ``load``: ``load_manifests`` of synthetic pages into a fresh DuckDB file;
-- ``bare``: bare DuckDB reading the same pages into tables (``read_text`` or ``read_json``):
-  the PR pages, and the events pages when there are any.
+- ``bare``: bare DuckDB reading the same pages into tables (``read_text``, ``read_json``, or
+  ``read_text`` on every core: ``read_text_parallel``): the PR pages, and the events pages
+  when there are any.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -134,6 +136,26 @@ BARE_EVENTS_SQL: dict[str, str] = {
 }
 
 
+# ``read_text`` on every core: read_text reads its files on one thread, so the files are
+# dealt into one UNION ALL branch per thread (as the loader reads them), and insertion
+# order is not kept, so that every branch writes the table at once.
+PARALLEL = "read_text_parallel"
+
+
+def bare_statement(mode: str, sql: str, paths: list[str], threads: int
+                   ) -> tuple[str, list[list[str]]]:
+    """The bare statement of ``mode`` and its parameters.
+
+    >>> bare_statement(PARALLEL, "create table t as select * from read_text(?)", ["a", "b"], 2)
+    ('create table t as select * from read_text(?) union all select * from read_text(?)', [['a'], ['b']])
+    """
+    if mode != PARALLEL:
+        return sql, [paths]
+    head, select = re.split(r"\s+as\s+", sql.strip(), maxsplit=1)  # create table <t> as
+    streams = [paths[i::threads] for i in range(max(1, min(threads, len(paths))))]
+    return f"{head} as " + " union all ".join([select.strip()] * len(streams)), streams
+
+
 def bare_job(args: dict[str, Any]) -> dict[str, Any]:
     """Bare DuckDB: the same pages into a table, one statement (and the events pages of
     ``event_paths_file``, if any, into another)."""
@@ -143,15 +165,19 @@ def bare_job(args: dict[str, Any]) -> dict[str, Any]:
     event_paths: list[str] = []
     if args.get("event_paths_file"):
         event_paths = json.loads(Path(args["event_paths_file"]).read_text())
-    con = duckdb.connect(args["duckdb_path"])
+    mode = args["mode"]
+    config = {"preserve_insertion_order": "false"} if mode == PARALLEL else {}
+    con = duckdb.connect(args["duckdb_path"], config=config)
+    threads = con.execute("select current_setting('threads')").fetchall()[0][0]
+    sql_mode = "read_text" if mode == PARALLEL else mode
     rss_ready = proc_status_mib("VmRSS")
     started, cpu_started = time.perf_counter(), cpu_seconds()
     event_rows = 0
     try:
-        con.execute(BARE_SQL[args["mode"]], [paths])
+        con.execute(*bare_statement(mode, BARE_SQL[sql_mode], paths, threads))
         rows = con.execute("select count(*) from bare").fetchall()[0][0]
         if event_paths:
-            con.execute(BARE_EVENTS_SQL[args["mode"]], [event_paths])
+            con.execute(*bare_statement(mode, BARE_EVENTS_SQL[sql_mode], event_paths, threads))
             event_rows = con.execute("select count(*) from bare_events").fetchall()[0][0]
     finally:
         con.close()
@@ -160,6 +186,7 @@ def bare_job(args: dict[str, Any]) -> dict[str, Any]:
         "cpu_seconds": cpu_seconds() - cpu_started,
         "rows": rows,
         "event_rows": event_rows,
+        "threads": threads,
         "rss_after_imports_mib": rss_ready,
         "peak_rss_mib": proc_status_mib("VmHWM"),
     }
