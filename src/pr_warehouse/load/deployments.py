@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class DeployRows:
-    """Rows parsed from one repository's deployments pages."""
+    """Rows parsed from deployments pages (one repository's, or every repository's)."""
 
     deployments: dict[str, list[Any]] = field(default_factory=dict)
     releases: dict[str, list[Any]] = field(default_factory=dict)
@@ -85,28 +85,45 @@ def parse_pages(store: RawStore, manifest: Manifest) -> DeployRows:
 def load_deployments(con: duckdb.DuckDBPyConnection, store: RawStore,
                      manifests: list[Manifest], run_id: str, loaded_at: datetime) -> int:
     """Upsert the deployments, releases and commits of every successful manifest; the
-    number of deployment rows written or replaced."""
-    written = 0
+    number of deployment rows written or replaced.
+
+    One statement per table for all repositories: an org of thousands of repositories
+    has a deployments page or two each, and a statement per page cost ~6 ms.
+    """
+    rows = DeployRows()
+    commits: dict[tuple[str, str], list[Any]] = {}  # a fork shares its parent's commits
     for manifest in manifests:
         if not manifest.ok or not manifest.deploy_pages:
             continue
-        rows = parse_pages(store, manifest)
-        written += _upsert_deployments(con, rows, run_id, loaded_at)
-        insert_rows(
-            con, "raw.releases (node_id, repo, tag_name, published_at, commit_oid, page_key, "
-                 "run_id, loaded_at)",
-            ["varchar", "varchar", "varchar", "timestamptz", "varchar", "varchar", "varchar",
-             "timestamptz"],
-            [[*row, run_id, loaded_at] for row in rows.releases.values()],
-            tail="on conflict do nothing")
-        insert_rows(
-            con, "raw.default_branch_commits (repo, oid, committed_at, page_key, run_id, "
-                 "loaded_at)",
-            ["varchar", "varchar", "timestamptz", "varchar", "varchar", "timestamptz"],
-            [[*row, run_id, loaded_at] for row in rows.commits.values()],
-            tail="on conflict do nothing")
-        log.info("%s: %d deployments, %d releases, %d default-branch commits loaded",
-                 manifest.repo, len(rows.deployments), len(rows.releases), len(rows.commits))
+        repo_rows = parse_pages(store, manifest)
+        for node_id, row in repo_rows.deployments.items():
+            # As one upsert per repository did: a copy replaces another only if read later.
+            held = rows.deployments.get(node_id)
+            if held is None or (row[7] or "") > (held[7] or ""):
+                rows.deployments[node_id] = row
+        for node_id, row in repo_rows.releases.items():
+            rows.releases.setdefault(node_id, row)  # published releases do not change
+        for oid, row in repo_rows.commits.items():
+            commits.setdefault((row[0], oid), row)
+        log.info("%s: %d deployments, %d releases, %d default-branch commits read",
+                 manifest.repo, len(repo_rows.deployments), len(repo_rows.releases),
+                 len(repo_rows.commits))
+    written = _upsert_deployments(con, rows, run_id, loaded_at)
+    insert_rows(
+        con, "raw.releases (node_id, repo, tag_name, published_at, commit_oid, page_key, "
+             "run_id, loaded_at)",
+        ["varchar", "varchar", "varchar", "timestamptz", "varchar", "varchar", "varchar",
+         "timestamptz"],
+        [[*row, run_id, loaded_at] for row in rows.releases.values()],
+        tail="on conflict do nothing")
+    insert_rows(
+        con, "raw.default_branch_commits (repo, oid, committed_at, page_key, run_id, "
+             "loaded_at)",
+        ["varchar", "varchar", "timestamptz", "varchar", "varchar", "timestamptz"],
+        [[*row, run_id, loaded_at] for row in commits.values()],
+        tail="on conflict do nothing")
+    log.info("deployments: %d rows written or replaced, %d releases and %d default-branch "
+             "commits read", written, len(rows.releases), len(commits))
     return written
 
 
