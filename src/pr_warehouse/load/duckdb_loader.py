@@ -270,8 +270,7 @@ class Staged:
     pages: list[tuple[str, str]]
     nodes: int = 0
     incomplete: int = 0
-
-    streams: int = 1
+    streams: int = 1  # read_text streams per query (see read_streams)
 
     def query(self, store: RawStore, payload: bool, ords: list[int] | None = None,
               picked: list[list[int]] | None = None) -> tuple[str, list[list[Any]]]:
