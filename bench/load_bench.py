@@ -8,11 +8,11 @@ reading the same pages into two tables (``read_text`` + JSON functions, the load
 core; ``read_json``; and ``read_text`` on every core, as the loader reads). The ratio says
 what the loader's validation, follow-up merge and upsert cost over plain parsing: the
 target's ``read_text`` reads on one thread, as DuckDB does by default, and the
-``read_text_parallel`` ratio shows what the loader costs over DuckDB's best on the machine. Then ``dbt build`` runs on the loaded warehouse, as the
-transform task does (a subprocess, timed from outside): first ``--full-refresh`` (every
-model from scratch), then, after loading a day on which ``daily_changed_fraction`` of the
-PRs changed (their PR nodes and their events), incrementally (what a daily run does). The
-ratio of the two, ``incremental_over_full``, is the transform's cost of a quiet day.
+``read_text_parallel`` ratio shows what the loader costs over DuckDB's best on the
+machine. Then ``dbt build`` runs on the loaded warehouse, as the transform task does (a
+subprocess, timed from outside): first ``--full-refresh`` (every model from scratch), then,
+after loading a day on which ``daily_changed_fraction`` of the PRs changed (their PR nodes
+and their events), incrementally (what a daily run does). The ratio of the two, ``incremental_over_full``, is the transform's cost of a quiet day.
 """
 
 from __future__ import annotations

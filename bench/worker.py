@@ -146,13 +146,17 @@ def bare_statement(mode: str, sql: str, paths: list[str], threads: int
                    ) -> tuple[str, list[list[str]]]:
     """The bare statement of ``mode`` and its parameters.
 
-    >>> bare_statement(PARALLEL, "create table t as select * from read_text(?)", ["a", "b"], 2)
+    >>> sql, params = bare_statement(PARALLEL, "create table t as select * from read_text(?)",
+    ...                              ["a", "b"], 2)
+    >>> sql, params
     ('create table t as select * from read_text(?) union all select * from read_text(?)', [['a'], ['b']])
     """
+    from pr_warehouse.load.duckdb_loader import read_streams
+
     if mode != PARALLEL:
         return sql, [paths]
     head, select = re.split(r"\s+as\s+", sql.strip(), maxsplit=1)  # create table <t> as
-    streams = [paths[i::threads] for i in range(max(1, min(threads, len(paths))))]
+    streams = read_streams(paths, threads)
     return f"{head} as " + " union all ".join([select.strip()] * len(streams)), streams
 
 

@@ -33,7 +33,8 @@ class DeployRows:
 
     deployments: dict[str, list[Any]] = field(default_factory=dict)
     releases: dict[str, list[Any]] = field(default_factory=dict)
-    commits: dict[str, list[Any]] = field(default_factory=dict)
+    # (repo, oid): a fork shares its parent's commits
+    commits: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
 
 
 def status_list(connection: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -74,8 +75,8 @@ def parse_pages(store: RawStore, manifest: Manifest) -> DeployRows:
                     (node.get("tagCommit") or {}).get("oid"), key]
         for node in (history_of(repository) or {}).get("nodes") or []:
             if node:
-                rows.commits[node["oid"]] = [manifest.repo, node["oid"], node["committedDate"],
-                                             key]
+                rows.commits[(manifest.repo, node["oid"])] = [
+                    manifest.repo, node["oid"], node["committedDate"], key]
     for deployment_id, statuses in extra.items():
         if deployment_id in rows.deployments:
             rows.deployments[deployment_id][6] = rows.deployments[deployment_id][6] + statuses
@@ -91,7 +92,6 @@ def load_deployments(con: duckdb.DuckDBPyConnection, store: RawStore,
     has a deployments page or two each, and a statement per page cost ~6 ms.
     """
     rows = DeployRows()
-    commits: dict[tuple[str, str], list[Any]] = {}  # a fork shares its parent's commits
     for manifest in manifests:
         if not manifest.ok or not manifest.deploy_pages:
             continue
@@ -99,12 +99,13 @@ def load_deployments(con: duckdb.DuckDBPyConnection, store: RawStore,
         for node_id, row in repo_rows.deployments.items():
             # As one upsert per repository did: a copy replaces another only if read later.
             held = rows.deployments.get(node_id)
-            if held is None or (row[7] or "") > (held[7] or ""):
+            if held is None or _read_at(row) > _read_at(held):
                 rows.deployments[node_id] = row
+        # Published releases and commits do not change: the first copy stays.
         for node_id, row in repo_rows.releases.items():
-            rows.releases.setdefault(node_id, row)  # published releases do not change
-        for oid, row in repo_rows.commits.items():
-            commits.setdefault((row[0], oid), row)
+            rows.releases.setdefault(node_id, row)
+        for key, row in repo_rows.commits.items():
+            rows.commits.setdefault(key, row)
         log.info("%s: %d deployments, %d releases, %d default-branch commits read",
                  manifest.repo, len(repo_rows.deployments), len(repo_rows.releases),
                  len(repo_rows.commits))
@@ -120,11 +121,17 @@ def load_deployments(con: duckdb.DuckDBPyConnection, store: RawStore,
         con, "raw.default_branch_commits (repo, oid, committed_at, page_key, run_id, "
              "loaded_at)",
         ["varchar", "varchar", "timestamptz", "varchar", "varchar", "timestamptz"],
-        [[*row, run_id, loaded_at] for row in commits.values()],
+        [[*row, run_id, loaded_at] for row in rows.commits.values()],
         tail="on conflict do nothing")
     log.info("deployments: %d rows written or replaced, %d releases and %d default-branch "
-             "commits read", written, len(rows.releases), len(commits))
+             "commits read", written, len(rows.releases), len(rows.commits))
     return written
+
+
+def _read_at(row: list[Any]) -> str:
+    """When a deployment row's page was read (GitHub's clock, ISO 8601; "" if unknown)."""
+    *_, read_at, _key = row
+    return read_at or ""
 
 
 def _upsert_deployments(con: duckdb.DuckDBPyConnection, rows: DeployRows, run_id: str,

@@ -310,8 +310,8 @@ def _stage(con: duckdb.DuckDBPyConnection, store: RawStore, kind: NodeKind,
     Keys only: the nodes' JSON is read again by the upsert, straight from the pages into
     the raw table. Parsing a page twice costs less than holding a million nodes' JSON in
     a temp table, which spills to disk beyond the memory limit and is copied once more.
-    Run outside the load's transaction, which would keep every batch's rows until it
-    ends. ``ord`` (the page's place in the load) breaks ties between two copies of a node
+    Run outside the load's transaction, which would hold the staged rows until it ends.
+    ``ord`` (the page's place in the load) breaks ties between two copies of a node
     with the same ``updatedAt``: the later page wins.
     """
     threads = con.execute("select current_setting('threads')").fetchall()[0][0]
