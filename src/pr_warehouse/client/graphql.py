@@ -372,6 +372,7 @@ class GraphQLClient:
         assert parsed is not None  # a clean success is a JSON object with data
         return GraphQLResponse(
             body=body,
+            document=parsed,
             data=parsed["data"],
             request_id=answer.request_id,
             page_size=sent_size,

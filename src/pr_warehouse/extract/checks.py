@@ -23,7 +23,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -119,7 +118,7 @@ def fetch_batch_checks(client: GraphQLClient, store: RawStore, run_key: str, fol
         key = store.write_page(run_key, folder, number, response.body, meta,
                                kind=PageKind.CHECKS)
         keys.append(key)
-        stored.append((json.loads(response.body), meta))
+        stored.append((response.document, meta))
         log.info("%s checks %d: %d rollup page(s), %d left before it, %s points, %s remaining",
                  folder, number, len(batch), len(todo), response.cost, response.remaining)
     ids_by_page = [{r["id"] for r in meta.get("requests") or ()} for _, meta in stored]

@@ -18,7 +18,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -233,7 +232,7 @@ def _page_listing(client: GraphQLClient, store: RawStore, request: ExtractReques
         if response.data.get("repository") is None:
             raise NotFound(f"repository {repo!r} not found", request_id=response.request_id,
                            context=context)
-        body = json.loads(response.body)
+        body = response.document
         connection = pull_request_connection(body, context)
         nodes = pull_request_nodes(body, context)
         info = connection["pageInfo"]
@@ -280,7 +279,7 @@ def _fetch_numbers(client: GraphQLClient, store: RawStore, request: ExtractReque
         key = store.write_page(request.run_key, repo, page, response.body,
                                _response_meta(response, number=number, has_next_page=False))
         progress.pages.append(key)
-        progress.add_nodes(pull_request_nodes(json.loads(response.body), key))
+        progress.add_nodes(pull_request_nodes(response.document, key))
         log.info("%s: fetched, %s points, %s remaining", context, response.cost,
                  response.remaining)
 
@@ -393,7 +392,7 @@ def _fetch_events(client: GraphQLClient, store: RawStore, request: ExtractReques
                                kind=PageKind.EVENTS)
         progress.event_pages.append(key)
         progress.ids_by_page[key] = set(batch)
-        progress.add_event_nodes(event_nodes(json.loads(response.body), key))
+        progress.add_event_nodes(event_nodes(response.document, key))
         log.info("%s events %d: %d PRs, %s points, %s remaining", repo, number, len(batch),
                  response.cost, response.remaining)
 
@@ -433,6 +432,6 @@ def _complete_nested_lists(
         key = store.write_page(request.run_key, repo, number, response.body, meta, kind=kind)
         progress.followup_pages.append(key)
         progress.ids_by_page[key] = {node_id for node_id, _, _ in batch}
-        followups.append((json.loads(response.body), {**meta, "key": key}))
+        followups.append((response.document, {**meta, "key": key}))
         log.info("%s follow-up %d: %d nested list page(s), %d still truncated before it",
                  repo, number, len(batch), len(todo))

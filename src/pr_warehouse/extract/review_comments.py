@@ -24,7 +24,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -198,7 +197,7 @@ def fetch_reviews(client: GraphQLClient, store: RawStore, run_key: str, folder: 
         key = store.write_page(run_key, folder, number, response.body,
                                _meta(response, ids=batch), kind=PageKind.REVIEW_COMMENTS)
         held[key] = set(batch)
-        reviews.update({n["id"]: n for n in review_nodes(json.loads(response.body), key)})
+        reviews.update({n["id"]: n for n in review_nodes(response.document, key)})
         log.info("%s review comments %d: %d reviews, %s points, %s remaining", folder, number,
                  len(batch), response.cost, response.remaining)
     if due:
@@ -236,7 +235,7 @@ def _complete_comment_lists(client: GraphQLClient, store: RawStore, run_key: str
         key = store.write_page(run_key, folder, number, response.body, meta,
                                kind=PageKind.REVIEW_COMMENTS_FOLLOWUP)
         held[key] = {node_id for node_id, _, _ in batch}
-        followups.append((json.loads(response.body), {**meta, "key": key}))
+        followups.append((response.document, {**meta, "key": key}))
         log.info("%s review comments follow-up %d: %d comment list page(s)", folder, number,
                  len(batch))
     return held
