@@ -105,9 +105,16 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
     def factory(world: Any = None, *, token: str = TOKEN,
                 conn_extra: dict[str, Any] | None = None,
                 connection: Callable[[Any], dict[str, Any]] | None = None,
+                data_tests: bool = True,
                 **server_kwargs: Any) -> Pipeline:
         """``connection(server)`` replaces the default ``github_default`` connection (a
-        provider-style or GitHub App one); ``credentials=`` goes to the emulator."""
+        provider-style or GitHub App one); ``credentials=`` goes to the emulator.
+
+        ``data_tests=False`` builds the marts without dbt's data tests (dbt's own
+        ``DBT_EXCLUDE_RESOURCE_TYPES``, as an operator would set it): for tests whose
+        subject is the extract (auth, paging, resuming, storage), where the data tests'
+        ~550 nodes would be most of the run's time. The marts are still built and compared
+        with the world; the modules about the numbers keep the data tests."""
         world = world or build_world()
         server = EmulatorServer(world, tokens={TOKEN}, **server_kwargs)
         server.start()
@@ -121,6 +128,8 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
         conn = (connection(server) if connection is not None
                 else github_conn(server.url, token, extra=conn_extra or {}))
         monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
+        if not data_tests:
+            monkeypatch.setenv("DBT_EXCLUDE_RESOURCE_TYPES", "unit_test test")
 
         docs = docs_path(Settings.from_env()).parent
 
@@ -159,6 +168,14 @@ def make_module_pipeline(tmp_path_factory: pytest.TempPathFactory, github_dag: A
                                default_conf, servers, docs_cache)
     for server in servers:
         server.stop()
+
+
+def built_resource_types(pipeline: Pipeline) -> set[str]:
+    """The kinds of dbt node the pipeline's last build ran (``model``, ``test``, ...), from
+    dbt's ``run_results.json`` beside the warehouse."""
+    results = pipeline.duckdb_path.parent / "dbt_target" / "run_results.json"
+    return {r["unique_id"].split(".")[0]
+            for r in json.loads(results.read_text())["results"]}
 
 
 def task_states(dag_run: Any) -> dict[str, str]:

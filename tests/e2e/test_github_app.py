@@ -44,6 +44,7 @@ def test_an_app_whose_tokens_expire_mid_extract_loads_everything_once(
     # the listing pages' latency makes the one extract last > 40 s: at least two refreshes
     # inside it (the run's other queries answer at once: they would only add minutes).
     pipeline = make_pipeline(
+        data_tests=False,
         credentials=app_credentials(lifetime=20),
         latency=LatencyModel(base_seconds=2.2, operations=frozenset({"RepositoryPullRequests"})),
         connection=lambda server: github_conn(
@@ -69,7 +70,7 @@ def test_an_app_whose_tokens_expire_mid_extract_loads_everything_once(
 
 def test_a_provider_style_connection_with_a_token_reaches_the_ghes_graphql_path(
         make_pipeline: Any) -> None:
-    pipeline = make_pipeline(connection=lambda server: github_conn(
+    pipeline = make_pipeline(data_tests=False, connection=lambda server: github_conn(
         ghes_host(server), TOKEN, conn_type="github"))
     run = pipeline.run({"repos": ["acme/docs"]})
     assert str(run.state) == "success", task_states(run)
@@ -86,7 +87,8 @@ def test_two_tokens_spend_from_the_one_with_points_left(make_pipeline: Any) -> N
     from github_emulator import Credentials
 
     credentials = Credentials({TOKEN, SECOND_TOKEN}, quotas={SECOND_TOKEN: 10})
-    pipeline = make_pipeline(credentials=credentials, connection=two_token_connection)
+    pipeline = make_pipeline(credentials=credentials, connection=two_token_connection,
+                             data_tests=False)
     run = pipeline.run({"repos": ["acme/web", "acme/infra"], "page_size": 10})
     assert str(run.state) == "success", task_states(run)
     assert_warehouse_matches(pipeline, the_repo(pipeline, "acme/web")
@@ -107,7 +109,8 @@ def test_a_token_revoked_mid_run_is_dropped_and_the_run_succeeds(make_pipeline: 
     caplog.set_level("WARNING")
     credentials = Credentials({TOKEN, SECOND_TOKEN})
     credentials.revoke(TOKEN, after_requests=4)  # the plan's probe and a few pages, then 401
-    pipeline = make_pipeline(credentials=credentials, connection=two_token_connection)
+    pipeline = make_pipeline(credentials=credentials, connection=two_token_connection,
+                             data_tests=False)
     run = pipeline.run({"repos": ["acme/web", "acme/infra"], "page_size": 10})
     assert str(run.state) == "success", task_states(run)
     assert_warehouse_matches(pipeline, the_repo(pipeline, "acme/web")

@@ -85,7 +85,7 @@ def test_daily_run_fetches_only_what_changed(make_pipeline) -> None:
 
 
 def test_nothing_changed_costs_one_probe_and_the_teams(make_pipeline) -> None:
-    pipeline = make_pipeline()
+    pipeline = make_pipeline(data_tests=False)
     assert str(pipeline.run({"repos": ["acme/web", "acme/docs"]}).state) == "success"
     start = len(pipeline.emulator.ledger.entries)
     run = pipeline.run({"repos": ["acme/web", "acme/docs"]})

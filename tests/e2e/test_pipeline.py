@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import task_states
+from .conftest import built_resource_types, task_states
 from .truth import assert_warehouse_matches, pull_requests, repositories
 
 pytestmark = pytest.mark.e2e
@@ -21,6 +21,9 @@ def test_marts_match_ground_truth_and_a_rerun_changes_nothing(make_pipeline) -> 
         f"extract[{r.name_with_owner}]" for r in repos}
     assert "acme/legacy" not in {r.name_with_owner for r in repos}  # archived: not synced
     assert_warehouse_matches(pipeline, repos)
+    # The transform's build: models and data tests, never the unit tests (they run in CI).
+    assert {"model", "test"} <= built_resource_types(pipeline)
+    assert "unit_test" not in built_resource_types(pipeline)
 
     special = pipeline.world.special
     prs = pull_requests(repos)
@@ -77,7 +80,7 @@ def test_marts_match_ground_truth_and_a_rerun_changes_nothing(make_pipeline) -> 
 
 
 def test_a_missing_repository_fails_alone_and_the_rest_is_loaded(make_pipeline) -> None:
-    pipeline = make_pipeline()
+    pipeline = make_pipeline(data_tests=False)
     run = pipeline.run({"repos": ["acme/docs", "acme/does-not-exist"]})
     states = task_states(run)
     assert str(run.state) == "failed"
@@ -99,7 +102,7 @@ def test_a_missing_repository_fails_alone_and_the_rest_is_loaded(make_pipeline) 
 
 
 def test_single_pull_requests_are_refetched_and_loaded_the_same_way(make_pipeline) -> None:
-    pipeline = make_pipeline()
+    pipeline = make_pipeline(data_tests=False)
     run = pipeline.run({"pull_requests": ["acme/api#2", "acme/web#5", "acme/api#2"]})
     assert str(run.state) == "success", task_states(run)
     rows = pipeline.query("select repo, pr_number, label_count from analytics.fct_pull_requests "
@@ -124,7 +127,8 @@ def test_an_org_with_3000_repositories(make_pipeline) -> None:
     # run could wait an hour for the reset (test_resilience covers that wait). The budget
     # here is an Enterprise Cloud App's, so the test measures the task layout, not the clock.
     pipeline = make_pipeline(world, limits=Limits(points_per_hour=15_000,
-                                                  points_per_minute=20_000))
+                                                  points_per_minute=20_000),
+                             data_tests=False)
     run = pipeline.run({"orgs": ["huge"], "page_size": 10})
     states = task_states(run)
     assert str(run.state) == "success", {k: v for k, v in states.items() if v != "success"}
@@ -165,12 +169,15 @@ def test_repositories_sharing_a_task_keep_their_own_pages_and_costs(make_pipelin
     import json
 
     monkeypatch.setenv("PR_WAREHOUSE_MAX_EXTRACT_TASKS", "1")
-    pipeline = make_pipeline()
+    pipeline = make_pipeline(data_tests=False)
     run = pipeline.run({"orgs": ["acme"], "page_size": 100})
     states = task_states(run)
     assert str(run.state) == "success", states
     repos = {r.name_with_owner: r for r in repositories(pipeline.world)}
     assert len([k for k in states if k.startswith("extract[")]) == 1
+    # DBT_EXCLUDE_RESOURCE_TYPES (data_tests=False) reached dbt: models only.
+    assert "model" in built_resource_types(pipeline)
+    assert not {"test", "unit_test"} & built_resource_types(pipeline)
 
     run_dir = next((pipeline.raw_dir / "runs").iterdir())
     shared = list((run_dir / "_shared").glob("*/pages/events-*[0-9].json"))
