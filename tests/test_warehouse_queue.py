@@ -77,6 +77,9 @@ def test_two_celery_workers_one_per_queue(tmp_path: Path) -> None:
         "PR_WAREHOUSE_DUCKDB": str(data / "warehouse.duckdb"),
         "PR_WAREHOUSE_SNAPSHOT": str(data / "snapshot.duckdb"),
         "PR_WAREHOUSE_WAREHOUSE_QUEUE": "warehouse",
+        # The subject is which worker runs what: the models without their data tests
+        # (tests/e2e/conftest.py).
+        "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test test",
     }
     # The other host has no warehouse: a warehouse task sent there could not open it.
     no_warehouse = {"PR_WAREHOUSE_DUCKDB": "/proc/no-warehouse-here/warehouse.duckdb",

@@ -62,6 +62,9 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "PR_WAREHOUSE_RAW_URL": (tmp / "raw").as_uri(),
             "PR_WAREHOUSE_DUCKDB": str(tmp / "warehouse.duckdb"),
             "PR_WAREHOUSE_SNAPSHOT": str(tmp / "snapshot.duckdb"),
+            # The subject is the trigger form: the models without their data tests
+            # (tests/e2e/conftest.py).
+            "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test test",
         }, logs=logs, cwd=ROOT) as airflow:
             airflow.setup()  # without the pool the real scheduler never runs the extracts
             for name in ("api-server", "scheduler", "dag-processor"):
