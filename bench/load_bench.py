@@ -12,7 +12,8 @@ target's ``read_text`` reads on one thread, as DuckDB does by default, and the
 machine. Then ``dbt build`` runs on the loaded warehouse, as the transform task does (a
 subprocess, timed from outside): first ``--full-refresh`` (every model from scratch), then,
 after loading a day on which ``daily_changed_fraction`` of the PRs changed (their PR nodes
-and their events), incrementally (what a daily run does). The ratio of the two, ``incremental_over_full``, is the transform's cost of a quiet day.
+and their events), incrementally (what a daily run does). The ratio of the two,
+``incremental_over_full``, is the transform's cost of a quiet day.
 """
 
 from __future__ import annotations

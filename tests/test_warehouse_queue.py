@@ -23,6 +23,7 @@ import duckdb
 import pytest
 
 from conftest import ROOT
+from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
 from tests.support.connections import github_conn_env
 
 WAREHOUSE_TASKS = {"plan", "load", "transform", "publish", "publish_postgres", "report"}
@@ -79,7 +80,7 @@ def test_two_celery_workers_one_per_queue(tmp_path: Path) -> None:
         "PR_WAREHOUSE_WAREHOUSE_QUEUE": "warehouse",
         # The subject is which worker runs what: the models without their data tests
         # (tests/e2e/conftest.py).
-        "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test test",
+        EXCLUDE_ENV: MODELS_ONLY,
     }
     # The other host has no warehouse: a warehouse task sent there could not open it.
     no_warehouse = {"PR_WAREHOUSE_DUCKDB": "/proc/no-warehouse-here/warehouse.duckdb",

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from pr_warehouse.transform.dbt import ENV_DEFAULTS
+from pr_warehouse.transform.dbt import ENV_DEFAULTS, EXCLUDE_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_DIR = ROOT / "dbt"
@@ -299,7 +299,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     build_raw_db(db)
     # Everything, unit tests included: this is where they run (the product leaves them out).
     build = run_dbt(["build", "--vars", json.dumps({"as_of": AS_OF})], db, tmp,
-                    {"DBT_EXCLUDE_RESOURCE_TYPES": ""})
+                    {EXCLUDE_ENV: ""})
     assert build.returncode == 0, build.stdout[-6000:] + build.stderr[-3000:]
     results = json.loads((tmp / "target" / "run_results.json").read_text())["results"]
     # Run before any test opens the file: DuckDB lets one process write at a time. Without

@@ -34,7 +34,7 @@ from conftest import ROOT
 from pr_warehouse.contracts import Manifest
 from pr_warehouse.load.duckdb_loader import load_manifests
 from pr_warehouse.storage import PageKind, RawStore
-from pr_warehouse.transform.dbt import AS_OF_ENV, build_args, log_dir
+from pr_warehouse.transform.dbt import AS_OF_ENV, EXCLUDE_ENV, MODELS_ONLY, build_args, log_dir
 from test_dbt_project import actor, issue, label, milestone, pr_node, review, run_dbt, ts, user
 
 pytestmark = pytest.mark.timeout(600)
@@ -447,7 +447,7 @@ def test_a_changed_model_is_rebuilt_in_full_by_the_transform(
     from pr_warehouse.pipeline import transform
 
     # The models alone: the subject is the rebuild, and the days above ran the data tests.
-    monkeypatch.setenv("DBT_EXCLUDE_RESOURCE_TYPES", "unit_test test")
+    monkeypatch.setenv(EXCLUDE_ENV, MODELS_ONLY)
     db = copy_warehouse(days["db"], tmp_path / "warehouse.duckdb")
     con = duckdb.connect(str(db))
     con.execute("alter table analytics.fct_pull_requests add column hours_open double")

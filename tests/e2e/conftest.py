@@ -15,6 +15,7 @@ import pytest
 
 from conftest import ROOT
 from pr_warehouse.constants import DOCS_DIR_NAME
+from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
 from tests.support.connections import github_conn
 
 TOKEN = "e2e-secret-token-9f3b7c1d"
@@ -129,7 +130,7 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
                 else github_conn(server.url, token, extra=conn_extra or {}))
         monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
         if not data_tests:
-            monkeypatch.setenv("DBT_EXCLUDE_RESOURCE_TYPES", "unit_test test")
+            monkeypatch.setenv(EXCLUDE_ENV, MODELS_ONLY)
 
         docs = docs_path(Settings.from_env()).parent
 
@@ -173,7 +174,11 @@ def make_module_pipeline(tmp_path_factory: pytest.TempPathFactory, github_dag: A
 def built_resource_types(pipeline: Pipeline) -> set[str]:
     """The kinds of dbt node the pipeline's last build ran (``model``, ``test``, ...), from
     dbt's ``run_results.json`` beside the warehouse."""
-    results = pipeline.duckdb_path.parent / "dbt_target" / "run_results.json"
+    from pr_warehouse.config import Settings
+    from pr_warehouse.transform.dbt import target_dir
+
+    settings = Settings.from_env({"PR_WAREHOUSE_DUCKDB": str(pipeline.duckdb_path)})
+    results = target_dir(settings) / "run_results.json"
     return {r["unique_id"].split(".")[0]
             for r in json.loads(results.read_text())["results"]}
 

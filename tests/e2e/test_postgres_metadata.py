@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
 from pg_support import (  # noqa: F401  (pytest fixtures)
     airflow_connection,
     pg_database,
@@ -68,7 +69,7 @@ def test_dag_runs_with_postgres_metadata_and_publishes_to_postgres(
                 "PR_WAREHOUSE_SNAPSHOT": str(tmp_path / "snapshot.duckdb"),
                 # The subject is where Airflow keeps its state and where the marts are
                 # published: the models without their data tests (tests/e2e/conftest.py).
-                "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test test",
+                EXCLUDE_ENV: MODELS_ONLY,
             })
             _airflow(["db", "migrate"], env, log)
             _airflow(["dags", "test", DAG_ID, "-c", json.dumps({"orgs": ["acme"]})], env, log)

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
+from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
 from tests.support.airflow import Airflow, get_json
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.support.connections import github_conn_env
@@ -64,7 +65,7 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "PR_WAREHOUSE_SNAPSHOT": str(tmp / "snapshot.duckdb"),
             # The subject is the trigger form: the models without their data tests
             # (tests/e2e/conftest.py).
-            "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test test",
+            EXCLUDE_ENV: MODELS_ONLY,
         }, logs=logs, cwd=ROOT) as airflow:
             airflow.setup()  # without the pool the real scheduler never runs the extracts
             for name in ("api-server", "scheduler", "dag-processor"):

@@ -46,10 +46,12 @@ _DOCS_FINGERPRINT = "fingerprint.txt"
 #   (debug) it also writes every node's SQL, which costs ~10% of a small build
 #   (`DBT_LOG_LEVEL_FILE=debug` to get it).
 # - Unit tests check the models' SQL on fixtures, not the data: they run where the SQL
-#   changes (tests/dbt, CI), not on every run, as dbt's docs advise. `unit_test test`
-#   leaves out the data tests too (models only: 6 s against 14 s on tests/dbt's
-#   warehouse); an empty value runs the unit tests as well.
-ENV_DEFAULTS = {"DBT_LOG_LEVEL_FILE": "info", "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+#   changes (tests/dbt, CI), not on every run, as dbt's docs advise. MODELS_ONLY leaves
+#   out the data tests too (6 s against 14 s on tests/dbt's warehouse); an empty value
+#   runs the unit tests as well.
+EXCLUDE_ENV = "DBT_EXCLUDE_RESOURCE_TYPES"
+MODELS_ONLY = "unit_test test"
+ENV_DEFAULTS = {"DBT_LOG_LEVEL_FILE": "info", EXCLUDE_ENV: "unit_test"}
 
 
 # What dbt says when an incremental model's columns differ from its table's
