@@ -134,10 +134,18 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
 
         docs = docs_path(Settings.from_env()).parent
 
-        def run(conf: dict[str, Any] | None = None, logical_date: datetime | None = None) -> Any:
+        def run(conf: dict[str, Any] | None = None, logical_date: datetime | None = None,
+                *, data_tests: bool | None = None) -> Any:
+            """``data_tests`` overrides the pipeline's choice for this run only: a test
+            whose runs lead up to the state it checks tests the data of its last run."""
             share_docs(docs, docs_cache)
-            dag_run = github_dag.test(run_conf={**default_conf, **(conf or {})},
-                                      logical_date=logical_date or next_logical_date())
+            with pytest.MonkeyPatch.context() as this_run:
+                if data_tests is True:
+                    this_run.delenv(EXCLUDE_ENV, raising=False)
+                elif data_tests is False:
+                    this_run.setenv(EXCLUDE_ENV, MODELS_ONLY)
+                dag_run = github_dag.test(run_conf={**default_conf, **(conf or {})},
+                                          logical_date=logical_date or next_logical_date())
             share_docs(docs, docs_cache)
             return dag_run
 

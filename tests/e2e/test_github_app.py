@@ -40,13 +40,14 @@ def test_an_app_whose_tokens_expire_mid_extract_loads_everything_once(
 
     key_file = tmp_path / "app.pem"
     key_file.write_text(key_pair()[0])
-    # Tokens live 20 s, so the client replaces them 5 s ahead (a quarter of the lifetime);
-    # the listing pages' latency makes the one extract last > 40 s: at least two refreshes
-    # inside it (the run's other queries answer at once: they would only add minutes).
+    # Tokens live 12 s, so the client replaces them 3 s ahead (a quarter of the lifetime),
+    # every 9 s; the listing pages' latency (20 pages) makes the one extract last > 20 s: at
+    # least two refreshes inside it (the run's other queries answer at once: they would only
+    # add minutes).
     pipeline = make_pipeline(
         data_tests=False,
-        credentials=app_credentials(lifetime=20),
-        latency=LatencyModel(base_seconds=2.2, operations=frozenset({"RepositoryPullRequests"})),
+        credentials=app_credentials(lifetime=12),
+        latency=LatencyModel(base_seconds=1.2, operations=frozenset({"RepositoryPullRequests"})),
         connection=lambda server: github_conn(
             ghes_host(server), None, conn_type="github",
             extra={"app_id": APP_ID, "installation_id": str(INSTALLATION_ID),
@@ -58,7 +59,7 @@ def test_an_app_whose_tokens_expire_mid_extract_loads_everything_once(
 
     entries = pipeline.emulator.ledger.entries
     pages = [e for e in entries if e.operation_name == "RepositoryPullRequests"]
-    assert pages[-1].received_at - pages[0].received_at > 40, "the extract was too short"
+    assert pages[-1].received_at - pages[0].received_at > 20, "the extract was too short"
     # Tokens were replaced ahead of expiry: never a 401, and the extract's pages went out
     # with at least three tokens (two refreshes in the middle of one client's extract).
     assert [e for e in entries if e.status == 401] == []

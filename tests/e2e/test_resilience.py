@@ -93,7 +93,9 @@ def test_token_never_reaches_logs_xcom_pages_or_warehouse(make_pipeline, capfd, 
     # Faults make every error path log: retries, a secondary limit, a fatal NOT_FOUND.
     faults = FaultPlan.script(["502_html", "secondary_403", None, "partial"],
                               operation="RepositoryPullRequests")
-    pipeline = make_pipeline(faults=faults, conn_extra=FAST_CLIENT)
+    # The subject is where secrets go, not the numbers: the models without their data
+    # tests (tests/e2e/conftest.py).
+    pipeline = make_pipeline(faults=faults, conn_extra=FAST_CLIENT, data_tests=False)
     run = pipeline.run({"repos": ["acme/web", "acme/not-there"], "page_size": 30})
     assert str(run.state) == "failed"  # acme/not-there
     assert_secrets_absent([TOKEN], pipeline, run, capfd, caplog, airflow_db)
@@ -114,6 +116,7 @@ def test_app_key_jwts_and_installation_tokens_never_leak(make_pipeline, capfd, c
                                "partial"], operation="RepositoryPullRequests")
     private_key = key_pair("leak")[0]
     pipeline = make_pipeline(
+        data_tests=False,
         credentials=credentials, faults=faults, latency=LatencyModel(base_seconds=0.4),
         connection=lambda server: github_conn(
             ghes_host(server), None, conn_type="github",
