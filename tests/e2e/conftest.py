@@ -115,7 +115,8 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
         ``DBT_EXCLUDE_RESOURCE_TYPES``, as an operator would set it): for tests whose
         subject is the extract (auth, paging, resuming, storage), where the data tests'
         ~550 nodes would be most of the run's time. The marts are still built and compared
-        with the world; the modules about the numbers keep the data tests."""
+        with the world. The modules about the numbers keep the data tests, on the last
+        run of a test of several runs (``run(..., data_tests=...)``)."""
         world = world or build_world()
         server = EmulatorServer(world, tokens={TOKEN}, **server_kwargs)
         server.start()
