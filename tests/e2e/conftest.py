@@ -130,8 +130,7 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
         conn = (connection(server) if connection is not None
                 else github_conn(server.url, token, extra=conn_extra or {}))
         monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
-        if not data_tests:
-            monkeypatch.setenv(EXCLUDE_ENV, MODELS_ONLY)
+        pipeline_data_tests = data_tests
 
         docs = docs_path(Settings.from_env()).parent
 
@@ -140,10 +139,11 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
             """``data_tests`` overrides the pipeline's choice for this run only: a test
             whose runs lead up to the state it checks tests the data of its last run."""
             share_docs(docs, docs_cache)
+            tested = pipeline_data_tests if data_tests is None else data_tests
             with pytest.MonkeyPatch.context() as this_run:
-                if data_tests is True:
+                if tested:
                     this_run.delenv(EXCLUDE_ENV, raising=False)
-                elif data_tests is False:
+                else:
                     this_run.setenv(EXCLUDE_ENV, MODELS_ONLY)
                 dag_run = github_dag.test(run_conf={**default_conf, **(conf or {})},
                                           logical_date=logical_date or next_logical_date())

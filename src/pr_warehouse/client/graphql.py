@@ -373,7 +373,6 @@ class GraphQLClient:
         return GraphQLResponse(
             body=body,
             document=parsed,
-            data=parsed["data"],
             request_id=answer.request_id,
             page_size=sent_size,
             cost=cost,

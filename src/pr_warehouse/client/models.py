@@ -56,8 +56,7 @@ class ClientSettings:
 
 @dataclass
 class GraphQLResponse:
-    """One clean GraphQL answer. ``body``, ``document`` and ``data`` are left out of the
-    repr (large).
+    """One clean GraphQL answer. ``body`` and ``document`` are left out of the repr (large).
 
     ``body`` is the HTTP body as received (after HTTP content decoding, never re-serialised),
     so the extract can store it untouched. ``document`` is that body parsed once by the
@@ -68,13 +67,17 @@ class GraphQLResponse:
 
     body: bytes = field(repr=False)
     document: dict[str, Any] = field(repr=False)
-    data: dict[str, Any] = field(repr=False)
     request_id: str | None
     page_size: int | None
     cost: int | None
     remaining: int | None
     reset_at: datetime | None
     attempts: int
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The answer's ``data`` object (a clean answer always has one)."""
+        return self.document["data"]
 
 
 @dataclass
