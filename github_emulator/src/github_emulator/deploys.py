@@ -22,6 +22,7 @@ than their own merge. Repositories named in :data:`RELEASE_REPOS` ship by releas
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 from bisect import bisect_right
@@ -50,7 +51,12 @@ def merge_commit_oid(pr: PullRequest) -> str | None:
     """
     if pr.merged_at is None:
         return None
-    seed = f"merge:{pr.repository.database_id}:{pr.number}".encode()
+    return _merge_oid(pr.repository.database_id, pr.number)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # every listing page asks for its merged PRs' oids
+def _merge_oid(repository_id: int, number: int) -> str:
+    seed = f"merge:{repository_id}:{number}".encode()
     return hashlib.sha1(seed).hexdigest()  # noqa: S324 (an id, not security)
 
 

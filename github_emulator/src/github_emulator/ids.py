@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import struct
 
@@ -68,6 +69,7 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a page renders the same authors over and over
 def node_id(typename: str, *parts: int) -> str:
     """A stable opaque global id for an object of ``typename`` identified by ``parts``."""
     return f"{TYPE_PREFIX[typename]}{_MARKER}{_b64(struct.pack(f'>{len(parts)}I', *parts))}"
