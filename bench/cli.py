@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench.config import SECTIONS, BenchConfig
+from bench.config import EMULATOR_SWITCH_SECONDS, SECTIONS, BenchConfig
 from bench.procs import ROOT
 
 log = logging.getLogger("bench")
@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     prepare_environment(workdir)
     configure_logging(args.verbose)
+    sys.setswitchinterval(EMULATOR_SWITCH_SECONDS)  # this process serves the emulator
     names = args.only.split(",") if args.only else list(SECTIONS)
     names = [n for n in SECTIONS if n in names]  # a fixed order: heaviest Airflow run first
     started_at = datetime.now(timezone.utc)

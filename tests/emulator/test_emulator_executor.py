@@ -117,7 +117,7 @@ def test_what_it_leaves_to_graphql_core_is_refused_before_any_resolver_runs() ->
     assert calls == []
 
 
-def test_the_product_listing_query_is_compiled_once_per_directive_choice() -> None:
+def test_a_document_is_compiled_once_per_choice_of_its_directives() -> None:
     from github_emulator.executor import _compiled_cache
 
     query = parse(load_query("repository_deployments"))
