@@ -45,7 +45,7 @@ from .checks import render_rollup
 from . import deploys
 from .cost import is_connection_field
 from .errors import GitHubFieldError, format_execution_error, pagination_error
-from .executor import Unsupported, execute_compiled
+from .executor import Unsupported, execute_compiled, never_awaitable
 from .ids import decode_cursor, encode_cursor
 from .ids import node_id
 from .world import (
@@ -1031,11 +1031,6 @@ def resolve_type(value: Any, _info: GraphQLResolveInfo, _abstract: Any) -> str |
     return value.get("__typename") if isinstance(value, dict) else None
 
 
-def _never_awaitable(_value: Any) -> bool:
-    # Nothing here is async; skipping graphql-core's inspect-based check is a big speedup.
-    return False
-
-
 def execute_reference(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -1054,7 +1049,7 @@ def execute_reference(
         operation_name=operation_name,
         field_resolver=resolve_field,
         type_resolver=resolve_type,
-        is_awaitable=_never_awaitable,
+        is_awaitable=never_awaitable,
     )
     assert isinstance(result, ExecutionResult)
     return result
