@@ -2,7 +2,9 @@
 
 It answers the product's queries (and any other schema-valid query) from a
 deterministic in-memory :class:`World`, over real HTTP, with GitHub's validation,
-pagination rules, cost formula, rate limits, error shapes and injectable faults.
+pagination rules, cost formula, rate limits, error shapes and injectable faults. Queries
+are validated by graphql-core and executed by a compiled executor with graphql-core's
+semantics (``executor.py``), about twice as fast on the product's listing pages.
 
 >>> from github_emulator import EmulatorServer, build_world
 >>> world = build_world()                       # the demo org "acme"
