@@ -20,9 +20,10 @@ from pr_warehouse.constants import DEFAULT_PAGE_SIZE, DEFAULT_POOL_SLOTS
 
 ORG = "bench"
 TOKEN = DEFAULT_TOKEN  # the emulator's own, as the demo and the tests use
-# The GIL switch interval of the bench's process, which serves the emulator. A handler whose modeled
-# latency is over waits for the GIL while another executes a query; at Python's default
-# (5 ms) every answer came ~5-8 ms late, an error of the instrument, not of the client.
+# The GIL switch interval of the bench's process, which serves the emulator. A handler
+# whose modeled latency is over waits for the GIL while another executes a query; at
+# Python's default (5 ms) every answer came ~5-8 ms late, an error of the instrument, not
+# of the client.
 EMULATOR_SWITCH_SECONDS = 0.001
 SECTIONS = ("extract", "cost", "load", "memory")
 

@@ -118,13 +118,13 @@ def test_what_it_leaves_to_graphql_core_is_refused_before_any_resolver_runs() ->
 
 
 def test_a_document_is_compiled_once_per_choice_of_its_directives() -> None:
-    from github_emulator.executor import _compiled_cache
+    from github_emulator.executor import compiled_variants
 
     query = parse(load_query("repository_deployments"))
-    before = len(_compiled_cache)
+    before = compiled_variants()
     for flags in ({"withDeployments": True, "withReleases": True, "withHistory": True},
                   {"withDeployments": True, "withReleases": True, "withHistory": True},
                   {"withDeployments": False, "withReleases": True, "withHistory": True}):
         variables = {"owner": "acme", "name": "api", **flags}
         execute_compiled(load_schema(), query, {}, None, variables, None)
-    assert len(_compiled_cache) - before == 2
+    assert compiled_variants() - before == 2

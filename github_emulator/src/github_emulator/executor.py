@@ -63,9 +63,9 @@ from graphql import (
     SelectionSetNode,
     Undefined,
     VariableNode,
+    default_field_resolver,
     is_abstract_type,
     is_leaf_type,
-    is_list_type,
     is_non_null_type,
     is_object_type,
     located_error,
@@ -117,7 +117,7 @@ def execute_compiled(
     if isinstance(coerced, list):
         raise ValueError(f"variables do not coerce: {coerced[0].message}")
     compiled = _compiled(schema, document, operation, coerced,
-                         field_resolver or _default_resolver, type_resolver)
+                         field_resolver or default_field_resolver, type_resolver)
     run = _Run(compiled, root_value, context, coerced)
     assert schema.query_type is not None
     try:
@@ -136,13 +136,6 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
     if len(operations) != 1:
         raise ValueError(f"no single operation named {name!r} in the document")
     return operations[0]
-
-
-def _default_resolver(source: Any, info: GraphQLResolveInfo, **_args: Any) -> Any:
-    # graphql-core's default: a dict's key, else an attribute (callables are called).
-    name = info.field_name
-    value = source.get(name) if isinstance(source, dict) else getattr(source, name, None)
-    return value(info, **_args) if callable(value) else value
 
 
 # --- compiling ---------------------------------------------------------------------------
@@ -165,7 +158,7 @@ class _FieldPlan:
         self.typename: str | None = parent_type.name if field_def is None else None
         self.non_null = field_def is not None and is_non_null_type(field_def.type)
         self.args: dict[str, Any] | None = None  # coerced once, when no variable is read
-        self.resolve: Resolver = _default_resolver
+        self.resolve: Resolver = default_field_resolver
         self.complete: Completer = _identity
 
 
@@ -180,7 +173,6 @@ class _Compiled:
                  operation: OperationDefinitionNode, directive_values: Any,
                  field_resolver: Resolver, type_resolver: TypeResolver | None) -> None:
         self.schema = schema
-        self.document = document  # kept alive: the cache is keyed by its id
         self.operation = operation
         self.fragments = {d.name.value: d for d in document.definitions
                           if isinstance(d, FragmentDefinitionNode)}
@@ -430,8 +422,19 @@ def _directive_variables(document: DocumentNode) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-_compiled_cache: OrderedDict[tuple[Any, ...], _Compiled] = OrderedDict()
-_directive_names: dict[int, tuple[DocumentNode, tuple[str, ...]]] = {}
+class _CachedDocument:
+    """A document's compiled variants, one per operation, resolvers and values of the
+    variables its ``@skip``/``@include`` read."""
+
+    __slots__ = ("directive_variables", "document", "variants")
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.document = document  # kept alive: the cache is keyed by its id
+        self.directive_variables = _directive_variables(document)
+        self.variants: dict[tuple[Any, ...], _Compiled] = {}
+
+
+_documents: OrderedDict[int, _CachedDocument] = OrderedDict()
 _cache_lock = Lock()
 
 
@@ -439,24 +442,25 @@ def _compiled(schema: GraphQLSchema, document: DocumentNode,
               operation: OperationDefinitionNode, variables: Any,
               field_resolver: Resolver, type_resolver: TypeResolver | None) -> _Compiled:
     with _cache_lock:
-        known = _directive_names.get(id(document))
-        if known is None or known[0] is not document:
-            if len(_directive_names) >= _CACHE_SIZE:
-                _directive_names.clear()
-            known = _directive_names[id(document)] = (document, _directive_variables(document))
-        reads = known[1]
-        key = (id(schema), id(document), id(operation), field_resolver, type_resolver,
-               tuple(repr(variables.coerced.get(name)) for name in reads))
-        compiled = _compiled_cache.get(key)
-        if compiled is not None and compiled.document is document:
-            _compiled_cache.move_to_end(key)
-            return compiled
-        compiled = _Compiled(schema, document, operation, variables, field_resolver,
-                             type_resolver)
-        _compiled_cache[key] = compiled
-        if len(_compiled_cache) > _CACHE_SIZE:
-            _compiled_cache.popitem(last=False)
+        cached = _documents.get(id(document))
+        if cached is None or cached.document is not document:
+            cached = _documents[id(document)] = _CachedDocument(document)
+            if len(_documents) > _CACHE_SIZE:
+                _documents.popitem(last=False)
+        _documents.move_to_end(id(document))
+        key = (id(schema), id(operation), field_resolver, type_resolver,
+               tuple(repr(variables.coerced.get(name)) for name in cached.directive_variables))
+        compiled = cached.variants.get(key)
+        if compiled is None:
+            compiled = cached.variants[key] = _Compiled(
+                schema, document, operation, variables, field_resolver, type_resolver)
         return compiled
+
+
+def compiled_variants() -> int:
+    """How many compiled variants the cache holds (all documents): what a test counts."""
+    with _cache_lock:
+        return sum(len(cached.variants) for cached in _documents.values())
 
 
 # --- running -----------------------------------------------------------------------------
@@ -523,4 +527,4 @@ def never_awaitable(_value: Any) -> bool:
     return False
 
 
-__all__ = ["Unsupported", "execute_compiled", "never_awaitable"]
+__all__ = ["Unsupported", "compiled_variants", "execute_compiled", "never_awaitable"]
