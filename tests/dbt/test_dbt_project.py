@@ -373,6 +373,18 @@ def test_schemas_are_exactly_staging_and_analytics(con):
     assert not {s for s, _ in found if s.startswith("main_")}
 
 
+def test_the_marts_carry_their_descriptions_as_comments(con):
+    """Table and column descriptions are comments on the marts (what the Postgres publish
+    copies); the staging views and intermediates keep theirs in the dbt docs only."""
+    commented = {(r["schema_name"], r["comment"] is not None) for r in rows(
+        con, "select schema_name, comment from duckdb_tables() union all "
+             "select schema_name, comment from duckdb_views() where not internal")}
+    assert ("analytics", True) in commented and ("analytics", False) not in commented
+    assert {s for s, c in commented if c} == {"analytics"}
+    column = one(con, "select comment from duckdb_columns() where schema_name = 'analytics' "
+                      "and table_name = 'fct_pull_requests' and column_name = 'pr_number'")
+    assert column["comment"]
+
 def test_no_pull_request_dropped(con):
     got = [r["pr_number"] for r in rows(con, "select pr_number from analytics.fct_pull_requests order by 1")]
     assert got == [1, 2, 3, 4, 5, 6]
