@@ -33,7 +33,8 @@ AS_OF = "2024-05-01T00:00:00+00:00"  # a Wednesday; its ISO week starts Monday 2
 LOADED_AT = datetime(2024, 5, 1, 1, 0, tzinfo=timezone.utc)
 W, G = "acme/widgets", "acme/gadgets"
 
-pytestmark = pytest.mark.timeout(300)
+# slow: the module's warehouse is a full build with unit tests and docs (~40 s).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 # --- GitHub-shaped nodes ---------------------------------------------------------------

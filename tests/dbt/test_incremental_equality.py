@@ -39,7 +39,7 @@ from pr_warehouse.storage import PageKind, RawStore
 from pr_warehouse.transform.dbt import AS_OF_ENV, EXCLUDE_ENV, MODELS_ONLY, build_args, log_dir
 from test_dbt_project import actor, issue, label, milestone, pr_node, review, run_dbt, ts, user
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 A, B = "acme/api", "acme/web"
 MS_A1 = milestone(A, 1, "v1", "OPEN", "2024-05-10T00:00:00Z")

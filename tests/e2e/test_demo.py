@@ -15,6 +15,7 @@ from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.slow
 def test_demo_prints_a_line_per_task_then_the_marts_and_names_its_log(tmp_path: Path) -> None:
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"),
            "PR_WAREHOUSE_DUCKDB": str(tmp_path / "warehouse.duckdb"),

@@ -26,6 +26,7 @@ def ledger_since(pipeline, start: int) -> list:
     return pipeline.emulator.ledger.entries[start:]
 
 
+@pytest.mark.slow
 def test_daily_run_fetches_only_what_changed(make_pipeline) -> None:
     pipeline = make_pipeline()
     world = pipeline.world
@@ -183,6 +184,7 @@ def test_spent_rate_limit_frees_the_worker_and_resumes_after_reset(make_pipeline
     assert [e.operation_name for e in pipeline.emulator.ledger.entries].count(PAGE_OP) == 4 + 3
 
 
+@pytest.mark.slow
 def test_clear_reseeds_the_selected_repositories(make_pipeline) -> None:
     import duckdb
 

@@ -23,6 +23,7 @@ FAST_CLIENT = {"read_timeout": 2.0, "backoff_base": 0.01, "backoff_max": 0.05,
 HOLD_SECONDS = 10.0
 
 
+@pytest.mark.slow
 def test_chaos_run_ends_with_exactly_the_ground_truth(make_pipeline) -> None:
     from github_emulator import FaultPlan
 

@@ -21,6 +21,7 @@ SPANS = ("select team, login, role, is_inherited, source, valid_from, valid_to "
          "from analytics.dim_team_memberships")
 
 
+@pytest.mark.slow
 def test_a_move_between_two_days_leaves_last_weeks_teams_as_they_were(make_pipeline) -> None:
     pipeline = make_pipeline()
     world = pipeline.world
