@@ -62,7 +62,7 @@ test: venv chromium
 	dsn="$$(bash scripts/postgres.sh start)" || { echo "make test: PostgreSQL did not start;" \
 	  "its tests will be skipped (see the reason in pytest's summary)" >&2; dsn=""; }; \
 	started=$$(date +%s); \
-	status=0; PR_WAREHOUSE_TEST_PG_DSN="$$dsn" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=10 $(PYTEST_ARGS) || status=$$?; \
+	status=0; PR_WAREHOUSE_TEST_PG_DSN="$$dsn" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=10 $(PYTEST_ARGS) || status=$$?; \
 	bash scripts/postgres.sh stop || true; \
 	echo "make test: $$(( $$(date +%s) - started )) s wall (the ten slowest tests are listed above)"; \
 	exit $$status

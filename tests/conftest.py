@@ -50,30 +50,3 @@ def dbt_parse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         monkeypatch.setenv(PARTIAL_PARSE_ENV, str(parsed))
         yield parsed
 
-
-def module_order(items: list[pytest.Item]) -> list[str]:
-    """The test files in the order the workers should get them: those with a ``slow`` test
-    first, then the other end-to-end ones, in collection order; then the rest, most tests
-    first (what pytest-xdist itself would do with them).
-
-    The long files are few and hold few tests each, so xdist's own order (most tests
-    first) handed them out last, and the run ended with one worker busy on them while
-    the others had nothing left. ``make test`` passes ``--no-loadscope-reorder`` so that
-    xdist keeps this order.
-    """
-    tests: dict[str, list[pytest.Item]] = {}
-    for item in items:
-        tests.setdefault(item.nodeid.split("::")[0], []).append(item)
-
-    def rank(module: str) -> tuple[int, int]:
-        marks = {mark.name for item in tests[module] for mark in item.iter_markers()}
-        group = 0 if "slow" in marks else 1 if "e2e" in marks else 2
-        return group, -len(tests[module]) if group == 2 else 0
-
-    return sorted(tests, key=rank)  # stable: collection order within a group
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every worker collects the same items and orders them alike (:func:`module_order`)."""
-    order = {module: i for i, module in enumerate(module_order(items))}
-    items.sort(key=lambda item: order[item.nodeid.split("::")[0]])
