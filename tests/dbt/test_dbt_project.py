@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from pr_warehouse.transform.dbt import ENV_DEFAULTS, EXCLUDE_ENV
+from tests.support.dbt_parse import PARTIAL_PARSE_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_DIR = ROOT / "dbt"
@@ -283,6 +284,10 @@ def run_dbt(args: list[str], db: Path, tmp: Path,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         **(extra_env or {}),
     }
+    # These warehouses name their file by its absolute path, so the worker's shared parse
+    # (tests/support/dbt_parse.py, set once an end-to-end test ran here) is not theirs:
+    # dbt would parse everything again and write its parse over the shared one.
+    env.pop(PARTIAL_PARSE_ENV, None)
     cmd = [
         str(DBT_BIN), "--no-use-colors", *args,
         "--profiles-dir", str(DBT_DIR),
