@@ -115,8 +115,10 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
         ``DBT_EXCLUDE_RESOURCE_TYPES``, as an operator would set it): for tests whose
         subject is the extract (auth, paging, resuming, storage), where the data tests'
         ~550 nodes would be most of the run's time. The marts are still built and compared
-        with the world. The modules about the numbers keep the data tests, on the last
-        run of a test of several runs (``run(..., data_tests=...)``)."""
+        with the world. The data tests run once per kind of warehouse: the demo world's
+        first build (test_marts), and the incremental builds each module about the
+        numbers leads up to (checks, teams, deployments, a ``clear``), on the last run of
+        a test of several runs (``run(..., data_tests=...)``)."""
         world = world or build_world()
         server = EmulatorServer(world, tokens={TOKEN}, **server_kwargs)
         server.start()

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from .conftest import task_states
+from .conftest import built_resource_types, task_states
 from .truth import (
     CYCLE_TIME_COLUMNS,
     cycle_time_row,
@@ -24,11 +24,18 @@ AS_OF = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)
 
 @pytest.fixture(scope="module")
 def synced(make_module_pipeline):
-    """One DAG run over the demo org, anchored at AS_OF (its logical date)."""
+    """One DAG run over the demo org, anchored at AS_OF (its logical date), with the
+    transform's default build: its data tests check this world's warehouse."""
     pipeline = make_module_pipeline()
     run = pipeline.run({"orgs": ["acme"], "page_size": 100}, logical_date=AS_OF)
     assert str(run.state) == "success", task_states(run)
     return pipeline, pull_requests(repositories(pipeline.world))
+
+
+def test_the_default_build_runs_the_data_tests_not_the_unit_tests(synced) -> None:
+    """Models and data tests; never the unit tests (they check the SQL, in tests/dbt)."""
+    built = built_resource_types(synced[0])
+    assert {"model", "test"} <= built and "unit_test" not in built
 
 
 def test_assignee_workload(synced) -> None:

@@ -569,6 +569,9 @@ class World:
         self.owners: dict[str, Owner] = {}  # lower-cased login -> owner
         self.actors: dict[str, Actor] = {}  # lower-cased login -> any actor (owners too)
         self._repos_by_db_id: dict[int, Repository] = {}
+        # (lower-cased owner, lower-cased name) -> repository: every query names its
+        # repository, and a scan of an org's list made an org of thousands quadratic.
+        self._repos_by_name: dict[tuple[str, str], Repository] = {}
         self._teams_by_db_id: dict[int, Team] = {}
         self._next_actor_id = 1
         self._next_repo_id = 1
@@ -601,11 +604,7 @@ class World:
 
     def find_repository(self, owner: str, name: str) -> Repository | None:
         """Case-insensitive, like GitHub's ``repository(owner:, name:)``."""
-        found = self.owners.get(owner.lower())
-        if found is None:
-            return None
-        lowered = name.lower()
-        return next((r for r in found.repositories if r.name.lower() == lowered), None)
+        return self._repos_by_name.get((owner.lower(), name.lower()))
 
     def repository_by_database_id(self, database_id: int) -> Repository | None:
         return self._repos_by_db_id.get(database_id)
@@ -808,6 +807,7 @@ class World:
             self._next_repo_id += 1
             own.repositories.append(repo)
             self._repos_by_db_id[repo.database_id] = repo
+            self._repos_by_name[own.login.lower(), name.lower()] = repo
             return repo
 
     # -- the clock ----------------------------------------------------------------------
