@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pr_warehouse.config import Settings
+from pr_warehouse.config import Settings, point_airflow_at_project
 from pr_warehouse.constants import DAG_ID, DEFAULT_PAGE_SIZE, DEFAULT_POOL_SLOTS
 from pr_warehouse.contracts import (
     LoadResult,
@@ -193,29 +193,6 @@ def follow(process: subprocess.Popen[bytes], since: datetime) -> None:
     show_new()
 
 
-def airflow_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:
-    """``env`` with Airflow pointed at this project wherever ``env`` leaves it unset.
-
-    Run from a plain shell (``.venv/bin/pr-warehouse demo``, without the Makefile's
-    exports), Airflow would look for DAGs in ``~/airflow/dags`` and stop with "Dag ... could
-    not be found". The project's folders are used only where they exist (a checkout; an
-    image ships its DAGs in Airflow's own folders), and whatever ``env`` sets wins.
-
-    >>> e = airflow_env(Settings.from_env({"PR_WAREHOUSE_HOME": "/nowhere"}), {})
-    >>> e["AIRFLOW_HOME"], e["AIRFLOW__CORE__LOAD_EXAMPLES"], "AIRFLOW__CORE__DAGS_FOLDER" in e
-    ('/nowhere/.airflow', 'False', False)
-    >>> airflow_env(Settings.from_env({}), {"AIRFLOW_HOME": "/srv/a"})["AIRFLOW_HOME"]
-    '/srv/a'
-    """
-    defaults = {"AIRFLOW_HOME": str(settings.home / ".airflow"),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
-    for setting, folder in (("AIRFLOW__CORE__DAGS_FOLDER", settings.home / "dags"),
-                            ("AIRFLOW__CORE__PLUGINS_FOLDER", settings.home / "plugins")):
-        if folder.is_dir():
-            defaults[setting] = str(folder)
-    return {**defaults, **env}
-
-
 def run_dag(conf: dict[str, Any], connection: str, settings: Settings, log_file: Path) -> int:
     """``airflow dags test`` with ``conf``; Airflow's output goes to ``log_file``."""
     from pr_warehouse.client.connection import connection_env_var
@@ -325,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     # Before anything imports Airflow (it reads its settings once): the subprocesses and
     # the run's follower (finished_tasks) must see the same metadata DB.
-    os.environ.update(airflow_env(settings, dict(os.environ)))
+    point_airflow_at_project(settings)
     if args.command == "sql":
         return query_snapshot(settings.snapshot_path, args.query)
     if args.command == "pool":
