@@ -173,31 +173,42 @@ def deploy_vars(settings: Settings) -> dict[str, object]:
             "deploy_sources": dict(settings.deploy_sources)}
 
 
+def project_airflow_settings(settings: Settings) -> dict[str, str]:
+    """Airflow's settings for running this project from its folder: a home in it, its DAGs
+    and plugins (only where they exist: an image ships its DAGs in Airflow's own folders),
+    no example DAGs.
+
+    >>> project_airflow_settings(Settings.from_env({"PR_WAREHOUSE_HOME": "/nowhere"}))
+    {'AIRFLOW_HOME': '/nowhere/.airflow', 'AIRFLOW__CORE__LOAD_EXAMPLES': 'False'}
+    >>> sorted(project_airflow_settings(Settings.from_env({})))  # a checkout
+    ['AIRFLOW_HOME', 'AIRFLOW__CORE__DAGS_FOLDER', 'AIRFLOW__CORE__LOAD_EXAMPLES', 'AIRFLOW__CORE__PLUGINS_FOLDER']
+    """
+    found = {"AIRFLOW_HOME": str(settings.home / ".airflow"),
+             "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    for setting, folder in (("AIRFLOW__CORE__DAGS_FOLDER", settings.home / "dags"),
+                            ("AIRFLOW__CORE__PLUGINS_FOLDER", settings.home / "plugins")):
+        if folder.is_dir():
+            found[setting] = str(folder)
+    return found
+
+
 def point_airflow_at_project(settings: Settings,
                              environ: MutableMapping[str, str] | None = None) -> dict[str, str]:
-    """Point Airflow at this project wherever ``environ`` (default: this process's
-    environment) leaves it unset; what was set.
+    """Set :func:`project_airflow_settings` wherever ``environ`` (default: this process's
+    environment) leaves them unset; what was set.
 
     Run from a plain shell (``.venv/bin/pr-warehouse demo``, without the Makefile's
     exports), Airflow would look for DAGs in ``~/airflow/dags`` and stop with "Dag ... could
-    not be found". The project's folders are used only where they exist (a checkout; an
-    image ships its DAGs in Airflow's own folders), and whatever ``environ`` sets wins.
+    not be found"; whatever ``environ`` sets wins.
 
     >>> env = {"AIRFLOW_HOME": "/srv/a"}
     >>> point_airflow_at_project(Settings.from_env({"PR_WAREHOUSE_HOME": "/nowhere"}), env)
     {'AIRFLOW__CORE__LOAD_EXAMPLES': 'False'}
     >>> env["AIRFLOW_HOME"]
     '/srv/a'
-    >>> sorted(point_airflow_at_project(Settings.from_env({}), {}))  # a checkout
-    ['AIRFLOW_HOME', 'AIRFLOW__CORE__DAGS_FOLDER', 'AIRFLOW__CORE__LOAD_EXAMPLES', 'AIRFLOW__CORE__PLUGINS_FOLDER']
     """
     environ = os.environ if environ is None else environ
-    defaults = {"AIRFLOW_HOME": str(settings.home / ".airflow"),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
-    for setting, folder in (("AIRFLOW__CORE__DAGS_FOLDER", settings.home / "dags"),
-                            ("AIRFLOW__CORE__PLUGINS_FOLDER", settings.home / "plugins")):
-        if folder.is_dir():
-            defaults[setting] = str(folder)
-    added = {name: value for name, value in defaults.items() if name not in environ}
+    added = {name: value for name, value in project_airflow_settings(settings).items()
+             if name not in environ}
     environ.update(added)
     return added

@@ -47,13 +47,13 @@ from types import TracebackType
 from typing import IO, Any, TypeVar
 
 from pr_warehouse.cli import airflow_exe
+from pr_warehouse.config import Settings, project_airflow_settings
 from pr_warehouse.constants import DEFAULT_POOL, DEFAULT_POOL_SLOTS
 
 from .ports import free_port
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
 API_HEALTH = "/api/v2/monitor/health"
 EXECUTION_HEALTH = "/execution/health"
 #: The signal each component stops cleanly on (SIGTERM unless listed).
@@ -75,8 +75,8 @@ class AirflowFailed(RuntimeError):
 
 def airflow_env(home: Path, extra: Mapping[str, str | None] | None = None, *,
                 base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of an Airflow in ``home``: ``base`` (default ``os.environ``), this
-    checkout's DAGs and plugins, no examples, the home's own SQLite metadata DB, then
+    """The environment of an Airflow in ``home``: ``base`` (default ``os.environ``), the
+    product's own settings for this checkout (its DAGs and plugins, no examples), the home's own SQLite metadata DB, then
     ``extra`` (a ``None`` value removes that variable).
 
     >>> env = airflow_env(Path("/h"), {"X": "1", "HOME": None}, base={"HOME": "/root"})
@@ -85,10 +85,8 @@ def airflow_env(home: Path, extra: Mapping[str, str | None] | None = None, *,
     """
     env = {
         **(os.environ if base is None else base),
+        **project_airflow_settings(Settings.from_env({})),
         "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }

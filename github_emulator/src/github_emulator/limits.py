@@ -18,7 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 
@@ -129,6 +129,15 @@ class SecondaryVerdict:
     reason: str = ""
 
 
+@dataclass
+class _Window:
+    """A user's requests within the per-minute window, oldest first, and their points
+    summed (kept as it goes: summing per request grew with an org's size)."""
+
+    requests: deque[tuple[float, int]] = field(default_factory=deque)
+    points: int = 0
+
+
 class SecondaryLimiter:
     """Concurrent requests (global) and per-minute query points (per user).
 
@@ -141,10 +150,7 @@ class SecondaryLimiter:
         self._clock = clock
         self._lock = threading.Lock()
         self._in_flight = 0
-        self._recent: dict[int, deque[tuple[float, int]]] = {}
-        # Each user's points in its window, kept beside the deque: summing it per request
-        # cost O(requests a minute), which an org of thousands of repositories made slow.
-        self._recent_points: dict[int, int] = {}
+        self._recent: dict[int, _Window] = {}
 
     @property
     def in_flight(self) -> int:
@@ -156,17 +162,15 @@ class SecondaryLimiter:
                 retry = self.limits.secondary_retry_after_seconds
                 return SecondaryVerdict(False, retry, "concurrency")
             now = self._clock()
-            recent = self._recent.setdefault(user, deque())
-            spent = self._recent_points.get(user, 0)
+            window = self._recent.setdefault(user, _Window())
             horizon = now - self.limits.secondary_window_seconds
-            while recent and recent[0][0] <= horizon:
-                spent -= recent.popleft()[1]
-            if spent + points > self.limits.points_per_minute:
-                self._recent_points[user] = spent
-                wait = recent[0][0] + self.limits.secondary_window_seconds - now
+            while window.requests and window.requests[0][0] <= horizon:
+                window.points -= window.requests.popleft()[1]
+            if window.points + points > self.limits.points_per_minute:
+                wait = window.requests[0][0] + self.limits.secondary_window_seconds - now
                 return SecondaryVerdict(False, max(1, math.ceil(wait)), "points_per_minute")
-            recent.append((now, points))
-            self._recent_points[user] = spent + points
+            window.requests.append((now, points))
+            window.points += points
             self._in_flight += 1
             return SecondaryVerdict(True)
 
