@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import uuid
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pr_warehouse.constants import REPORT_FILE_NAME
@@ -133,6 +135,9 @@ class RawStore:
 
         self.base_url = base_url
         self.base: ObjectStoragePath = ObjectStoragePath(base_url)
+        # A local store's folder as a plain path: page writes are the extract's hot loop,
+        # and UPath's joins, mkdir and rename cost twice the file system's own work.
+        self._local_root: Path | None = Path(self.base.path) if self.is_local else None
 
     def __repr__(self) -> str:
         return f"RawStore({self.base_url!r})"
@@ -188,14 +193,19 @@ class RawStore:
         Object stores (S3) publish a PUT only when it completes; a local file system needs
         a temporary name and a rename.
         """
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if self.is_local:
-            tmp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
-            tmp.write_bytes(data)
-            tmp.rename(target)
-        else:
+        if self._local_root is None:
+            target = self.path(key)
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+            return
+        local = self._local_root / key
+        tmp = local.parent / f".{local.name}.{uuid.uuid4().hex}.tmp"
+        try:
+            tmp.write_bytes(data)
+        except FileNotFoundError:  # a folder's first file: make the folder only then
+            local.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+        os.replace(tmp, local)
 
     def write_page(self, run_key: str, folder: str, page: int, body: bytes,
                    meta: dict[str, Any], kind: PageKind = PageKind.PULLS) -> str:
