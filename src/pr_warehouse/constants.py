@@ -73,3 +73,10 @@ REPORT_FILE_NAME = "report.html"
 # says otherwise, and what a repository's deploys can be.
 DEFAULT_PRODUCTION_ENVIRONMENTS = ("production", "prod", "live")
 DEPLOY_SOURCES = ("deployment", "release")
+
+# Python's cyclic garbage collector for a process that exits when its batch is done (dbt
+# builds; the test workers): the first generation is collected every 100,000 container
+# allocations instead of CPython's 700. At the default, dbt's collector rescans its
+# long-lived manifest thousands of times a build (8-12% of its CPU); reference counting
+# still frees at once everything that is not a cycle (peak memory measured unchanged).
+BATCH_GC_THRESHOLDS = (100_000, 50, 50)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -20,15 +18,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from pr_warehouse.transform.dbt import ENV_DEFAULTS, EXCLUDE_ENV
+from pr_warehouse.transform.dbt import ENV_DEFAULTS, EXCLUDE_ENV, dbt_launcher
 from tests.support.dbt_parse import PARTIAL_PARSE_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_DIR = ROOT / "dbt"
 DDL = ROOT / "src" / "pr_warehouse" / "load" / "ddl.sql"
-DBT_BIN = Path(sys.executable).with_name("dbt")
-if not DBT_BIN.exists():  # pytest run from outside the venv
-    DBT_BIN = Path(shutil.which("dbt") or "dbt")
 
 AS_OF = "2024-05-01T00:00:00+00:00"  # a Wednesday; its ISO week starts Monday 2024-04-29
 LOADED_AT = datetime(2024, 5, 1, 1, 0, tzinfo=timezone.utc)
@@ -289,7 +284,7 @@ def run_dbt(args: list[str], db: Path, tmp: Path,
     # dbt would parse everything again and write its parse over the shared one.
     env.pop(PARTIAL_PARSE_ENV, None)
     cmd = [
-        str(DBT_BIN), "--no-use-colors", *args,
+        *dbt_launcher(), "--no-use-colors", *args,
         "--profiles-dir", str(DBT_DIR),
         "--project-dir", str(DBT_DIR),
         "--target-path", str(tmp / "target"),

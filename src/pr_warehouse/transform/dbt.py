@@ -72,10 +72,15 @@ class DbtFailed(RuntimeError):
         self.schema_changed = schema_changed
 
 
-def dbt_executable() -> str:
-    """The ``dbt`` next to this interpreter (the project's venv), else the one on PATH."""
-    local = Path(sys.executable).with_name("dbt")
-    return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
+def dbt_launcher() -> list[str]:
+    """How dbt is started: this interpreter (dbt-duckdb is one of the package's
+    dependencies) running dbt's own command line, with the collector set for a batch job
+    (``transform/dbt_cli.py``).
+
+    >>> dbt_launcher()[1:]
+    ['-m', 'pr_warehouse.transform.dbt_cli']
+    """
+    return [sys.executable, "-m", "pr_warehouse.transform.dbt_cli"]
 
 
 def build_args(full_refresh: bool = False) -> list[str]:
@@ -177,11 +182,11 @@ def dbt_command(settings: Settings, args: list[str], variables: dict[str, Any]) 
     """The full command line.
 
     >>> s = Settings.from_env({"PR_WAREHOUSE_HOME": "/p"})
-    >>> dbt_command(s, ["build"], {"as_of": "x"})[1:5]
+    >>> dbt_command(s, ["build"], {"as_of": "x"})[3:7]
     ['build', '--project-dir', '/p/dbt', '--profiles-dir']
     """
     return [
-        dbt_executable(), *args,
+        *dbt_launcher(), *args,
         "--project-dir", str(settings.dbt_dir),
         "--profiles-dir", str(settings.dbt_dir),
         "--vars", json.dumps(variables, sort_keys=True),
