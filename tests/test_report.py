@@ -9,6 +9,7 @@ test compares the page with the marts of a real run.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import statistics
 from collections.abc import Callable
@@ -343,6 +344,7 @@ def test_the_page_reads_facts_and_marts_never_staging() -> None:
     assert read and all(relation.startswith("analytics.") for relation in read), read
 
 
+@functools.cache  # read once for every chart's case: the project's YAML takes ~0.4 s to parse
 def _documented_columns() -> dict[str, set[str]]:
     """Every dbt model's documented columns, by ``schema.model`` as the snapshot names it."""
     import yaml
