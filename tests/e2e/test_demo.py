@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pr_warehouse.config import Settings, project_airflow_settings
 from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
 
 pytestmark = pytest.mark.e2e
@@ -18,9 +19,8 @@ pytestmark = pytest.mark.e2e
 @pytest.mark.slow
 def test_demo_prints_a_line_per_task_then_the_marts_and_names_its_log(tmp_path: Path) -> None:
     # A plain shell, not the Makefile's: the command finds the project's DAGs by itself.
-    env = {name: value for name, value in os.environ.items()
-           if name not in ("AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__PLUGINS_FOLDER",
-                           "AIRFLOW__CORE__LOAD_EXAMPLES")}
+    project = project_airflow_settings(Settings.from_env({}))
+    env = {name: value for name, value in os.environ.items() if name not in project}
     env = {**env, "AIRFLOW_HOME": str(tmp_path / "airflow"),
            "PR_WAREHOUSE_DUCKDB": str(tmp_path / "warehouse.duckdb"),
            "PR_WAREHOUSE_RAW_URL": (tmp_path / "raw").as_uri(),

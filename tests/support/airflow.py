@@ -76,8 +76,8 @@ class AirflowFailed(RuntimeError):
 def airflow_env(home: Path, extra: Mapping[str, str | None] | None = None, *,
                 base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of an Airflow in ``home``: ``base`` (default ``os.environ``), the
-    product's own settings for this checkout (its DAGs and plugins, no examples), the home's own SQLite metadata DB, then
-    ``extra`` (a ``None`` value removes that variable).
+    product's own settings for this checkout (its DAGs and plugins, no examples), the
+    home's own SQLite metadata DB, then ``extra`` (a ``None`` value removes that variable).
 
     >>> env = airflow_env(Path("/h"), {"X": "1", "HOME": None}, base={"HOME": "/root"})
     >>> env["AIRFLOW_HOME"], env["X"], "HOME" in env
