@@ -51,14 +51,22 @@ def airflow_db() -> Path:
     return _AIRFLOW_HOME
 
 
+def session_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's temporary folder, shared by its xdist workers (each has its own
+    ``popen-gwN`` folder in it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def dbt_parse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """dbt's parse of the project, made once per worker; every dbt run started after this
-    fixture (in this process, by ``dag.test()``, or by an Airflow it starts) begins from it
-    instead of a full parse (tests/support/dbt_parse.py)."""
-    from tests.support.dbt_parse import PARTIAL_PARSE_ENV, parse_once
+    """dbt's parse of the project, made once per session (the first xdist worker to need it
+    makes it, the others wait); every dbt run started after this fixture (in this process,
+    by ``dag.test()``, or by an Airflow it starts) begins from it instead of a full parse
+    (tests/support/dbt_parse.py)."""
+    from tests.support.dbt_parse import PARTIAL_PARSE_ENV, made_once, parse_once
 
-    parsed = parse_once(tmp_path_factory.mktemp("dbt-parse"))
+    parsed = made_once(session_temp(tmp_path_factory) / "dbt-parse", parse_once)
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv(PARTIAL_PARSE_ENV, str(parsed))
         yield parsed
