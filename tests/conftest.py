@@ -58,6 +58,16 @@ def session_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _product_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The product's cache folder (``PR_WAREHOUSE_CACHE_DIR``) is the session's, shared by
+    its workers and the Airflow processes they start, not the user's ``~/.cache``."""
+    folder = session_temp(tmp_path_factory) / "pr-warehouse-cache"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("PR_WAREHOUSE_CACHE_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def dbt_parse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """dbt's parse of the project, made once per session (the first xdist worker to need it

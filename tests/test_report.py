@@ -559,6 +559,31 @@ def test_report_html_is_self_contained(snapshot: Path) -> None:
     assert html.count('data-chart="') == len(DRAWN)
 
 
+def test_the_vega_script_is_built_once_and_read_from_the_cache_after(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second process (here: the function's own cache cleared) reads the script the first
+    one built; a cache folder that cannot be written costs the build, not the report."""
+    from pr_warehouse.report.render import vega_bundle
+
+    monkeypatch.setenv("PR_WAREHOUSE_CACHE_DIR", str(tmp_path / "cache"))
+    vega_bundle.cache_clear()
+    try:
+        built = vega_bundle()
+        assert "vegaEmbed" in built and "</script" not in built
+        (cached,) = (tmp_path / "cache").iterdir()
+        assert cached.read_text(encoding="utf-8") == built
+        cached.write_text("/* the cached copy */", encoding="utf-8")
+        vega_bundle.cache_clear()
+        assert vega_bundle() == "/* the cached copy */"
+
+        (tmp_path / "not-a-folder").write_text("")
+        monkeypatch.setenv("PR_WAREHOUSE_CACHE_DIR", str(tmp_path / "not-a-folder"))
+        vega_bundle.cache_clear()
+        assert vega_bundle() == built
+    finally:
+        vega_bundle.cache_clear()
+
+
 def test_cli_report_writes_the_file_and_prints_its_path(snapshot: Path, tmp_path: Path,
                                                         monkeypatch, capsys) -> None:
     from pr_warehouse import cli

@@ -58,6 +58,8 @@ ENVIRONMENT: dict[str, str] = {
     "PR_WAREHOUSE_DEPLOY_SOURCES": "per repository, what counts as a deploy: "
                                    "`owner/name=release,owner/name=deployment` (default: "
                                    "deployments when it has any, else releases)",
+    "PR_WAREHOUSE_CACHE_DIR": "files the product can make again, kept between runs (the "
+                              "report's Vega script, built once per installed version)",
     "GITHUB_TOKEN": "`make run` only: the token the CLI puts into the GitHub connection",
     "GITHUB_GRAPHQL_URL": "`make run` only: GitHub Enterprise Server's GraphQL URL (empty: github.com)",
 }
@@ -74,6 +76,7 @@ class Settings:
     dbt_dir: Path
     projects_file: Path
     teams_file: Path
+    cache_dir: Path
     github_conn_id: str = DEFAULT_GITHUB_CONN_ID
     postgres_conn_id: str = DEFAULT_POSTGRES_CONN_ID
     pool: str = DEFAULT_POOL
@@ -111,6 +114,7 @@ class Settings:
             # The teams may have a file of their own; by default they are a section of the
             # projects file.
             teams_file=Path(env.get("PR_WAREHOUSE_TEAMS") or projects_file),
+            cache_dir=Path(env.get("PR_WAREHOUSE_CACHE_DIR") or user_cache_dir(env)),
             github_conn_id=env.get("PR_WAREHOUSE_GITHUB_CONN_ID") or DEFAULT_GITHUB_CONN_ID,
             postgres_conn_id=env.get("PR_WAREHOUSE_POSTGRES_CONN_ID") or DEFAULT_POSTGRES_CONN_ID,
             pool=env.get("PR_WAREHOUSE_POOL") or DEFAULT_POOL,
@@ -127,6 +131,16 @@ class Settings:
             github_token=env.get("GITHUB_TOKEN") or None,
             github_graphql_url=env.get("GITHUB_GRAPHQL_URL") or "",
         )
+
+
+def user_cache_dir(env: Mapping[str, str]) -> Path:
+    """The user's cache folder for the product (the XDG base directory convention).
+
+    >>> user_cache_dir({"XDG_CACHE_HOME": "/c", "HOME": "/h"}), user_cache_dir({"HOME": "/h"})
+    (PosixPath('/c/pr-warehouse'), PosixPath('/h/.cache/pr-warehouse'))
+    """
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
+    return Path(base) / "pr-warehouse"
 
 
 class InvalidDeploySources(ValueError):
