@@ -105,11 +105,9 @@ class AirflowDeployment(Airflow):
     def start(self) -> AirflowDeployment:
         """Metadata DB, pool, serialized DAG, then the API server and the scheduler."""
         started = time.perf_counter()
-        self.setup(self.pool_slots)
+        self.setup(self.pool_slots, ("dags", "reserialize"), ("dags", "unpause", DAG_ID))
         if self.executor == "CeleryExecutor":
             self._create_broker_tables()
-        self.cli("dags", "reserialize")
-        self.cli("dags", "unpause", DAG_ID)
         self.spawn("api-server", "api-server", "--apps", "execution", "-H", "127.0.0.1",
                    "-p", str(self.api_port), "-w", "1")
         self.spawn("scheduler")
