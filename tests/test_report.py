@@ -780,6 +780,29 @@ def test_every_chart_spec_is_valid_vega_lite(tmp_path: Path) -> None:
             assert "<svg" in vl_convert.vegalite_to_svg(spec), key
 
 
+def test_drawing_a_chart_never_makes_altair_look_up_a_channel_class(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every channel reaches ``encode`` as its object (report/vega.py ``tooltips``): a bare
+    string or a condition dict makes Altair hash its whole schema to find the class
+    (``_FromDict``), ~2.5-20 ms each, which had been most of a page's drawing."""
+    from altair.utils import schemapi
+
+    path = _write(tmp_path / "s.duckdb", *CURRENT, _delivery)
+    sections = [s for grain in ("week", "month")
+                for s in _sections(path, Filters(grain=grain)).values() if not s.is_list]
+    lookups: list[Any] = []
+    real = schemapi._FromDict.__init__
+
+    def counted(self: Any, *args: Any) -> None:
+        lookups.append(args)
+        real(self, *args)
+
+    monkeypatch.setattr(schemapi._FromDict, "__init__", counted)
+    specs = [s.spec() for s in sections]
+    assert all(specs) and len(specs) == 2 * len([c for c in CHARTS if c.draw])
+    assert lookups == []
+
+
 def test_every_tile_and_chart_links_to_its_model_in_the_docs(client, snapshot: Path) -> None:
     html = client.get("/").text
     for unit in (*TILES, *CHARTS):

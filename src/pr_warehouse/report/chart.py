@@ -99,13 +99,13 @@ class Chart:
         """
         if not table.rows or self.draw is None:
             return None
+        import altair as alt
         from altair.utils.schemapi import debug_mode
 
         with debug_mode(validate):
             chart = self.draw(table)
-            spec = chart.to_dict(validate=False)
             # A facet or a concatenation sizes its parts itself.
-            if not {"facet", "hconcat", "vconcat"} & spec.keys():
+            if not isinstance(chart, (alt.FacetChart, alt.HConcatChart, alt.VConcatChart)):
                 chart = chart.properties(width="container", height=HEIGHT)
             return chart.to_dict(validate=validate)
 

@@ -17,7 +17,7 @@ from pr_warehouse.report.data import (
     period_columns,
     where,
 )
-from pr_warehouse.report.vega import FEW_PRS, HOURS, data, grain_of, named, period_x
+from pr_warehouse.report.vega import FEW_PRS, HOURS, data, grain_of, named, period_x, tooltips
 
 if TYPE_CHECKING:
     import altair as alt
@@ -57,21 +57,22 @@ def draw(table: Table) -> alt.TopLevelMixin:
         color=alt.Color("measure:N", title="median of phase",
                         sort=list(PHASES.values()),
                         scale=alt.Scale(domain=list(PHASES.values()), range=PHASE_COLOURS)),
-        opacity=alt.condition(few, alt.value(0.35), alt.value(1.0)),
-        tooltip=[f"{label}:N", "measure:N", alt.Tooltip("value:Q", title="median hours"),
-                 alt.Tooltip("prs_merged:Q", title="PRs it rests on")],
+        opacity=alt.OpacityValue(**alt.condition(few, alt.value(0.35), alt.value(1.0))),
+        tooltip=tooltips(f"{label}:N", "measure:N",
+                         alt.Tooltip("value:Q", title="median hours"),
+                         alt.Tooltip("prs_merged:Q", title="PRs it rests on")),
     )
     base = alt.Chart(data(records)).encode(x=period_x(table))
     p90 = base.mark_line(color="#d62728", strokeDash=[5, 3]).encode(
         y=alt.Y("p90_cycle_hours:Q"))
     p90_points = base.mark_point(color="#d62728", size=40, strokeWidth=1.5).encode(
-        y="p90_cycle_hours:Q",
-        fill=alt.condition(few, alt.value("white"), alt.value("#d62728")),
-        tooltip=[f"{label}:N", alt.Tooltip("p90_cycle_hours:Q", title="p90 cycle hours"),
-                 alt.Tooltip("median_cycle_hours:Q", title="median cycle hours"),
-                 alt.Tooltip("prs_merged:Q", title="PRs it rests on")])
+        y=alt.Y("p90_cycle_hours:Q"),
+        fill=alt.FillValue(**alt.condition(few, alt.value("white"), alt.value("#d62728"))),
+        tooltip=tooltips(f"{label}:N", alt.Tooltip("p90_cycle_hours:Q", title="p90 cycle hours"),
+                         alt.Tooltip("median_cycle_hours:Q", title="median cycle hours"),
+                         alt.Tooltip("prs_merged:Q", title="PRs it rests on")))
     counts = base.mark_text(dy=-6, fontSize=10, color="#4a5565").encode(
-        y=alt.Y("stacked:Q"), text="prs_merged:Q").transform_calculate(
+        y=alt.Y("stacked:Q"), text=alt.Text("prs_merged:Q")).transform_calculate(
         stacked="datum.median_coding_hours + datum.median_pickup_hours + "
                 "datum.median_review_hours")
     return alt.layer(bars, counts, p90, p90_points)

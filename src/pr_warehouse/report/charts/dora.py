@@ -24,7 +24,7 @@ from pr_warehouse.report.data import (
     period_start,
     where,
 )
-from pr_warehouse.report.vega import data, grain_of, period_x
+from pr_warehouse.report.vega import data, grain_of, period_x, tooltips
 
 if TYPE_CHECKING:
     import altair as alt
@@ -66,8 +66,8 @@ def draw(table: Table) -> alt.TopLevelMixin:
 
     base = alt.Chart(data(table.records())).encode(x=period_x(table))
     label = "iso_week" if grain_of(table) == "week" else "month"
-    tip = [f"{label}:N", "deployments:Q", "median_lead_time_hours:Q", "prs_deployed:Q",
-           "change_failure_rate:Q"]
+    tip = tooltips(f"{label}:N", "deployments:Q", "median_lead_time_hours:Q", "prs_deployed:Q",
+                   "change_failure_rate:Q")
     return alt.vconcat(
         base.mark_bar(color="#4c78a8").encode(y=alt.Y("deployments:Q"), tooltip=tip)
         .properties(width=680, height=110),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from pr_warehouse.report.chart import Chart
 from pr_warehouse.report.data import LABEL_ACTIVITY, Filters, Snapshot, Table, where
-from pr_warehouse.report.vega import FIXED_WIDTH, data, named
+from pr_warehouse.report.vega import FIXED_WIDTH, data, named, tooltips
 
 if TYPE_CHECKING:
     import altair as alt
@@ -58,7 +58,7 @@ def draw(table: Table) -> alt.TopLevelMixin:
                 axis=alt.Axis(labelOverlap=True)),
         y=alt.Y("label:N", sort=labels, title=None),
         color=alt.Color("value:Q", title="PRs", scale=alt.Scale(scheme="blues")),
-        tooltip=["label:N", "iso_week:N", "measure:N", alt.Tooltip("value:Q", title="PRs")],
+        tooltip=tooltips("label:N", "iso_week:N", "measure:N", alt.Tooltip("value:Q", title="PRs")),
     ).properties(width=FIXED_WIDTH).facet(
         row=alt.Row("measure:N", title=None, sort=list(MEASURES.values())))
 

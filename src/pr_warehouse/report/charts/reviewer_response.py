@@ -17,7 +17,7 @@ from pr_warehouse.report.data import (
     Table,
     where,
 )
-from pr_warehouse.report.vega import data, named
+from pr_warehouse.report.vega import data, named, tooltips
 
 if TYPE_CHECKING:
     import altair as alt
@@ -53,13 +53,13 @@ def draw(table: Table) -> alt.TopLevelMixin:
     load = named(alt.Chart(data(table.records())), OUTCOMES).mark_bar().encode(
         y=y, x=alt.X("value:Q", stack="zero", title="review requests"),
         color=alt.Color("measure:N", title=None, sort=list(OUTCOMES.values())),
-        tooltip=["reviewer:N", "measure:N", "value:Q", "requests:Q"],
+        tooltip=tooltips("reviewer:N", "measure:N", "value:Q", "requests:Q"),
     ).properties(width=300)
     speed = alt.Chart(data(table.records())).mark_bar(color="#72b7b2").encode(
         y=alt.Y("reviewer:N", sort=order, title=None, axis=None),
         x=alt.X("median_response_hours:Q", title="median response (hours)"),
-        tooltip=["reviewer:N", "median_response_hours:Q", "p90_response_hours:Q",
-                 alt.Tooltip("answered:Q", title="answered requests it rests on")],
+        tooltip=tooltips("reviewer:N", "median_response_hours:Q", "p90_response_hours:Q",
+                         alt.Tooltip("answered:Q", title="answered requests it rests on")),
     ).properties(width=220)
     return alt.hconcat(load, speed)
 

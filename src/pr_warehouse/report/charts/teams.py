@@ -20,7 +20,7 @@ from pr_warehouse.report.data import (
     Table,
     where,
 )
-from pr_warehouse.report.vega import HOURS, data, named
+from pr_warehouse.report.vega import HOURS, data, named, tooltips
 
 if TYPE_CHECKING:
     import altair as alt
@@ -82,9 +82,9 @@ def draw(table: Table) -> alt.TopLevelMixin:
         yOffset=alt.YOffset("measure:N", sort=list(HOURS_SHOWN.values())),
         x=alt.X("value:Q", title=HOURS),
         color=alt.Color("measure:N", title=None, sort=list(HOURS_SHOWN.values())),
-        tooltip=["team:N", "measure:N", alt.Tooltip("value:Q", title=HOURS),
-                 alt.Tooltip("prs_merged:Q", title="PRs it rests on"),
-                 "review_requests_received:Q", "review_requests_answered:Q"],
+        tooltip=tooltips("team:N", "measure:N", alt.Tooltip("value:Q", title=HOURS),
+                         alt.Tooltip("prs_merged:Q", title="PRs it rests on"),
+                         "review_requests_received:Q", "review_requests_answered:Q"),
     )
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from pr_warehouse.report.chart import Chart
 from pr_warehouse.report.data import LABEL_TIME, Filters, Snapshot, Table, where
-from pr_warehouse.report.vega import FEW_PRS, data
+from pr_warehouse.report.vega import FEW_PRS, data, tooltips
 
 if TYPE_CHECKING:
     import altair as alt
@@ -40,13 +40,13 @@ def draw(table: Table) -> alt.TopLevelMixin:
 
     order = [r["label"] for r in table.records()]
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=240))
-    tooltip = ["label:N", "median_hours:Q", "p90_hours:Q",
-               alt.Tooltip("spans:Q", title="spans it rests on"), "prs:Q"]
+    tooltip = tooltips("label:N", "median_hours:Q", "p90_hours:Q",
+                       alt.Tooltip("spans:Q", title="spans it rests on"), "prs:Q")
     bars = alt.Chart(data(table.records())).mark_bar(color="#b279a2").encode(
         y=y, x=alt.X("median_hours:Q", title="hours in label (median; tick: p90)"),
         tooltip=tooltip)
     ticks = alt.Chart(data(table.records())).mark_tick(color="#222", thickness=2).encode(
-        y=y, x="p90_hours:Q", tooltip=tooltip)
+        y=y, x=alt.X("p90_hours:Q"), tooltip=tooltip)
     return alt.layer(bars, ticks)
 
 
