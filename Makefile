@@ -61,9 +61,11 @@ test: venv chromium
 	@set -uo pipefail; \
 	dsn="$$(bash scripts/postgres.sh start)" || { echo "make test: PostgreSQL did not start;" \
 	  "its tests will be skipped (see the reason in pytest's summary)" >&2; dsn=""; }; \
+	tmp="$$(bash scripts/test_tmpdir.sh)"; \
 	started=$$(date +%s); \
-	status=0; PR_WAREHOUSE_TEST_PG_DSN="$$dsn" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=10 $(PYTEST_ARGS) || status=$$?; \
+	status=0; TMPDIR="$$tmp" PR_WAREHOUSE_TEST_PG_DSN="$$dsn" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=10 --basetemp="$$tmp/pytest" $(PYTEST_ARGS) || status=$$?; \
 	bash scripts/postgres.sh stop || true; \
+	if [ $$status = 0 ]; then rm -rf "$$tmp"; else echo "make test: the tests' files are kept in $$tmp"; fi; \
 	echo "make test: $$(( $$(date +%s) - started )) s wall (the ten slowest tests are listed above)"; \
 	exit $$status
 
