@@ -69,6 +69,17 @@ def _product_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
+def docs_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first warehouse docs a run of this session generated, for every fresh warehouse
+    to start from (tests/support/docs.py)."""
+    from pr_warehouse.constants import DOCS_DIR_NAME
+
+    folder = session_temp(tmp_path_factory) / "warehouse-docs"
+    folder.mkdir(exist_ok=True)
+    return folder / DOCS_DIR_NAME
+
+
+@pytest.fixture(scope="session")
 def dbt_parse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """dbt's parse of the project, made once per session (the first xdist worker to need it
     makes it, the others wait); every dbt run started after this fixture (in this process,

@@ -23,8 +23,10 @@ import duckdb
 import pytest
 
 from conftest import ROOT
+from pr_warehouse.constants import DOCS_DIR_NAME
 from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
 from tests.support.connections import github_conn_env
+from tests.support.docs import share_docs
 
 WAREHOUSE_TASKS = {"plan", "load", "transform", "publish", "publish_postgres", "report"}
 ANY_WORKER_TASKS = {"resolve_repositories", "extract_teams", "extract", "check_extracts"}
@@ -60,7 +62,7 @@ def test_warehouse_tasks_take_the_configured_queue() -> None:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("dbt_parse")
-def test_two_celery_workers_one_per_queue(tmp_path: Path) -> None:
+def test_two_celery_workers_one_per_queue(tmp_path: Path, docs_cache: Path) -> None:
     """A real two-queue run: the CeleryExecutor, a worker on the warehouse queue (the host
     with the DuckDB file) and one on the default queue (a host without it). Plan, load,
     transform, the publishes and the report run on the first only; the extracts on the
@@ -72,6 +74,7 @@ def test_two_celery_workers_one_per_queue(tmp_path: Path) -> None:
 
     server = emulator(org_world([6, 3], seed=3, org="acme"))
     data = tmp_path / "data"
+    share_docs(data / DOCS_DIR_NAME, docs_cache)
     env = {
         "AIRFLOW_CONN_GITHUB_DEFAULT": github_conn_env(server.url, TOKEN),
         "PR_WAREHOUSE_RAW_URL": (data / "raw").as_uri(),
@@ -102,6 +105,7 @@ def test_two_celery_workers_one_per_queue(tmp_path: Path) -> None:
                 con.close()
     finally:
         server.stop()
+    share_docs(data / DOCS_DIR_NAME, docs_cache)
     assert state == "success", rows
     queues: dict[str, set[str]] = {}
     for task_id, _, queue, task_state in rows:

@@ -4,7 +4,6 @@ with a private object store and DuckDB file per test."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -14,9 +13,9 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
-from pr_warehouse.constants import DOCS_DIR_NAME
 from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
 from tests.support.connections import github_conn
+from tests.support.docs import share_docs
 
 TOKEN = "e2e-secret-token-9f3b7c1d"
 DAG_ID = "github_pull_requests"
@@ -72,27 +71,6 @@ def next_logical_date() -> datetime:
     """A fresh logical date per run: run ids (and raw-page folders) never collide."""
     _clock[0] += timedelta(hours=1)
     return _clock[0]
-
-
-@pytest.fixture(scope="session")
-def docs_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The first warehouse docs a run of this worker generated (see :func:`share_docs`)."""
-    return tmp_path_factory.mktemp("warehouse-docs") / DOCS_DIR_NAME
-
-
-def share_docs(docs: Path, cache: Path) -> None:
-    """Before a pipeline's first run: start its docs folder from the worker's cache, or,
-    once a run has generated docs, fill the cache from them.
-
-    The product keeps docs made from the same dbt project and vars (their fingerprint,
-    ``transform/dbt.py``), since they describe models and columns, not rows; so a fresh
-    warehouse of the same project skips ``dbt docs generate`` (~3 s a run) as a daily run
-    does, and one with other vars or another project makes its own.
-    """
-    if cache.is_dir() and not docs.exists():
-        shutil.copytree(cache, docs)
-    elif docs.is_dir() and any(docs.iterdir()) and not cache.exists():
-        shutil.copytree(docs, cache)
 
 
 def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag: Any,

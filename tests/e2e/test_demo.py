@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 
 from pr_warehouse.config import Settings, project_airflow_settings
+from pr_warehouse.constants import DOCS_DIR_NAME
 from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
+from tests.support.docs import share_docs
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.slow
-def test_demo_prints_a_line_per_task_then_the_marts_and_names_its_log(tmp_path: Path) -> None:
+def test_demo_prints_a_line_per_task_then_the_marts_and_names_its_log(tmp_path: Path,
+                                                                      docs_cache: Path) -> None:
     # A plain shell, not the Makefile's: the command finds the project's DAGs by itself.
     project = project_airflow_settings(Settings.from_env({}))
     env = {name: value for name, value in os.environ.items() if name not in project}
@@ -28,7 +31,9 @@ def test_demo_prints_a_line_per_task_then_the_marts_and_names_its_log(tmp_path: 
            # their data tests (tests/e2e/conftest.py).
            EXCLUDE_ENV: MODELS_ONLY}
     exe = Path(sys.executable).with_name("pr-warehouse")
+    share_docs(tmp_path / DOCS_DIR_NAME, docs_cache)
     out = subprocess.run([str(exe), "demo"], env=env, capture_output=True, text=True, timeout=600)
+    share_docs(tmp_path / DOCS_DIR_NAME, docs_cache)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     lines = out.stdout.splitlines()
     assert len(lines) <= 60, out.stdout

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from pr_warehouse.constants import DOCS_DIR_NAME
 from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
 from pg_support import (  # noqa: F401  (pytest fixtures)
     airflow_connection,
@@ -26,6 +27,7 @@ from pg_support import (  # noqa: F401  (pytest fixtures)
 )
 from tests.support.airflow import airflow_cli, airflow_env
 from tests.support.connections import github_conn_env
+from tests.support.docs import share_docs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -41,7 +43,7 @@ def _airflow(args: list[str], env: dict[str, str], log: Path, timeout: int = 300
 
 
 def test_dag_runs_with_postgres_metadata_and_publishes_to_postgres(
-        tmp_path: Path, pg_database: str, pg_server: str) -> None:
+        tmp_path: Path, pg_database: str, pg_server: str, docs_cache: Path) -> None:
     import duckdb
     import psycopg
 
@@ -72,7 +74,9 @@ def test_dag_runs_with_postgres_metadata_and_publishes_to_postgres(
                 EXCLUDE_ENV: MODELS_ONLY,
             })
             _airflow(["db", "migrate"], env, log)
+            share_docs(tmp_path / DOCS_DIR_NAME, docs_cache)
             _airflow(["dags", "test", DAG_ID, "-c", json.dumps({"orgs": ["acme"]})], env, log)
+            share_docs(tmp_path / DOCS_DIR_NAME, docs_cache)
 
         # The run's state lives in Postgres, not in a SQLite file.
         assert not list(home.glob("*.db")), "a SQLite metadata DB was created"

@@ -20,10 +20,12 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
+from pr_warehouse.constants import DOCS_DIR_NAME
 from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
 from tests.support.airflow import Airflow, get_json
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.support.connections import github_conn_env
+from tests.support.docs import share_docs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -47,11 +49,12 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def airflow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def airflow_stack(tmp_path_factory: pytest.TempPathFactory, docs_cache: Path) -> Iterator[Stack]:
     require_chromium()
     from github_emulator import EmulatorServer, build_world
 
     tmp = tmp_path_factory.mktemp("ui")
+    share_docs(tmp / DOCS_DIR_NAME, docs_cache)
     logs = tmp / "logs"
     world = build_world()
     github = EmulatorServer(world, tokens={TOKEN})
