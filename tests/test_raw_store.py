@@ -28,3 +28,17 @@ def test_a_rewrite_replaces_the_file_and_a_deleted_folder_is_made_again(tmp_path
     key = store.write_page("run-1", "acme/api", 1, b"again", {}, PageKind.FOLLOWUP)
     assert key.endswith("/followup-000001.json") and store.read_bytes(key) == b"again"
     assert not list((tmp_path / "raw").rglob(".*.tmp"))
+
+
+def test_committed_pages_are_one_kinds_with_their_meta_in_page_order(tmp_path: Path) -> None:
+    store = RawStore((tmp_path / "raw").as_uri())
+    assert store.committed_pages("run-1", "acme/api") == []  # no folder yet
+    for page in (10, 2, 1):
+        store.write_page("run-1", "acme/api", page, b"{}", {"cursor": f"c{page}"})
+    store.write_page("run-1", "acme/api", 1, b"{}", {}, PageKind.FOLLOWUP)
+    # A body whose metadata was never written is not committed.
+    store.write_atomic("runs/run-1/acme/api/pages/000011.json", b"{}")
+    pulls = store.committed_pages("run-1", "acme/api")
+    assert [(r.page, r.meta["cursor"]) for r in pulls] == [(1, "c1"), (2, "c2"), (10, "c10")]
+    assert [r.key for r in store.committed_pages("run-1", "acme/api", PageKind.FOLLOWUP)] == [
+        "runs/run-1/acme/api/pages/followup-000001.json"]

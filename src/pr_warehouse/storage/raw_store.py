@@ -35,6 +35,7 @@ import logging
 import os
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -265,13 +266,18 @@ class RawStore:
     def committed_pages(self, run_key: str, folder: str,
                         kind: PageKind = PageKind.PULLS) -> list[PageRecord]:
         """Committed pages of one kind, in page order (a body without meta is ignored)."""
-        pages = self.path(f"{self.folder_prefix(run_key, folder)}/pages")
-        if not pages.exists():
-            return []
+        prefix = f"{self.folder_prefix(run_key, folder)}/pages"
         # The file name tells the kind: read only this kind's metadata.
         pattern = "[0-9]*.meta.json" if kind is PageKind.PULLS else f"{kind.value}-*.meta.json"
+        if self._local_root is not None:
+            # Every extract lists its folder several times (see write_atomic): UPath's
+            # glob compiles its pattern anew on each call.
+            metas: Iterable[Any] = (self._local_root / prefix).glob(pattern)
+        else:
+            pages = self.path(prefix)
+            metas = pages.glob(pattern) if pages.exists() else ()
         records = [PageRecord(key=meta["key"], meta=meta)
-                   for meta in (json.loads(p.read_bytes()) for p in pages.glob(pattern))]
+                   for meta in (json.loads(p.read_bytes()) for p in metas)]
         return sorted(records, key=lambda r: r.page)
 
     def read_manifest(self, run_key: str, repo: str) -> Manifest | None:
