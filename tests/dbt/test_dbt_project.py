@@ -18,7 +18,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from pr_warehouse.transform.dbt import ENV_DEFAULTS, EXCLUDE_ENV, dbt_launcher
+from pr_warehouse.transform.dbt import (
+    AS_OF_ENV,
+    ENV_DEFAULTS,
+    EXCLUDE_ENV,
+    dbt_launcher,
+    docs_args,
+)
 from tests.support.dbt_parse import PARTIAL_PARSE_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -299,13 +305,16 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     db = tmp / "warehouse.duckdb"
     build_raw_db(db)
     # Everything, unit tests included: this is where they run (the product leaves them out).
-    build = run_dbt(["build", "--vars", json.dumps({"as_of": AS_OF})], db, tmp,
-                    {EXCLUDE_ENV: ""})
+    # as_of reaches dbt as the transform passes it (AS_OF_ENV).
+    build = run_dbt(["build"], db, tmp, {EXCLUDE_ENV: "", AS_OF_ENV: AS_OF})
     assert build.returncode == 0, build.stdout[-6000:] + build.stderr[-3000:]
     results = json.loads((tmp / "target" / "run_results.json").read_text())["results"]
     # Run before any test opens the file: DuckDB lets one process write at a time. Without
-    # the var, so the compiled SQL shows the as_of fallback.
-    docs = run_dbt(["docs", "generate"], db, tmp)
+    # as_of, so the compiled SQL shows its fallback (one model: dbt re-parses only what
+    # reads the variable); then the docs as the transform makes them, from the build.
+    fallback = run_dbt(["compile", "--select", "mart_open_pull_requests"], db, tmp)
+    assert fallback.returncode == 0, fallback.stdout[-4000:] + fallback.stderr[-2000:]
+    docs = run_dbt(docs_args(), db, tmp)
     return {"db": db, "tmp": tmp, "build": build, "results": results, "docs": docs}
 
 
@@ -633,8 +642,9 @@ def test_pull_request_teams_at_opening(con):
 
 
 def test_docs_generate_and_as_of_default(warehouse):
-    """`dbt docs generate` works; run without the var, the compiled SQL falls back to the
-    newest load time instead of wall-clock now (the build's compiled SQL used the var)."""
+    """`dbt docs generate` as the transform runs it works; compiled without as_of, a mart's
+    SQL falls back to the newest load time instead of wall-clock now (the build's used
+    as_of)."""
     result = warehouse["docs"]
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     target = warehouse["tmp"] / "target"
