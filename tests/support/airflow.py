@@ -139,8 +139,9 @@ def airflow_cli_batch(commands: list[list[str]] | list[tuple[str, ...]], env: Ma
     runs one); the first that fails stops the rest and raises :class:`AirflowFailed`."""
     started = time.monotonic()
     names = "; ".join(" ".join(args) for args in commands)
-    done = subprocess.run([sys.executable, "-c", _CLI_BATCH, json.dumps([list(c) for c in commands])],
-                          env=dict(env), capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    batch = json.dumps([list(args) for args in commands])
+    done = subprocess.run([sys.executable, "-c", _CLI_BATCH, batch], env=dict(env),
+                          capture_output=True, text=True, timeout=timeout, cwd=cwd)
     took = time.monotonic() - started
     if log_file is not None:
         with open(log_file, "a") as out:

@@ -56,7 +56,8 @@ def made_once(folder: Path, make: Callable[[Path], Path], *,
     >>> made_once(root / "thing", lambda folder: 1 / 0) == first  # made already: not again
     True
     """
-    done, failed = folder.with_name(folder.name + ".done"), folder.with_name(folder.name + ".failed")
+    done = folder.with_name(folder.name + ".done")
+    failed = folder.with_name(folder.name + ".failed")
     try:
         folder.mkdir(parents=True)
     except FileExistsError:
