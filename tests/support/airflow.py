@@ -99,28 +99,7 @@ def airflow_env(home: Path, extra: Mapping[str, str | None] | None = None, *,
     return env
 
 
-def airflow_cli(args: list[str] | tuple[str, ...], env: Mapping[str, str], *,
-                log_file: Path | None = None, cwd: Path | None = None,
-                timeout: float = 300) -> str:
-    """Run one ``airflow`` CLI command; its standard output. Its whole output is appended to
-    ``log_file``; a non-zero exit raises :class:`AirflowFailed` with the output's tail."""
-    started = time.monotonic()
-    done = subprocess.run([airflow_exe(), *args], env=dict(env), capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd)
-    took = time.monotonic() - started
-    if log_file is not None:
-        with open(log_file, "a") as out:
-            out.write(f"$ airflow {' '.join(args)}  # exit {done.returncode}, {took:.1f}s\n"
-                      f"{done.stdout}{done.stderr}\n")
-    if done.returncode != 0:
-        where = f" (log: {log_file})" if log_file is not None else ""
-        raise AirflowFailed(f"airflow {' '.join(args)} exited {done.returncode}{where}:\n"
-                            + (done.stdout + done.stderr)[-3000:])
-    log.info("airflow %s: %.1fs", " ".join(args[:2]), took)
-    return done.stdout
-
-
-# Several CLI commands in one interpreter: each `airflow` process spends ~2.5 s of CPU
+# One interpreter for a list of CLI commands: each `airflow` process spends ~2.5 s of CPU
 # importing Airflow before its command starts. argv is the JSON list of commands.
 _CLI_BATCH = """
 import json, sys
@@ -132,11 +111,20 @@ for args in json.loads(sys.argv[1]):
 """
 
 
+def airflow_cli(args: list[str] | tuple[str, ...], env: Mapping[str, str], *,
+                log_file: Path | None = None, cwd: Path | None = None,
+                timeout: float = 300) -> str:
+    """Run one ``airflow`` CLI command; its standard output (see :func:`airflow_cli_batch`)."""
+    return airflow_cli_batch([args], env, log_file=log_file, cwd=cwd, timeout=timeout)
+
+
 def airflow_cli_batch(commands: list[list[str]] | list[tuple[str, ...]], env: Mapping[str, str],
                       *, log_file: Path | None = None, cwd: Path | None = None,
                       timeout: float = 300) -> str:
-    """Run ``airflow`` CLI ``commands`` in order, in one process (as :func:`airflow_cli`
-    runs one); the first that fails stops the rest and raises :class:`AirflowFailed`."""
+    """Run ``airflow`` CLI ``commands`` in order, in one process, as the ``airflow`` script
+    would run each; their standard output. Their whole output is appended to ``log_file``;
+    the first that fails stops the rest and raises :class:`AirflowFailed` with the output's
+    tail."""
     started = time.monotonic()
     names = "; ".join(" ".join(args) for args in commands)
     batch = json.dumps([list(args) for args in commands])
@@ -145,8 +133,7 @@ def airflow_cli_batch(commands: list[list[str]] | list[tuple[str, ...]], env: Ma
     took = time.monotonic() - started
     if log_file is not None:
         with open(log_file, "a") as out:
-            out.write(f"# {len(commands)} commands in one process: exit {done.returncode}, "
-                      f"{took:.1f}s\n{done.stdout}{done.stderr}\n")
+            out.write(f"{done.stdout}{done.stderr}# exit {done.returncode}, {took:.1f}s\n\n")
     if done.returncode != 0:
         where = f" (log: {log_file})" if log_file is not None else ""
         raise AirflowFailed(f"airflow {names} exited {done.returncode}{where}:\n"
