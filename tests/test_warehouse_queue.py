@@ -23,10 +23,10 @@ import duckdb
 import pytest
 
 from conftest import ROOT
-from pr_warehouse.constants import DOCS_DIR_NAME
+from pr_warehouse.config import Settings
 from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
 from tests.support.connections import github_conn_env
-from tests.support.docs import share_docs
+from tests.support.docs import docs_shared
 
 WAREHOUSE_TASKS = {"plan", "load", "transform", "publish", "publish_postgres", "report"}
 ANY_WORKER_TASKS = {"resolve_repositories", "extract_teams", "extract", "check_extracts"}
@@ -74,7 +74,6 @@ def test_two_celery_workers_one_per_queue(tmp_path: Path, docs_cache: Path) -> N
 
     server = emulator(org_world([6, 3], seed=3, org="acme"))
     data = tmp_path / "data"
-    share_docs(data / DOCS_DIR_NAME, docs_cache)
     env = {
         "AIRFLOW_CONN_GITHUB_DEFAULT": github_conn_env(server.url, TOKEN),
         "PR_WAREHOUSE_RAW_URL": (data / "raw").as_uri(),
@@ -89,8 +88,9 @@ def test_two_celery_workers_one_per_queue(tmp_path: Path, docs_cache: Path) -> N
     no_warehouse = {"PR_WAREHOUSE_DUCKDB": "/proc/no-warehouse-here/warehouse.duckdb",
                     "PR_WAREHOUSE_SNAPSHOT": "/proc/no-warehouse-here/snapshot.duckdb"}
     try:
-        with AirflowDeployment(tmp_path / "airflow", env, parallelism=4,
-                               executor="CeleryExecutor") as airflow:
+        with docs_shared(Settings.from_env(env), docs_cache), \
+                AirflowDeployment(tmp_path / "airflow", env, parallelism=4,
+                                  executor="CeleryExecutor") as airflow:
             warehouse_log = airflow.start_celery_worker("warehouse-worker", ["warehouse"])
             default_log = airflow.start_celery_worker("default-worker", ["default"],
                                                       env=no_warehouse)
@@ -105,7 +105,6 @@ def test_two_celery_workers_one_per_queue(tmp_path: Path, docs_cache: Path) -> N
                 con.close()
     finally:
         server.stop()
-    share_docs(data / DOCS_DIR_NAME, docs_cache)
     assert state == "success", rows
     queues: dict[str, set[str]] = {}
     for task_id, _, queue, task_state in rows:

@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT
 from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
 from tests.support.connections import github_conn
-from tests.support.docs import share_docs
+from tests.support.docs import docs_shared
 
 TOKEN = "e2e-secret-token-9f3b7c1d"
 DAG_ID = "github_pull_requests"
@@ -79,7 +79,6 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
     """Build pipelines around emulators; ``pipeline.run(conf)`` runs the DAG once."""
     from github_emulator import EmulatorServer, build_world
     from pr_warehouse.config import Settings
-    from pr_warehouse.transform.dbt import docs_path
 
     def factory(world: Any = None, *, token: str = TOKEN,
                 conn_extra: dict[str, Any] | None = None,
@@ -111,23 +110,21 @@ def pipeline_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github_dag
                 else github_conn(server.url, token, extra=conn_extra or {}))
         monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
         pipeline_data_tests = data_tests
-
-        docs = docs_path(Settings.from_env()).parent
+        settings = Settings.from_env()
 
         def run(conf: dict[str, Any] | None = None, logical_date: datetime | None = None,
                 *, data_tests: bool | None = None) -> Any:
             """``data_tests`` overrides the pipeline's choice for this run only: a test
             whose runs lead up to the state it checks tests the data of its last run."""
-            share_docs(docs, docs_cache)
             tested = pipeline_data_tests if data_tests is None else data_tests
-            with pytest.MonkeyPatch.context() as this_run:
+            with docs_shared(settings, docs_cache), \
+                    pytest.MonkeyPatch.context() as this_run:
                 if tested:
                     this_run.delenv(EXCLUDE_ENV, raising=False)
                 else:
                     this_run.setenv(EXCLUDE_ENV, MODELS_ONLY)
                 dag_run = github_dag.test(run_conf={**default_conf, **(conf or {})},
                                           logical_date=logical_date or next_logical_date())
-            share_docs(docs, docs_cache)
             return dag_run
 
         return Pipeline(raw, db, snapshot, server, world, run)

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from pr_warehouse.config import Settings, project_airflow_settings
-from pr_warehouse.constants import DOCS_DIR_NAME
 from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
-from tests.support.docs import share_docs
+from tests.support.docs import docs_shared
 
 pytestmark = pytest.mark.e2e
 
@@ -31,9 +30,9 @@ def test_demo_prints_a_line_per_task_then_the_marts_and_names_its_log(tmp_path: 
            # their data tests (tests/e2e/conftest.py).
            EXCLUDE_ENV: MODELS_ONLY}
     exe = Path(sys.executable).with_name("pr-warehouse")
-    share_docs(tmp_path / DOCS_DIR_NAME, docs_cache)
-    out = subprocess.run([str(exe), "demo"], env=env, capture_output=True, text=True, timeout=600)
-    share_docs(tmp_path / DOCS_DIR_NAME, docs_cache)
+    with docs_shared(Settings.from_env(env), docs_cache):
+        out = subprocess.run([str(exe), "demo"], env=env, capture_output=True, text=True,
+                             timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     lines = out.stdout.splitlines()
     assert len(lines) <= 60, out.stdout

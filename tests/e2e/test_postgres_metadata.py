@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from pr_warehouse.constants import DOCS_DIR_NAME
+from pr_warehouse.config import Settings
 from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
 from pg_support import (  # noqa: F401  (pytest fixtures)
     airflow_connection,
@@ -27,7 +27,7 @@ from pg_support import (  # noqa: F401  (pytest fixtures)
 )
 from tests.support.airflow import airflow_cli, airflow_env
 from tests.support.connections import github_conn_env
-from tests.support.docs import share_docs
+from tests.support.docs import docs_shared
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -74,9 +74,9 @@ def test_dag_runs_with_postgres_metadata_and_publishes_to_postgres(
                 EXCLUDE_ENV: MODELS_ONLY,
             })
             _airflow(["db", "migrate"], env, log)
-            share_docs(tmp_path / DOCS_DIR_NAME, docs_cache)
-            _airflow(["dags", "test", DAG_ID, "-c", json.dumps({"orgs": ["acme"]})], env, log)
-            share_docs(tmp_path / DOCS_DIR_NAME, docs_cache)
+            with docs_shared(Settings.from_env(env), docs_cache):
+                _airflow(["dags", "test", DAG_ID, "-c", json.dumps({"orgs": ["acme"]})], env,
+                         log)
 
         # The run's state lives in Postgres, not in a SQLite file.
         assert not list(home.glob("*.db")), "a SQLite metadata DB was created"

@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
-from pr_warehouse.constants import DOCS_DIR_NAME
+from pr_warehouse.config import Settings
 from pr_warehouse.transform.dbt import EXCLUDE_ENV, MODELS_ONLY
 from tests.support.airflow import Airflow, get_json
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.support.connections import github_conn_env
-from tests.support.docs import share_docs
+from tests.support.docs import docs_shared
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -54,13 +54,12 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, docs_cache: Path) ->
     from github_emulator import EmulatorServer, build_world
 
     tmp = tmp_path_factory.mktemp("ui")
-    share_docs(tmp / DOCS_DIR_NAME, docs_cache)
     logs = tmp / "logs"
     world = build_world()
     github = EmulatorServer(world, tokens={TOKEN})
     github.start()
     try:
-        with Airflow(tmp / "airflow", {
+        env = {
             "AIRFLOW_CONN_GITHUB_DEFAULT": github_conn_env(github.url, TOKEN),
             "AIRFLOW_CONN_WAREHOUSE_POSTGRES": None,
             "PR_WAREHOUSE_RAW_URL": (tmp / "raw").as_uri(),
@@ -69,7 +68,9 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, docs_cache: Path) ->
             # The subject is the trigger form: the models without their data tests
             # (tests/e2e/conftest.py).
             EXCLUDE_ENV: MODELS_ONLY,
-        }, logs=logs, cwd=ROOT) as airflow:
+        }
+        with docs_shared(Settings.from_env(env), docs_cache), \
+                Airflow(tmp / "airflow", env, logs=logs, cwd=ROOT) as airflow:
             airflow.setup()  # without the pool the real scheduler never runs the extracts
             for name in ("api-server", "scheduler", "dag-processor"):
                 airflow.spawn(name)

@@ -10,7 +10,23 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from pr_warehouse.config import Settings
+from pr_warehouse.transform.dbt import docs_path
+
+
+@contextmanager
+def docs_shared(settings: Settings, cache: Path) -> Iterator[None]:
+    """Around a run of the warehouse of ``settings``: its docs folder (where the transform
+    writes them) starts from the session's ``cache``, and a run that generated docs fills
+    it (:func:`share_docs`, before and after)."""
+    docs = docs_path(settings).parent
+    share_docs(docs, cache)
+    yield
+    share_docs(docs, cache)
 
 
 def share_docs(docs: Path, cache: Path) -> None:
