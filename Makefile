@@ -63,7 +63,7 @@ test: venv chromium
 	  "its tests will be skipped (see the reason in pytest's summary)" >&2; dsn=""; }; \
 	tmp="$$(bash scripts/test_tmpdir.sh)"; \
 	started=$$(date +%s); \
-	status=0; TMPDIR="$$tmp" PR_WAREHOUSE_TEST_PG_DSN="$$dsn" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=10 --basetemp="$$tmp/pytest" $(PYTEST_ARGS) || status=$$?; \
+	status=0; TMPDIR="$$tmp" PR_WAREHOUSE_TEST_PG_DSN="$$dsn" $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=10 --basetemp="$$tmp/pytest" $(PYTEST_ARGS) || status=$$?; \
 	bash scripts/postgres.sh stop || true; \
 	if [ $$status = 0 ]; then rm -rf "$$tmp"; else echo "make test: the tests' files are kept in $$tmp"; fi; \
 	echo "make test: $$(( $$(date +%s) - started )) s wall (the ten slowest tests are listed above)"; \

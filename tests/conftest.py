@@ -36,6 +36,25 @@ for var in ("PR_WAREHOUSE_RAW_URL", "PR_WAREHOUSE_DUCKDB", "PR_WAREHOUSE_SNAPSHO
 import pytest  # noqa: E402
 
 
+def module_rank(item: pytest.Item) -> int:
+    """0 for a test marked ``slow``, 1 for another end-to-end test, 2 for the rest."""
+    if item.get_closest_marker("slow"):
+        return 0
+    return 1 if item.get_closest_marker("e2e") else 2
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules with slow tests first, then the other end-to-end ones, each group in
+    collection order. ``make test`` hands whole modules to its workers in this order
+    (``--dist loadfile --no-loadscope-reorder``), so a run ends on quick modules instead
+    of one worker finishing a long one alone while the others have nothing left to do."""
+    ranks: dict[str, int] = {}
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        ranks[module] = min(ranks.get(module, 2), module_rank(item))
+    items.sort(key=lambda item: ranks[item.nodeid.split("::", 1)[0]])  # stable: keeps order
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """The private Airflow home goes with the process that made it (each xdist worker and
     the controller have their own)."""

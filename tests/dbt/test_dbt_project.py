@@ -18,14 +18,14 @@ from typing import Any
 import duckdb
 import pytest
 
+from pr_warehouse.config import Settings, deploy_vars
 from pr_warehouse.transform.dbt import (
     AS_OF_ENV,
     ENV_DEFAULTS,
     EXCLUDE_ENV,
-    dbt_launcher,
+    dbt_command,
     docs_args,
 )
-from tests.support.dbt_parse import PARTIAL_PARSE_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_DIR = ROOT / "dbt"
@@ -278,29 +278,27 @@ def load_teams(con) -> None:
 
 def run_dbt(args: list[str], db: Path, tmp: Path,
             extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """dbt as the transform starts it (``transform/dbt.py``): in the warehouse's folder with
+    the file named relative to it and the deployment's vars, so it starts from the
+    session's parse (the ``dbt_parse`` fixture) and re-parses only what differs, as a
+    daily run does. Its artifacts and log go to ``tmp``."""
+    settings = Settings.from_env({**os.environ, "PR_WAREHOUSE_DUCKDB": str(db)})
     env = {
         **ENV_DEFAULTS,  # as the product runs dbt
         **os.environ,
-        "PR_WAREHOUSE_DUCKDB": str(db),
+        "PR_WAREHOUSE_DUCKDB": db.name,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_USE_COLORS": "false",
         **(extra_env or {}),
     }
-    # These warehouses name their file by its absolute path, so the worker's shared parse
-    # (tests/support/dbt_parse.py, set once an end-to-end test ran here) is not theirs:
-    # dbt would parse everything again and write its parse over the shared one.
-    env.pop(PARTIAL_PARSE_ENV, None)
-    cmd = [
-        *dbt_launcher(), "--no-use-colors", *args,
-        "--profiles-dir", str(DBT_DIR),
-        "--project-dir", str(DBT_DIR),
-        "--target-path", str(tmp / "target"),
-        "--log-path", str(tmp / "logs"),
-    ]
-    return subprocess.run(cmd, cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=240)
+    cmd = [*dbt_command(settings, args, deploy_vars(settings)),
+           "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
+    return subprocess.run(cmd, cwd=db.parent, env=env, capture_output=True, text=True,
+                          timeout=240)
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def warehouse(tmp_path_factory: pytest.TempPathFactory, dbt_parse: Path) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("dbt")
     db = tmp / "warehouse.duckdb"
     build_raw_db(db)

@@ -316,7 +316,7 @@ def copy_warehouse(db: Path, to: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def days(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def days(tmp_path_factory: pytest.TempPathFactory, dbt_parse: Path) -> Iterator[dict[str, Any]]:
     """Load and build each day incrementally; after each, compare with a full refresh."""
     tmp = tmp_path_factory.mktemp("incremental")
     db, store = tmp / "warehouse.duckdb", RawStore((tmp / "raw").as_uri())
@@ -341,8 +341,10 @@ def days(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             results.append({"day": number, "run_sql": run_sql, "staging_test": staging_test,
                             "tables": built_tables_of(db), "diff": {}})
             continue
-        # One path for every day's copy: a new path would make dbt re-parse everything.
-        full = copy_warehouse(db, tmp / "full-refresh.duckdb")
+        # The copy keeps the file's name (in its own folder): dbt names the file relative to
+        # its folder, so the session's parse holds for it too.
+        (tmp / "full-refresh").mkdir(exist_ok=True)
+        full = copy_warehouse(db, tmp / "full-refresh" / db.name)
         # The reference: every model from scratch. Its data tests would test the same
         # rows the incremental build's tests just passed, so `run`, not `build`.
         build(full, tmp / "full", day["as_of"], ["run", "--full-refresh"])
