@@ -1,8 +1,8 @@
 """Test-wide set-up: a private Airflow home (before Airflow is imported) and shared helpers.
 
 Airflow reads its configuration when first imported, so the environment is fixed here at
-collection time; the metadata database is migrated once per session, only by tests that
-ask for the ``airflow_db`` fixture.
+collection time; the metadata database is migrated once per session (by the first worker
+whose tests ask for the ``airflow_db`` fixture; the others copy it).
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,12 +63,37 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def airflow_db() -> Path:
-    """A migrated SQLite metadata DB in the session's private AIRFLOW_HOME."""
-    from airflow.utils import db
+def sqlite_copy(source: Path, target: Path) -> Path:
+    """``source`` copied to ``target`` through SQLite's backup API: whole and consistent
+    whatever its journal holds, and safe while ``target`` has connections open."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    return target
 
-    db.resetdb()
+
+@pytest.fixture(scope="session")
+def airflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite metadata DB in the session's private AIRFLOW_HOME. The first xdist
+    worker to need one migrates its own and keeps a copy for the session (``made_once``);
+    the others copy that instead of migrating (~3 core-s each)."""
+    from airflow.configuration import conf
+    from airflow.utils import db
+    from sqlalchemy.engine import make_url
+
+    from tests.support.once import made_once
+
+    own = Path(str(make_url(conf.get("database", "sql_alchemy_conn")).database))
+    migrated_here = False
+
+    def migrate(folder: Path) -> Path:
+        nonlocal migrated_here
+        db.resetdb()
+        migrated_here = True
+        return sqlite_copy(own, folder / own.name)
+
+    template = made_once(session_temp(tmp_path_factory) / "airflow-db", migrate)
+    if not migrated_here:
+        sqlite_copy(template, own)
     return _AIRFLOW_HOME
 
 
@@ -104,7 +131,8 @@ def dbt_parse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     makes it, the others wait); every dbt run started after this fixture (in this process,
     by ``dag.test()``, or by an Airflow it starts) begins from it instead of a full parse
     (tests/support/dbt_parse.py)."""
-    from tests.support.dbt_parse import PARTIAL_PARSE_ENV, made_once, parse_once
+    from tests.support.dbt_parse import PARTIAL_PARSE_ENV, parse_once
+    from tests.support.once import made_once
 
     parsed = made_once(session_temp(tmp_path_factory) / "dbt-parse", parse_once)
     with pytest.MonkeyPatch.context() as monkeypatch:

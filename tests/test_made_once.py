@@ -1,4 +1,5 @@
-"""``made_once``: the xdist workers' shared dbt parse is made by one of them, once."""
+"""``made_once``: what the xdist workers share (the dbt parse, the Airflow metadata DB) is made
+by one of them, once."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.dbt_parse import MadeElsewhereFailed, made_once
+from tests.support.once import MadeElsewhereFailed, made_once
 
 
 def test_a_second_caller_waits_for_the_first_and_gets_its_file(tmp_path: Path) -> None:
@@ -43,3 +44,30 @@ def test_a_failure_reaches_the_waiting_callers_with_its_error(tmp_path: Path) ->
         made_once(tmp_path / "p", broken)
     with pytest.raises(MadeElsewhereFailed, match="RuntimeError: dbt parse exited 2"):
         made_once(tmp_path / "p", broken)
+
+
+def test_a_copied_sqlite_db_holds_what_its_journal_had_not_yet_written_back(
+        tmp_path: Path) -> None:
+    """The Airflow metadata DB shared between workers is copied with SQLite's backup API:
+    a file copy would miss what a WAL journal still holds."""
+    import sqlite3
+
+    from conftest import sqlite_copy
+
+    source = sqlite3.connect(tmp_path / "source.db")
+    assert source.execute("pragma journal_mode=wal").fetchone() == ("wal",)
+    source.execute("pragma wal_autocheckpoint=0")  # keep the rows in the journal
+    source.execute("create table t (x)")
+    source.executemany("insert into t values (?)", [(i,) for i in range(100)])
+    source.commit()
+    assert (tmp_path / "source.db-wal").stat().st_size > 0
+    target = tmp_path / "target.db"
+    sqlite3.connect(target).execute("create table old (y)").connection.close()  # replaced
+    sqlite_copy(tmp_path / "source.db", target)
+    source.close()
+    copied = sqlite3.connect(target)
+    try:
+        assert copied.execute("select count(*), sum(x) from t").fetchone() == (100, 4950)
+        assert copied.execute("select name from sqlite_master").fetchall() == [("t",)]
+    finally:
+        copied.close()
