@@ -28,7 +28,6 @@ from pr_warehouse.transform.dbt import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-DBT_DIR = ROOT / "dbt"
 DDL = ROOT / "src" / "pr_warehouse" / "load" / "ddl.sql"
 
 AS_OF = "2024-05-01T00:00:00+00:00"  # a Wednesday; its ISO week starts Monday 2024-04-29
