@@ -83,7 +83,8 @@ class AirflowDeployment(Airflow):
     """
 
     def __init__(self, home: Path, extra_env: dict[str, str], *, pool_slots: int = 4,
-                 parallelism: int = 8, executor: str = "LocalExecutor") -> None:
+                 parallelism: int = 8, executor: str = "LocalExecutor",
+                 metadata_db: Path | None = None) -> None:
         self.broker_url = f"sqla+sqlite:///{home / 'celery-broker.db'}"
         super().__init__(home, {
             "AIRFLOW__CELERY__BROKER_URL": self.broker_url,
@@ -91,7 +92,7 @@ class AirflowDeployment(Airflow):
             **extra_env,
         }, executor=executor,
             # Above the pool size, so the pool is what bounds the extracts.
-            parallelism=parallelism)
+            parallelism=parallelism, metadata_db=metadata_db)
         self.pool_slots = pool_slots
         self.executor = executor
         self.startup_seconds = 0.0

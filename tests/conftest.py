@@ -10,10 +10,8 @@ from __future__ import annotations
 import gc
 import os
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,37 +61,41 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
 
 
-def sqlite_copy(source: Path, target: Path) -> Path:
-    """``source`` copied to ``target`` through SQLite's backup API: whole and consistent
-    whatever its journal holds, and safe while ``target`` has connections open."""
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-    return target
+def own_metadata_db() -> Path:
+    """This process's SQLite metadata DB, as Airflow's configuration names it."""
+    from airflow.configuration import conf
+    from sqlalchemy.engine import make_url
+
+    return Path(str(make_url(conf.get("database", "sql_alchemy_conn")).database))
 
 
 @pytest.fixture(scope="session")
-def airflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite metadata DB in the session's private AIRFLOW_HOME. The first xdist
-    worker to need one migrates its own and keeps a copy for the session (``made_once``);
-    the others copy that instead of migrating (~3 core-s each)."""
-    from airflow.configuration import conf
+def migrated_metadata_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite metadata DB, made once per session: the first xdist worker to need
+    one migrates its own (``resetdb``, ~3 core-s) and copies it here (``made_once``). The
+    other workers (``airflow_db``) and the Airflows the tests start (``Airflow(...,
+    metadata_db=)``) start from copies of it instead of migrating again."""
     from airflow.utils import db
-    from sqlalchemy.engine import make_url
 
+    from tests.support.airflow import copy_metadata_db
     from tests.support.once import made_once
 
-    own = Path(str(make_url(conf.get("database", "sql_alchemy_conn")).database))
-    migrated_here = False
-
     def migrate(folder: Path) -> Path:
-        nonlocal migrated_here
         db.resetdb()
-        migrated_here = True
-        return sqlite_copy(own, folder / own.name)
+        return copy_metadata_db(own_metadata_db(), folder / "airflow.db")
 
-    template = made_once(session_temp(tmp_path_factory) / "airflow-db", migrate)
-    if not migrated_here:
-        sqlite_copy(template, own)
+    return made_once(session_temp(tmp_path_factory) / "airflow-db", migrate)
+
+
+@pytest.fixture(scope="session")
+def airflow_db(migrated_metadata_db: Path) -> Path:
+    """A migrated SQLite metadata DB in the session's private AIRFLOW_HOME: the session's
+    copy, unless this worker migrated its own to make it."""
+    from tests.support.airflow import copy_metadata_db, is_migrated
+
+    own = own_metadata_db()
+    if not is_migrated(own):
+        copy_metadata_db(migrated_metadata_db, own)
     return _AIRFLOW_HOME
 
 

@@ -52,7 +52,7 @@ def test_a_copied_sqlite_db_holds_what_its_journal_had_not_yet_written_back(
     a file copy would miss what a WAL journal still holds."""
     import sqlite3
 
-    from conftest import sqlite_copy
+    from tests.support.airflow import copy_metadata_db
 
     source = sqlite3.connect(tmp_path / "source.db")
     assert source.execute("pragma journal_mode=wal").fetchone() == ("wal",)
@@ -63,7 +63,7 @@ def test_a_copied_sqlite_db_holds_what_its_journal_had_not_yet_written_back(
     assert (tmp_path / "source.db-wal").stat().st_size > 0
     target = tmp_path / "target.db"
     sqlite3.connect(target).execute("create table old (y)").connection.close()  # replaced
-    sqlite_copy(tmp_path / "source.db", target)
+    copy_metadata_db(tmp_path / "source.db", target)
     source.close()
     copied = sqlite3.connect(target)
     try:
@@ -71,3 +71,19 @@ def test_a_copied_sqlite_db_holds_what_its_journal_had_not_yet_written_back(
         assert copied.execute("select name from sqlite_master").fetchall() == [("t",)]
     finally:
         copied.close()
+
+
+def test_a_file_is_migrated_when_it_holds_an_alembic_revision(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tests.support.airflow import is_migrated
+
+    path = tmp_path / "airflow.db"
+    assert not is_migrated(path)  # no file
+    sqlite3.connect(path).close()
+    assert not is_migrated(path)  # an empty file, as a first connection leaves it
+    con = sqlite3.connect(path)
+    con.execute("create table alembic_version (version_num varchar(32) not null)")
+    con.commit()
+    con.close()
+    assert is_migrated(path)

@@ -62,7 +62,8 @@ def test_warehouse_tasks_take_the_configured_queue() -> None:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("dbt_parse")
-def test_two_celery_workers_one_per_queue(tmp_path: Path, docs_cache: Path) -> None:
+def test_two_celery_workers_one_per_queue(tmp_path: Path, docs_cache: Path,
+                                          migrated_metadata_db: Path) -> None:
     """A real two-queue run: the CeleryExecutor, a worker on the warehouse queue (the host
     with the DuckDB file) and one on the default queue (a host without it). Plan, load,
     transform, the publishes and the report run on the first only; the extracts on the
@@ -90,7 +91,8 @@ def test_two_celery_workers_one_per_queue(tmp_path: Path, docs_cache: Path) -> N
     try:
         with docs_shared(Settings.from_env(env), docs_cache), \
                 AirflowDeployment(tmp_path / "airflow", env, parallelism=4,
-                                  executor="CeleryExecutor") as airflow:
+                                  executor="CeleryExecutor",
+                                  metadata_db=migrated_metadata_db) as airflow:
             warehouse_log = airflow.start_celery_worker("warehouse-worker", ["warehouse"])
             default_log = airflow.start_celery_worker("default-worker", ["default"],
                                                       env=no_warehouse)

@@ -61,12 +61,13 @@ def synced(make_module_pipeline) -> Synced:
 
 
 @pytest.fixture(scope="module")
-def api_server(synced: Synced, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Airflow's api-server alone (the page needs no scheduler), reading the run's snapshot."""
+def api_server(synced: Synced, tmp_path_factory: pytest.TempPathFactory,
+               migrated_metadata_db: Path) -> Iterator[str]:
+    """Airflow's api-server alone (the page needs no scheduler), reading the run's snapshot,
+    on a copy of the session's migrated metadata DB."""
     tmp = tmp_path_factory.mktemp("analytics-ui")
     with Airflow(tmp / "airflow", {"PR_WAREHOUSE_SNAPSHOT": str(synced.pipeline.snapshot_path)},
-                 logs=tmp / "logs", cwd=ROOT) as airflow:
-        airflow.cli("db", "migrate")
+                 logs=tmp / "logs", cwd=ROOT, metadata_db=migrated_metadata_db) as airflow:
         airflow.spawn("api-server")
         started = time.monotonic()
         airflow.wait_healthy()

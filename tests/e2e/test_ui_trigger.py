@@ -49,7 +49,8 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def airflow_stack(tmp_path_factory: pytest.TempPathFactory, docs_cache: Path) -> Iterator[Stack]:
+def airflow_stack(tmp_path_factory: pytest.TempPathFactory, docs_cache: Path,
+                  migrated_metadata_db: Path) -> Iterator[Stack]:
     require_chromium()
     from github_emulator import EmulatorServer, build_world
 
@@ -70,7 +71,8 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, docs_cache: Path) ->
             EXCLUDE_ENV: MODELS_ONLY,
         }
         with docs_shared(Settings.from_env(env), docs_cache), \
-                Airflow(tmp / "airflow", env, logs=logs, cwd=ROOT) as airflow:
+                Airflow(tmp / "airflow", env, logs=logs, cwd=ROOT,
+                        metadata_db=migrated_metadata_db) as airflow:
             airflow.setup()  # without the pool the real scheduler never runs the extracts
             for name in ("api-server", "scheduler", "dag-processor"):
                 airflow.spawn(name)

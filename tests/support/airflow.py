@@ -36,12 +36,14 @@ import os
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from contextlib import closing
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, TypeVar
@@ -142,6 +144,24 @@ def airflow_cli_batch(commands: list[list[str]] | list[tuple[str, ...]], env: Ma
     return done.stdout
 
 
+def copy_metadata_db(source: Path, target: Path) -> Path:
+    """A SQLite metadata DB copied through SQLite's backup API: whole and consistent
+    whatever its journal still holds, and safe while ``target`` has connections open."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    return target
+
+
+def is_migrated(path: Path) -> bool:
+    """Whether the SQLite file at ``path`` holds an Airflow schema (its Alembic revision)."""
+    if not path.is_file():
+        return False
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
+        return con.execute("select count(*) from sqlite_master where type = 'table' "
+                           "and name = 'alembic_version'").fetchone()[0] == 1
+
+
 def get_json(url: str, timeout: float = 10) -> tuple[int, Any]:
     """GET a JSON endpoint: ``(status, body)``; status 0 while nothing answers, body ``None``
     when it is not JSON."""
@@ -181,12 +201,15 @@ class Airflow:
     ``executor``, ``parallelism``, every user an admin, no cron runs, one JWT secret): a
     ``None`` value removes a variable. Component logs go to ``logs/<name>.log`` and CLI
     output to ``logs/cli.log`` (``logs`` defaults to the home); commands run in ``cwd``
-    (default: the home). Use as a context manager, or call :meth:`stop`.
+    (default: the home). ``metadata_db``, a migrated SQLite metadata DB, is copied into the
+    home, and :meth:`setup` then runs no ``db migrate``. Use as a context manager, or call
+    :meth:`stop`.
     """
 
     def __init__(self, home: Path, env: Mapping[str, str | None] | None = None, *,
                  logs: Path | None = None, cwd: Path | None = None,
-                 executor: str = "LocalExecutor", parallelism: int = 4) -> None:
+                 executor: str = "LocalExecutor", parallelism: int = 4,
+                 metadata_db: Path | None = None) -> None:
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
         self.logs = Path(logs) if logs is not None else self.home
@@ -212,6 +235,14 @@ class Airflow:
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
             **(env or {}),
         })
+        # A migrated SQLite metadata DB to start from (copied into the home) instead of
+        # running `airflow db migrate` in :meth:`setup`.
+        self.migrated = metadata_db is not None
+        if metadata_db is not None:
+            if "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" in self.env:
+                raise ValueError("metadata_db is a SQLite file for the home's own metadata "
+                                 "DB; this Airflow is given another database")
+            copy_metadata_db(metadata_db, self.home / "airflow.db")
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._outputs: dict[str, IO[bytes]] = {}
         self._stop_signals: dict[str, int] = {}
@@ -227,7 +258,8 @@ class Airflow:
         """The metadata DB, and the pool the extracts run in (the real scheduler never runs
         a task whose pool is missing); then the CLI commands ``then``. One process runs
         them all (:func:`airflow_cli_batch`)."""
-        airflow_cli_batch([("db", "migrate"),
+        migrate = [] if self.migrated else [("db", "migrate")]
+        airflow_cli_batch([*migrate,
                            ("pools", "set", DEFAULT_POOL, str(pool_slots),
                             "Concurrent extracts against GitHub"),
                            *then], self.env, log_file=self.logs / "cli.log", cwd=self.cwd)
