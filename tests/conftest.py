@@ -43,16 +43,26 @@ def module_rank(item: pytest.Item) -> int:
     return 1 if item.get_closest_marker("e2e") else 2
 
 
+def module_of(item: pytest.Item) -> str:
+    """The test file an item belongs to, as its node id names it."""
+    return item.nodeid.split("::", 1)[0]
+
+
+def module_ranks(items: list[pytest.Item]) -> dict[str, int]:
+    """Each module's rank: that of its slowest test (:func:`module_rank`)."""
+    ranks: dict[str, int] = {}
+    for item in items:
+        ranks[module_of(item)] = min(ranks.get(module_of(item), 2), module_rank(item))
+    return ranks
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Modules with slow tests first, then the other end-to-end ones, each group in
     collection order. ``make test`` hands whole modules to its workers in this order
     (``--dist loadfile --no-loadscope-reorder``), so a run ends on quick modules instead
     of one worker finishing a long one alone while the others have nothing left to do."""
-    ranks: dict[str, int] = {}
-    for item in items:
-        module = item.nodeid.split("::", 1)[0]
-        ranks[module] = min(ranks.get(module, 2), module_rank(item))
-    items.sort(key=lambda item: ranks[item.nodeid.split("::", 1)[0]])  # stable: keeps order
+    ranks = module_ranks(items)
+    items.sort(key=lambda item: ranks[module_of(item)])  # stable: keeps collection order
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -8,11 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, module_rank
-
-
-def module_of(item: pytest.Item) -> str:
-    return item.nodeid.split("::", 1)[0]
+from conftest import ROOT, module_of, module_ranks
 
 
 def test_modules_with_slow_tests_come_first_each_one_whole(request: pytest.FixtureRequest) -> None:
@@ -21,9 +17,7 @@ def test_modules_with_slow_tests_come_first_each_one_whole(request: pytest.Fixtu
     order = list(dict.fromkeys(modules))
     # Whole modules: a module's tests are never split by another's.
     assert [m for i, m in enumerate(modules) if i == 0 or modules[i - 1] != m] == order
-    ranks: dict[str, int] = {}
-    for item in items:
-        ranks[module_of(item)] = min(ranks.get(module_of(item), 2), module_rank(item))
+    ranks = module_ranks(items)
     assert [ranks[m] for m in order] == sorted(ranks[m] for m in order)
     # This module has no slow test: whatever else was collected with a slow one is before it.
     here = Path(__file__).relative_to(ROOT).as_posix()

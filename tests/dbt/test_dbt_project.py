@@ -21,9 +21,9 @@ import pytest
 from pr_warehouse.config import Settings, deploy_vars
 from pr_warehouse.transform.dbt import (
     AS_OF_ENV,
-    ENV_DEFAULTS,
     EXCLUDE_ENV,
     dbt_command,
+    dbt_env,
     docs_args,
 )
 
@@ -282,14 +282,7 @@ def run_dbt(args: list[str], db: Path, tmp: Path,
     session's parse (the ``dbt_parse`` fixture) and re-parses only what differs, as a
     daily run does. Its artifacts and log go to ``tmp``."""
     settings = Settings.from_env({**os.environ, "PR_WAREHOUSE_DUCKDB": str(db)})
-    env = {
-        **ENV_DEFAULTS,  # as the product runs dbt
-        **os.environ,
-        "PR_WAREHOUSE_DUCKDB": db.name,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_USE_COLORS": "false",
-        **(extra_env or {}),
-    }
+    env = {**dbt_env(settings), "DBT_USE_COLORS": "false", **(extra_env or {})}
     cmd = [*dbt_command(settings, args, deploy_vars(settings)),
            "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
     return subprocess.run(cmd, cwd=db.parent, env=env, capture_output=True, text=True,

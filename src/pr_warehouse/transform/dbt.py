@@ -193,22 +193,33 @@ def dbt_command(settings: Settings, args: list[str], variables: dict[str, Any]) 
     ]
 
 
-def run_dbt(settings: Settings, args: list[str], variables: dict[str, Any] | None = None,
-            as_of: str | None = None) -> None:
-    """Run dbt against the warehouse file, streaming its output into our log; ``as_of``
-    (ISO 8601) is the instant the marts measure ages against."""
-    command = dbt_command(settings, args, variables or {})
-    env = {
+def dbt_env(settings: Settings, as_of: str | None = None) -> dict[str, str]:
+    """dbt's environment: this process's, with :data:`ENV_DEFAULTS` where it sets none, the
+    run's ``as_of``, and the warehouse file named relative to dbt's working directory (the
+    warehouse's folder, see the module's docstring).
+
+    >>> env = dbt_env(Settings.from_env({"PR_WAREHOUSE_HOME": "/p"}), as_of="x")
+    >>> env["PR_WAREHOUSE_DUCKDB"], env[AS_OF_ENV], env["DBT_TARGET_PATH"]
+    ('warehouse.duckdb', 'x', '/p/data/dbt_target')
+    """
+    return {
         **ENV_DEFAULTS,
         **os.environ,
         **({AS_OF_ENV: as_of} if as_of else {}),
-        # Relative to the working directory below (see the module's docstring).
         "PR_WAREHOUSE_DUCKDB": settings.duckdb_path.name,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # Keep dbt's own logs and artifacts beside the warehouse, not in the source tree.
         "DBT_LOG_PATH": str(log_dir(settings)),
         "DBT_TARGET_PATH": str(target_dir(settings)),
     }
+
+
+def run_dbt(settings: Settings, args: list[str], variables: dict[str, Any] | None = None,
+            as_of: str | None = None) -> None:
+    """Run dbt against the warehouse file, streaming its output into our log; ``as_of``
+    (ISO 8601) is the instant the marts measure ages against."""
+    command = dbt_command(settings, args, variables or {})
+    env = dbt_env(settings, as_of)
     log.info("running %s", " ".join(command[1:]))
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)  # dbt's working directory
     tail: deque[str] = deque(maxlen=30)
