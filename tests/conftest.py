@@ -36,11 +36,18 @@ for var in ("PR_WAREHOUSE_RAW_URL", "PR_WAREHOUSE_DUCKDB", "PR_WAREHOUSE_SNAPSHO
 import pytest  # noqa: E402
 
 
+# Module ranks, first to last (:func:`module_rank`).
+SERVICES, SLOW, E2E, REST = range(4)
+
+
 def module_rank(item: pytest.Item) -> int:
-    """0 for a test marked ``slow``, 1 for another end-to-end test, 2 for the rest."""
-    if item.get_closest_marker("slow"):
-        return 0
-    return 1 if item.get_closest_marker("e2e") else 2
+    """:data:`SERVICES` for a test marked ``services`` (it starts Airflow's own services and
+    mostly waits on them: started first, the other modules' work fills its waits instead
+    of it running alone at the end), then :data:`SLOW`, :data:`E2E` and :data:`REST`."""
+    for rank, marker in ((SERVICES, "services"), (SLOW, "slow"), (E2E, "e2e")):
+        if item.get_closest_marker(marker):
+            return rank
+    return REST
 
 
 def module_of(item: pytest.Item) -> str:
@@ -52,13 +59,13 @@ def module_ranks(items: list[pytest.Item]) -> dict[str, int]:
     """Each module's rank: that of its slowest test (:func:`module_rank`)."""
     ranks: dict[str, int] = {}
     for item in items:
-        ranks[module_of(item)] = min(ranks.get(module_of(item), 2), module_rank(item))
+        ranks[module_of(item)] = min(ranks.get(module_of(item), REST), module_rank(item))
     return ranks
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Modules with slow tests first, then the other end-to-end ones, each group in
-    collection order. ``make test`` hands whole modules to its workers in this order
+    """Modules that start Airflow's services first, then those with slow tests, then the
+    other end-to-end ones, each group in collection order. ``make test`` hands whole modules to its workers in this order
     (``--dist loadfile --no-loadscope-reorder``), so a run ends on quick modules instead
     of one worker finishing a long one alone while the others have nothing left to do."""
     ranks = module_ranks(items)

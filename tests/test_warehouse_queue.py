@@ -61,6 +61,7 @@ def test_warehouse_tasks_take_the_configured_queue() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.services
 @pytest.mark.usefixtures("dbt_parse")
 def test_two_celery_workers_one_per_queue(tmp_path: Path, docs_cache: Path,
                                           migrated_metadata_db: Path) -> None:

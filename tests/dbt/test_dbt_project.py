@@ -385,6 +385,40 @@ def test_the_marts_carry_their_descriptions_as_comments(con):
                       "and table_name = 'fct_pull_requests' and column_name = 'pr_number'")
     assert column["comment"]
 
+def test_a_model_whose_relation_changed_kind_is_replaced_in_one_statement(warehouse):
+    """The project's view and table materializations (macros/materializations.sql) replace a
+    relation in place, whatever kind it was: a staging view found as a table (a model that
+    used to be one) and a mart found as a view come back as what their models say, with
+    the same rows, the mart's comments, and no temporary or backup relation left behind."""
+    import shutil
+
+    view_model, table_model = "stg_github__pull_request_labels", "dim_labels"
+    db = warehouse["tmp"] / "kinds" / warehouse["db"].name
+    db.parent.mkdir()
+    shutil.copy(warehouse["db"], db)
+    with duckdb.connect(str(db)) as c:
+        before = {m: c.execute(f"select * from {s}.{m} order by all").fetchall()
+                  for s, m in (("staging", view_model), ("analytics", table_model))}
+        c.execute(f"create table staging.t as select * from staging.{view_model}")
+        c.execute(f"drop view staging.{view_model}")
+        c.execute(f"alter table staging.t rename to {view_model}")
+        c.execute(f"create view analytics.v as select * from analytics.{table_model}")
+        c.execute(f"drop table analytics.{table_model}")
+        c.execute(f"alter view analytics.v rename to {table_model}")
+    result = run_dbt(["run", "--select", view_model, table_model], db, db.parent)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    with duckdb.connect(str(db), read_only=True) as c:
+        kinds = dict(c.execute("select table_name, table_type from information_schema.tables "
+                               "where table_name like '%dbt%' or table_name in (?, ?)",
+                               [view_model, table_model]).fetchall())
+        assert kinds == {view_model: "VIEW", table_model: "BASE TABLE"}
+        assert {m: c.execute(f"select * from {s}.{m} order by all").fetchall()
+                for s, m in (("staging", view_model), ("analytics", table_model))} == before
+        assert before[view_model] and before[table_model]
+        assert c.execute("select comment from duckdb_tables() where table_name = ?",
+                         [table_model]).fetchone()[0]
+
+
 def test_no_pull_request_dropped(con):
     got = [r["pr_number"] for r in rows(con, "select pr_number from analytics.fct_pull_requests order by 1")]
     assert got == [1, 2, 3, 4, 5, 6]

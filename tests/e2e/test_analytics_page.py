@@ -37,7 +37,7 @@ from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_ch
 
 from .conftest import Pipeline, task_states
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.services, pytest.mark.timeout(600)]
 
 # The charts the demo world always fills, besides the delivery ones.
 SECTIONS = ["cycle_time", "first_review", "reviewer_response", "reviews_given", "teams",

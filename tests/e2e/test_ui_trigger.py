@@ -27,7 +27,7 @@ from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_ch
 from tests.support.connections import github_conn_env
 from tests.support.docs import docs_shared
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.services, pytest.mark.timeout(600)]
 
 DAG_ID = "github_pull_requests"
 TOKEN = "ui-e2e-token"
