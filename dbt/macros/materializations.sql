@@ -10,14 +10,26 @@
     less CPU (bench/README.md). Incremental models keep dbt-duckdb's materialization.
 
     What these leave out, because the project uses none of it: Python models, contracts,
-    indexes, foreign keys, partitioning, grants, DuckLake. A model that needs one of them
-    sets another materialization.
+    indexes, foreign keys, partitioning, grants, DuckLake. A model that asks for a contract
+    or indexes fails to compile, naming the model, instead of being built without them:
+    it needs dbt-duckdb's materialization back.
 
     Example (a staging view on every build):
-        create or replace view "warehouse"."staging"."stg_github__labels" as (select ...)
+        create or replace view "warehouse"."staging"."stg_github__pull_request_labels" as (select ...)
 #}
 
+{% macro assert_nothing_left_out() -%}
+    {%- set contract = config.get('contract') -%}
+    {%- if (contract and contract.enforced) or config.get('indexes') -%}
+        {{- exceptions.raise_compiler_error(
+                model.name ~ " asks for a contract or indexes, which the project's view and "
+                ~ "table materializations do not build (macros/materializations.sql)") -}}
+    {%- endif -%}
+{%- endmacro %}
+
+
 {% materialization view, adapter='duckdb' %}
+    {{ assert_nothing_left_out() }}
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set target_relation = this.incorporate(type='view') -%}
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
@@ -39,6 +51,7 @@
 
 
 {% materialization table, adapter='duckdb', supported_languages=['sql'] %}
+    {{ assert_nothing_left_out() }}
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set target_relation = this.incorporate(type='table') -%}
     {{ run_hooks(pre_hooks, inside_transaction=False) }}

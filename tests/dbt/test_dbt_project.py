@@ -419,6 +419,27 @@ def test_a_model_whose_relation_changed_kind_is_replaced_in_one_statement(wareho
                          [table_model]).fetchone()[0]
 
 
+def test_a_model_asking_for_indexes_fails_naming_it(tmp_path: Path) -> None:
+    """The project's table materialization builds no index: a model that asks for one
+    fails, named, rather than being built without it (a copy of the project with one
+    such model, on an empty warehouse)."""
+    import shutil
+
+    project = tmp_path / "dbt"
+    shutil.copytree(ROOT / "dbt", project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "models" / "marts" / "mart_indexed.sql").write_text(
+        "{{ config(indexes=[{'columns': ['n']}]) }}\nselect 1 as n\n")
+    db = tmp_path / "warehouse.duckdb"
+    settings = Settings.from_env({**os.environ, "PR_WAREHOUSE_DUCKDB": str(db),
+                                  "PR_WAREHOUSE_DBT_DIR": str(project)})
+    result = subprocess.run(
+        [*dbt_command(settings, ["run", "--select", "mart_indexed"], deploy_vars(settings)),
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        cwd=tmp_path, env=dbt_env(settings), capture_output=True, text=True, timeout=240)
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "mart_indexed asks for a contract or indexes" in result.stdout, result.stdout[-3000:]
+
+
 def test_no_pull_request_dropped(con):
     got = [r["pr_number"] for r in rows(con, "select pr_number from analytics.fct_pull_requests order by 1")]
     assert got == [1, 2, 3, 4, 5, 6]
