@@ -65,9 +65,10 @@ def module_ranks(items: list[pytest.Item]) -> dict[str, int]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Modules that start Airflow's services first, then those with slow tests, then the
-    other end-to-end ones, each group in collection order. ``make test`` hands whole modules to its workers in this order
-    (``--dist loadfile --no-loadscope-reorder``), so a run ends on quick modules instead
-    of one worker finishing a long one alone while the others have nothing left to do."""
+    other end-to-end ones, each group in collection order. ``make test`` hands whole
+    modules to its workers in this order (``--dist loadfile --no-loadscope-reorder``), so a
+    run ends on quick modules instead of one worker finishing a long one alone while the
+    others have nothing left to do."""
     ranks = module_ranks(items)
     items.sort(key=lambda item: ranks[module_of(item)])  # stable: keeps collection order
 

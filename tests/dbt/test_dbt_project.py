@@ -275,13 +275,15 @@ def load_teams(con) -> None:
 # --- running dbt -----------------------------------------------------------------------
 
 
-def run_dbt(args: list[str], db: Path, tmp: Path,
-            extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_dbt(args: list[str], db: Path, tmp: Path, extra_env: dict[str, str] | None = None,
+            project: Path | None = None) -> subprocess.CompletedProcess:
     """dbt as the transform starts it (``transform/dbt.py``): in the warehouse's folder with
     the file named relative to it and the deployment's vars, so it starts from the
     session's parse (the ``dbt_parse`` fixture) and re-parses only what differs, as a
-    daily run does. Its artifacts and log go to ``tmp``."""
-    settings = Settings.from_env({**os.environ, "PR_WAREHOUSE_DUCKDB": str(db)})
+    daily run does. Its artifacts and log go to ``tmp``. ``project`` replaces the dbt
+    project (``PR_WAREHOUSE_DBT_DIR``)."""
+    settings = Settings.from_env({**os.environ, "PR_WAREHOUSE_DUCKDB": str(db),
+                                  **({"PR_WAREHOUSE_DBT_DIR": str(project)} if project else {})})
     env = {**dbt_env(settings), "DBT_USE_COLORS": "false", **(extra_env or {})}
     cmd = [*dbt_command(settings, args, deploy_vars(settings)),
            "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
@@ -385,6 +387,7 @@ def test_the_marts_carry_their_descriptions_as_comments(con):
                       "and table_name = 'fct_pull_requests' and column_name = 'pr_number'")
     assert column["comment"]
 
+
 def test_a_model_whose_relation_changed_kind_is_replaced_in_one_statement(warehouse):
     """The project's view and table materializations (macros/materializations.sql) replace a
     relation in place, whatever kind it was: a staging view found as a table (a model that
@@ -429,13 +432,8 @@ def test_a_model_asking_for_indexes_fails_naming_it(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "dbt", project, ignore=shutil.ignore_patterns("target", "logs"))
     (project / "models" / "marts" / "mart_indexed.sql").write_text(
         "{{ config(indexes=[{'columns': ['n']}]) }}\nselect 1 as n\n")
-    db = tmp_path / "warehouse.duckdb"
-    settings = Settings.from_env({**os.environ, "PR_WAREHOUSE_DUCKDB": str(db),
-                                  "PR_WAREHOUSE_DBT_DIR": str(project)})
-    result = subprocess.run(
-        [*dbt_command(settings, ["run", "--select", "mart_indexed"], deploy_vars(settings)),
-         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        cwd=tmp_path, env=dbt_env(settings), capture_output=True, text=True, timeout=240)
+    result = run_dbt(["run", "--select", "mart_indexed"], tmp_path / "warehouse.duckdb",
+                     tmp_path, project=project)
     assert result.returncode == 1, result.stdout[-3000:]
     assert "mart_indexed asks for a contract or indexes" in result.stdout, result.stdout[-3000:]
 
