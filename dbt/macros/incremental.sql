@@ -54,15 +54,23 @@
     {%- if not is_incremental() -%}
         true
     {%- elif execute and model.resource_type != 'unit_test' -%}
-        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-        {%- if 'loaded_at' not in columns -%}
+        {%- set found = model_table_state() -%}
+        {%- if not found.has_loaded_at -%}
             {#- A table built before the model was incremental: the transform task
                 rebuilds everything when it reads this message (transform/dbt.py). -#}
             {{- exceptions.raise_compiler_error(
                     this ~ " has no loaded_at column: rebuild it with --full-refresh") -}}
         {%- endif -%}
+        {%- set recorded -%}
+            {%- if found.has_watermarks -%}
+                select loaded_through from {{ incremental_watermarks() }}
+                where model = '{{ this.schema }}.{{ this.identifier }}'
+            {%- else -%}
+                select null::timestamptz
+            {%- endif -%}
+        {%- endset -%}
         {%- set newest = run_query(
-                "select coalesce((" ~ recorded_loaded_through() ~ "), max(loaded_at), "
+                "select coalesce((" ~ recorded ~ "), max(loaded_at), "
                 ~ "'-infinity'::timestamptz)::varchar from " ~ this).columns[0].values()[0] -%}
         {{ loaded_at }} > '{{ newest }}'::timestamptz
     {%- else -%}
@@ -92,17 +100,20 @@
 {%- endmacro %}
 
 
-{% macro recorded_loaded_through() -%}
-    {%- set exists = run_query(
-            "select count(*) from information_schema.tables where table_schema = '"
-            ~ target.schema ~ "' and table_name = 'incremental_watermarks'"
-        ).columns[0].values()[0] -%}
-    {%- if exists -%}
-        select loaded_through from {{ incremental_watermarks() }}
-        where model = '{{ this.schema }}.{{ this.identifier }}'
-    {%- else -%}
-        select null::timestamptz
-    {%- endif -%}
+{#
+    model_table_state(): what `loaded_since_last_build()` needs to know of the catalog, in
+    one query: whether the model's table has its `loaded_at` column, and whether the
+    watermarks table exists (it does after any `run` or `build`; `compile`, `show` or
+    `docs generate` run no `on-run-start`).
+#}
+{% macro model_table_state() -%}
+    {%- set row = run_query(
+            "select (select count(*) from duckdb_columns() where database_name = '"
+            ~ this.database ~ "' and schema_name = '" ~ this.schema ~ "' and table_name = '"
+            ~ this.identifier ~ "' and column_name = 'loaded_at'), "
+            ~ "(select count(*) from duckdb_tables() where schema_name = '" ~ target.schema
+            ~ "' and table_name = 'incremental_watermarks')").rows[0] -%}
+    {{- return({'has_loaded_at': row[0] > 0, 'has_watermarks': row[1] > 0}) -}}
 {%- endmacro %}
 
 

@@ -375,17 +375,98 @@ def test_schemas_are_exactly_staging_and_analytics(con):
     assert not {s for s, _ in found if s.startswith("main_")}
 
 
-def test_the_marts_carry_their_descriptions_as_comments(con):
-    """Table and column descriptions are comments on the marts (what the Postgres publish
-    copies); the staging views and intermediates keep theirs in the dbt docs only."""
+def documented_marts(warehouse: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{mart: {"description": ..., "columns": {column: description}}}`` from the build's
+    manifest: what the marts' comments must say."""
+    nodes = json.loads((warehouse["tmp"] / "target" / "manifest.json").read_text())["nodes"]
+    return {n["name"]: {"description": n["description"],
+                        "columns": {c: v["description"] for c, v in n["columns"].items()}}
+            for n in nodes.values()
+            if n["resource_type"] == "model" and n["schema"] == "analytics"}
+
+
+def mart_comments(con) -> dict[str, dict[str, Any]]:
+    """What the marts' comments say, in the shape of :func:`documented_marts`."""
+    found = {t: {"description": c, "columns": {}} for t, c in con.execute(
+        "select table_name, comment from duckdb_tables() where schema_name = 'analytics'"
+    ).fetchall()}
+    for table, column, comment in con.execute(
+            "select table_name, column_name, comment from duckdb_columns() "
+            "where schema_name = 'analytics' and comment is not null").fetchall():
+        found[table]["columns"][column] = comment
+    return found
+
+
+def test_the_marts_carry_their_descriptions_as_comments(warehouse, con):
+    """Every mart's description and every documented column's are its comments, word for
+    word (what the Postgres publish copies); the staging views and intermediates keep
+    theirs in the dbt docs only."""
     commented = {(r["schema_name"], r["comment"] is not None) for r in rows(
         con, "select schema_name, comment from duckdb_tables() union all "
              "select schema_name, comment from duckdb_views() where not internal")}
-    assert ("analytics", True) in commented and ("analytics", False) not in commented
     assert {s for s, c in commented if c} == {"analytics"}
-    column = one(con, "select comment from duckdb_columns() where schema_name = 'analytics' "
-                      "and table_name = 'fct_pull_requests' and column_name = 'pr_number'")
-    assert column["comment"]
+    documented = documented_marts(warehouse)
+    assert len(documented) >= 20 and all(d["description"] and d["columns"]
+                                         for d in documented.values())
+    assert mart_comments(con) == documented
+
+
+def test_a_comment_that_differs_from_its_description_is_written_again(warehouse):
+    """The marts' comments are written where they differ from the descriptions
+    (macros/persist_docs.sql): on an incremental model, whose table stays, a comment changed
+    since (or a description edited since) is set again by the next build."""
+    import shutil
+
+    db = warehouse["tmp"] / "comments" / warehouse["db"].name
+    db.parent.mkdir()
+    shutil.copy(warehouse["db"], db)
+    with duckdb.connect(str(db)) as c:
+        c.execute("comment on table analytics.fct_pull_requests is 'stale'")
+        c.execute("comment on column analytics.fct_pull_requests.pr_number is 'stale'")
+        c.execute("comment on column analytics.fct_pull_requests.repo is null")
+    result = run_dbt(["run", "--select", "fct_pull_requests"], db, db.parent,
+                     {AS_OF_ENV: AS_OF})
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    with duckdb.connect(str(db), read_only=True) as c:
+        assert (c.execute("select count(*) from analytics.fct_pull_requests").fetchone()[0]
+                > 0)
+        assert mart_comments(c)["fct_pull_requests"] == documented_marts(warehouse)[
+            "fct_pull_requests"]
+
+
+def test_a_failing_data_test_fails_the_build_and_can_store_its_failures(warehouse):
+    """The project's data-test materialization (macros/materializations.sql) counts a
+    test's failing rows as dbt's does: on a copy of the warehouse with a label twice and a
+    label with no name, those tests fail with their counts and the others pass. With
+    ``--store-failures`` (dbt's own materialization) the failing rows are kept in a table."""
+    import shutil
+
+    db = warehouse["tmp"] / "failing" / warehouse["db"].name
+    db.parent.mkdir()
+    shutil.copy(warehouse["db"], db)
+    with duckdb.connect(str(db)) as c:
+        c.execute("insert into analytics.dim_labels select * from analytics.dim_labels limit 1")
+        c.execute("insert into analytics.dim_labels select * replace (null as label_name) "
+                  "from analytics.dim_labels limit 1")
+    for stored in (False, True):
+        result = run_dbt(["test", "--select", "dim_labels",
+                          *(["--store-failures"] if stored else [])], db, db.parent)
+        assert result.returncode == 1, result.stdout[-4000:] + result.stderr[-2000:]
+        outcome = {r["unique_id"].split(".")[2]: (r["status"], r["failures"])
+                   for r in json.loads((db.parent / "target" / "run_results.json").read_text()
+                                       )["results"] if r["unique_id"].startswith("test.")}
+        failing = {t for t in outcome if t.startswith(("unique_combination_of_columns_",
+                                                        "not_null_dim_labels_label_name"))}
+        assert len(failing) == 2 and len(outcome) >= 4, outcome
+        assert {t: outcome[t] for t in failing} == {t: ("fail", 1) for t in failing}
+        assert {outcome[t] for t in outcome.keys() - failing} == {("pass", 0)}, outcome
+    with duckdb.connect(str(db), read_only=True) as c:
+        stored_rows = c.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_name like 'not_null_dim_labels_label_name%'").fetchall()
+        assert len(stored_rows) == 1, stored_rows
+        schema, table = stored_rows[0]
+        assert c.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0] == 1
 
 
 def test_a_model_whose_relation_changed_kind_is_replaced_in_one_statement(warehouse):
