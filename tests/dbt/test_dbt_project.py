@@ -411,29 +411,6 @@ def test_the_marts_carry_their_descriptions_as_comments(warehouse, con):
     assert mart_comments(con) == documented
 
 
-def test_a_comment_that_differs_from_its_description_is_written_again(warehouse):
-    """The marts' comments are written where they differ from the descriptions
-    (macros/persist_docs.sql): on an incremental model, whose table stays, a comment changed
-    since (or a description edited since) is set again by the next build."""
-    import shutil
-
-    db = warehouse["tmp"] / "comments" / warehouse["db"].name
-    db.parent.mkdir()
-    shutil.copy(warehouse["db"], db)
-    with duckdb.connect(str(db)) as c:
-        c.execute("comment on table analytics.fct_pull_requests is 'stale'")
-        c.execute("comment on column analytics.fct_pull_requests.pr_number is 'stale'")
-        c.execute("comment on column analytics.fct_pull_requests.repo is null")
-    result = run_dbt(["run", "--select", "fct_pull_requests"], db, db.parent,
-                     {AS_OF_ENV: AS_OF})
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    with duckdb.connect(str(db), read_only=True) as c:
-        assert (c.execute("select count(*) from analytics.fct_pull_requests").fetchone()[0]
-                > 0)
-        assert mart_comments(c)["fct_pull_requests"] == documented_marts(warehouse)[
-            "fct_pull_requests"]
-
-
 def test_a_failing_data_test_fails_the_build_and_can_store_its_failures(warehouse):
     """The project's data-test materialization (macros/materializations.sql) counts a
     test's failing rows as dbt's does: on a copy of the warehouse with a label twice and a
@@ -469,38 +446,67 @@ def test_a_failing_data_test_fails_the_build_and_can_store_its_failures(warehous
         assert c.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0] == 1
 
 
-def test_a_model_whose_relation_changed_kind_is_replaced_in_one_statement(warehouse):
-    """The project's view and table materializations (macros/materializations.sql) replace a
-    relation in place, whatever kind it was: a staging view found as a table (a model that
-    used to be one) and a mart found as a view come back as what their models say, with
-    the same rows, the mart's comments, and no temporary or backup relation left behind."""
+VIEW_MODEL, TABLE_MODEL, INCREMENTAL_MODEL = (
+    "stg_github__pull_request_labels", "dim_labels", "fct_pull_requests")
+
+
+@pytest.fixture(scope="module")
+def tampered(warehouse: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the warehouse changed behind dbt's back, then one incremental
+    ``dbt run`` of the three models concerned:
+    - a staging view made a table (a model that used to be one), a mart table made a view;
+    - the incremental fact's table comment and one column's changed, another's removed.
+
+    Returns the copy, dbt's result and, from before the changes, the two models' rows."""
     import shutil
 
-    view_model, table_model = "stg_github__pull_request_labels", "dim_labels"
-    db = warehouse["tmp"] / "kinds" / warehouse["db"].name
+    db = warehouse["tmp"] / "tampered" / warehouse["db"].name
     db.parent.mkdir()
     shutil.copy(warehouse["db"], db)
     with duckdb.connect(str(db)) as c:
         before = {m: c.execute(f"select * from {s}.{m} order by all").fetchall()
-                  for s, m in (("staging", view_model), ("analytics", table_model))}
-        c.execute(f"create table staging.t as select * from staging.{view_model}")
-        c.execute(f"drop view staging.{view_model}")
-        c.execute(f"alter table staging.t rename to {view_model}")
-        c.execute(f"create view analytics.v as select * from analytics.{table_model}")
-        c.execute(f"drop table analytics.{table_model}")
-        c.execute(f"alter view analytics.v rename to {table_model}")
-    result = run_dbt(["run", "--select", view_model, table_model], db, db.parent)
+                  for s, m in (("staging", VIEW_MODEL), ("analytics", TABLE_MODEL))}
+        c.execute(f"create table staging.t as select * from staging.{VIEW_MODEL}")
+        c.execute(f"drop view staging.{VIEW_MODEL}")
+        c.execute(f"alter table staging.t rename to {VIEW_MODEL}")
+        c.execute(f"create view analytics.v as select * from analytics.{TABLE_MODEL}")
+        c.execute(f"drop table analytics.{TABLE_MODEL}")
+        c.execute(f"alter view analytics.v rename to {TABLE_MODEL}")
+        c.execute(f"comment on table analytics.{INCREMENTAL_MODEL} is 'stale'")
+        c.execute(f"comment on column analytics.{INCREMENTAL_MODEL}.pr_number is 'stale'")
+        c.execute(f"comment on column analytics.{INCREMENTAL_MODEL}.repo is null")
+    result = run_dbt(["run", "--select", VIEW_MODEL, TABLE_MODEL, INCREMENTAL_MODEL], db,
+                     db.parent, {AS_OF_ENV: AS_OF})
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    with duckdb.connect(str(db), read_only=True) as c:
+    return {"db": db, "before": before}
+
+
+def test_a_model_whose_relation_changed_kind_is_replaced_in_one_statement(tampered):
+    """The project's view and table materializations (macros/materializations.sql) replace a
+    relation in place, whatever kind it was: a staging view found as a table and a mart
+    found as a view come back as what their models say, with the same rows, the mart's
+    comments, and no temporary or backup relation left behind."""
+    before = tampered["before"]
+    with duckdb.connect(str(tampered["db"]), read_only=True) as c:
         kinds = dict(c.execute("select table_name, table_type from information_schema.tables "
                                "where table_name like '%dbt%' or table_name in (?, ?)",
-                               [view_model, table_model]).fetchall())
-        assert kinds == {view_model: "VIEW", table_model: "BASE TABLE"}
+                               [VIEW_MODEL, TABLE_MODEL]).fetchall())
+        assert kinds == {VIEW_MODEL: "VIEW", TABLE_MODEL: "BASE TABLE"}
         assert {m: c.execute(f"select * from {s}.{m} order by all").fetchall()
-                for s, m in (("staging", view_model), ("analytics", table_model))} == before
-        assert before[view_model] and before[table_model]
+                for s, m in (("staging", VIEW_MODEL), ("analytics", TABLE_MODEL))} == before
+        assert before[VIEW_MODEL] and before[TABLE_MODEL]
         assert c.execute("select comment from duckdb_tables() where table_name = ?",
-                         [table_model]).fetchone()[0]
+                         [TABLE_MODEL]).fetchone()[0]
+
+
+def test_a_comment_that_differs_from_its_description_is_written_again(warehouse, tampered):
+    """The marts' comments are written where they differ from the descriptions
+    (macros/persist_docs.sql): on an incremental model, whose table stays, a comment changed
+    since (or a description edited since) is set again by the next build."""
+    with duckdb.connect(str(tampered["db"]), read_only=True) as c:
+        assert c.execute(f"select count(*) from analytics.{INCREMENTAL_MODEL}").fetchone()[0]
+        assert mart_comments(c)[INCREMENTAL_MODEL] == documented_marts(warehouse)[
+            INCREMENTAL_MODEL]
 
 
 def test_a_model_asking_for_indexes_fails_naming_it(tmp_path: Path) -> None:
