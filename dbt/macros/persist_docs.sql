@@ -10,7 +10,7 @@
 
     Example (a mart just rebuilt):
         comment on table "warehouse"."analytics"."dim_labels" is $dbt_comment_literal_block$...$dbt_comment_literal_block$;
-        comment on column "warehouse"."analytics"."dim_labels".label is $dbt_comment_literal_block$...$dbt_comment_literal_block$;
+        comment on column "warehouse"."analytics"."dim_labels".label_name is $dbt_comment_literal_block$...$dbt_comment_literal_block$;
 #}
 {% macro duckdb__persist_docs(relation, model, for_relation, for_columns) -%}
     {%- set current = current_comments(relation) -%}
