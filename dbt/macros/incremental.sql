@@ -102,15 +102,14 @@
 
 {#
     model_table_state(): what `loaded_since_last_build()` needs to know of the catalog, in
-    one query: whether the model's table has its `loaded_at` column, and whether the
-    watermarks table exists (it does after any `run` or `build`; `compile`, `show` or
+    one query: whether the model's table has its `loaded_at` column (`in_catalog`,
+    macros/persist_docs.sql), and whether the watermarks table exists (it does after any `run` or `build`; `compile`, `show` or
     `docs generate` run no `on-run-start`).
 #}
 {% macro model_table_state() -%}
     {%- set row = run_query(
-            "select (select count(*) from duckdb_columns() where database_name = '"
-            ~ this.database ~ "' and schema_name = '" ~ this.schema ~ "' and table_name = '"
-            ~ this.identifier ~ "' and column_name = 'loaded_at'), "
+            "select (select count(*) from duckdb_columns() where " ~ in_catalog(this)
+            ~ " and column_name = 'loaded_at'), "
             ~ "(select count(*) from duckdb_tables() where schema_name = '" ~ target.schema
             ~ "' and table_name = 'incremental_watermarks')").rows[0] -%}
     {{- return({'has_loaded_at': row[0] > 0, 'has_watermarks': row[1] > 0}) -}}

@@ -38,20 +38,29 @@
 
 
 {#
+    in_catalog(relation, name_column): the predicate that picks `relation` out of one of
+    DuckDB's catalog functions (`duckdb_columns()`, `duckdb_tables()`, `duckdb_views()`),
+    whose name column is `table_name` or `view_name`.
+
+    Example: `select count(*) from duckdb_tables() where {{ in_catalog(this) }}`
+#}
+{% macro in_catalog(relation, name_column='table_name') -%}
+    database_name = '{{ relation.database }}' and schema_name = '{{ relation.schema }}'
+    and {{ name_column }} = '{{ relation.identifier }}'
+{%- endmacro %}
+
+
+{#
     current_comments(relation): `{'relation': its comment, 'columns': {name: comment}}`,
     null where none is set, from DuckDB's catalog in one query.
 #}
 {% macro current_comments(relation) -%}
-    {%- set where -%}
-        database_name = '{{ relation.database }}' and schema_name = '{{ relation.schema }}'
-    {%- endset -%}
     {%- set rows = run_query(
-            "select column_name, comment from duckdb_columns() where " ~ where
-            ~ " and table_name = '" ~ relation.identifier ~ "'"
-            ~ " union all select null, comment from duckdb_tables() where " ~ where
-            ~ " and table_name = '" ~ relation.identifier ~ "'"
-            ~ " union all select null, comment from duckdb_views() where " ~ where
-            ~ " and view_name = '" ~ relation.identifier ~ "'") -%}
+            "select column_name, comment from duckdb_columns() where " ~ in_catalog(relation)
+            ~ " union all select null, comment from duckdb_tables() where "
+            ~ in_catalog(relation)
+            ~ " union all select null, comment from duckdb_views() where "
+            ~ in_catalog(relation, 'view_name')) -%}
     {%- set found = {'relation': none, 'columns': {}} -%}
     {%- for row in rows -%}
         {%- if row[0] is none -%}

@@ -411,16 +411,23 @@ def test_the_marts_carry_their_descriptions_as_comments(warehouse, con):
     assert mart_comments(con) == documented
 
 
+def warehouse_copy(warehouse: dict[str, Any], name: str) -> Path:
+    """A copy of the module's built warehouse in its own folder ``name`` (dbt's artifacts
+    and log go there too), for a test that changes it."""
+    import shutil
+
+    db = warehouse["tmp"] / name / warehouse["db"].name
+    db.parent.mkdir()
+    shutil.copy(warehouse["db"], db)
+    return db
+
+
 def test_a_failing_data_test_fails_the_build_and_can_store_its_failures(warehouse):
     """The project's data-test materialization (macros/materializations.sql) counts a
     test's failing rows as dbt's does: on a copy of the warehouse with a label twice and a
     label with no name, those tests fail with their counts and the others pass. With
     ``--store-failures`` (dbt's own materialization) the failing rows are kept in a table."""
-    import shutil
-
-    db = warehouse["tmp"] / "failing" / warehouse["db"].name
-    db.parent.mkdir()
-    shutil.copy(warehouse["db"], db)
+    db = warehouse_copy(warehouse, "failing")
     with duckdb.connect(str(db)) as c:
         c.execute("insert into analytics.dim_labels select * from analytics.dim_labels limit 1")
         c.execute("insert into analytics.dim_labels select * replace (null as label_name) "
@@ -457,12 +464,8 @@ def tampered(warehouse: dict[str, Any]) -> dict[str, Any]:
     - a staging view made a table (a model that used to be one), a mart table made a view;
     - the incremental fact's table comment and one column's changed, another's removed.
 
-    Returns the copy, dbt's result and, from before the changes, the two models' rows."""
-    import shutil
-
-    db = warehouse["tmp"] / "tampered" / warehouse["db"].name
-    db.parent.mkdir()
-    shutil.copy(warehouse["db"], db)
+    Returns the copy and, from before the changes, the two models' rows."""
+    db = warehouse_copy(warehouse, "tampered")
     with duckdb.connect(str(db)) as c:
         before = {m: c.execute(f"select * from {s}.{m} order by all").fetchall()
                   for s, m in (("staging", VIEW_MODEL), ("analytics", TABLE_MODEL))}
